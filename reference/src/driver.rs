@@ -1,0 +1,255 @@
+//! The driver side: `struct mpath_head_template` callbacks as a trait, with
+//! the NVMe and SCSI implementations the spec describes (§16), and the
+//! driver state they read (controller / sdev state, ANA / ALUA state, the
+//! NVMe namespace bits, per-controller or per-host `nr_active`).
+
+use crate::head::System;
+use crate::sync::Ordering;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriverKind {
+    Nvme,
+    Scsi,
+}
+
+/// `enum nvme_ctrl_state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum CtrlState {
+    New = 0,
+    Live = 1,
+    Resetting = 2,
+    Connecting = 3,
+    Deleting = 4,
+    DeletingNoio = 5,
+    Dead = 6,
+}
+
+/// NVMe ANA states (`enum nvme_ana_state`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum AnaState {
+    Optimized = 1,
+    Nonoptimized = 2,
+    Inaccessible = 3,
+    PersistentLoss = 4,
+    Change = 15,
+}
+
+/// `enum scsi_device_state` (the subset the callbacks distinguish, plus the rest).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum SdevState {
+    Created = 1,
+    Running = 2,
+    Cancel = 3,
+    Del = 4,
+    Quiesce = 5,
+    Offline = 6,
+    TransportOffline = 7,
+    Block = 8,
+    CreatedBlock = 9,
+}
+
+/// `SCSI_ACCESS_STATE_*` (ALUA).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum AluaState {
+    Optimal = 0,
+    Active = 1,
+    Standby = 2,
+    Unavailable = 3,
+    Lba = 4,
+    Offline = 0xe,
+    Transitioning = 0xf,
+}
+
+/// `enum mpath_access_state` (v2 names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum AccessState {
+    Optimized = 0,
+    Nonoptimized = 1,
+    Other = 2,
+}
+
+macro_rules! from_u8 {
+    ($t:ident { $($v:ident),* }) => {
+        impl $t {
+            pub fn from_u8(x: u8) -> Option<$t> {
+                $( if x == $t::$v as u8 { return Some($t::$v); } )*
+                None
+            }
+        }
+    };
+}
+from_u8!(CtrlState { New, Live, Resetting, Connecting, Deleting, DeletingNoio, Dead });
+from_u8!(AnaState { Optimized, Nonoptimized, Inaccessible, PersistentLoss, Change });
+from_u8!(SdevState { Created, Running, Cancel, Del, Quiesce, Offline, TransportOffline, Block, CreatedBlock });
+from_u8!(AluaState { Optimal, Active, Standby, Unavailable, Lba, Offline, Transitioning });
+from_u8!(AccessState { Optimized, Nonoptimized, Other });
+
+/// NVMe namespace flag bits (`ns->flags`).
+pub const NVME_NS_READY: u32 = 1 << 0;
+pub const NVME_NS_ANA_PENDING: u32 = 1 << 1;
+pub const NVME_NS_REMOVING: u32 = 1 << 2;
+
+/// The kind of ioctl, as `ioctl_begin` distinguishes it (`is_ctrl_ioctl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IoctlKind {
+    Ns,
+    Ctrl,
+}
+
+/// `struct mpath_head_template`: the callbacks the library calls. Each
+/// callback reads driver state through [`System::path`], so a callback on a
+/// freed path is reported as a use-after-free.
+pub trait Template: Send + Sync {
+    fn kind(&self) -> DriverKind;
+    fn available_path(&self, sys: &System, p: u32) -> bool;
+    fn is_disabled(&self, sys: &System, p: u32) -> bool;
+    fn is_optimized(&self, sys: &System, p: u32) -> bool;
+    fn get_nr_active(&self, sys: &System, p: u32) -> i32;
+    /// `add_cdev` / `del_cdev` / `cdev_ioctl` / `chr_uring_cmd` are set.
+    fn has_cdev(&self) -> bool;
+    /// `ioctl_begin`: returns the opaque data (a pinned controller index).
+    fn ioctl_begin(&self, sys: &System, p: u32, cmd: IoctlKind) -> Option<u32>;
+    fn ioctl_finish(&self, sys: &System, opaque: u32);
+    /// `clone_bio` is set (SCSI).
+    fn has_clone_bio(&self) -> bool;
+    /// The `not_ready_cb` passed to `mpath_revalidate_paths`, if any.
+    fn revalidate_cb(&self, sys: &System, p: u32) -> bool;
+    /// Map of a driver access state to `enum mpath_access_state` at update time.
+    fn name(&self) -> &'static str;
+}
+
+pub struct Nvme;
+pub struct Scsi;
+
+pub static NVME: Nvme = Nvme;
+pub static SCSI: Scsi = Scsi;
+
+pub fn template(kind: DriverKind) -> &'static dyn Template {
+    match kind {
+        DriverKind::Nvme => &NVME,
+        DriverKind::Scsi => &SCSI,
+    }
+}
+
+impl Template for Nvme {
+    fn kind(&self) -> DriverKind {
+        DriverKind::Nvme
+    }
+    fn name(&self) -> &'static str {
+        "nvme"
+    }
+    /// `nvme_mpath_available_path`.
+    fn available_path(&self, sys: &System, p: u32) -> bool {
+        let c = sys.ctrl_of(p, "nvme_mpath_available_path");
+        if c.failfast_expired.load(Ordering::Relaxed) {
+            return false;
+        }
+        matches!(c.state(), CtrlState::Live | CtrlState::Resetting | CtrlState::Connecting)
+    }
+    /// `nvme_path_is_disabled`.
+    fn is_disabled(&self, sys: &System, p: u32) -> bool {
+        let c = sys.ctrl_of(p, "nvme_path_is_disabled");
+        if !matches!(c.state(), CtrlState::Live | CtrlState::Deleting) {
+            return true;
+        }
+        let f = sys.path(p, "nvme_path_is_disabled").ns_flags.load(Ordering::Acquire);
+        f & NVME_NS_ANA_PENDING != 0 || f & NVME_NS_READY == 0
+    }
+    /// `nvme_path_is_optimized`.
+    fn is_optimized(&self, sys: &System, p: u32) -> bool {
+        let c = sys.ctrl_of(p, "nvme_path_is_optimized");
+        c.state() == CtrlState::Live && sys.path(p, "nvme_path_is_optimized").ana() == AnaState::Optimized
+    }
+    fn get_nr_active(&self, sys: &System, p: u32) -> i32 {
+        sys.ctrl_of(p, "get_nr_active").nr_active.load(Ordering::Relaxed)
+    }
+    fn has_cdev(&self) -> bool {
+        true
+    }
+    /// For controller ioctls: `nvme_get_ctrl(ns->ctrl)`, data = ctrl.
+    fn ioctl_begin(&self, sys: &System, p: u32, cmd: IoctlKind) -> Option<u32> {
+        if cmd != IoctlKind::Ctrl {
+            return None;
+        }
+        let ci = sys.path(p, "nvme_mpath_ioctl_begin").ctrl.load(Ordering::Relaxed);
+        sys.ctrls[ci as usize].refs.fetch_add(1, Ordering::Relaxed);
+        Some(ci)
+    }
+    fn ioctl_finish(&self, sys: &System, opaque: u32) {
+        sys.ctrls[opaque as usize].refs.fetch_sub(1, Ordering::Relaxed);
+    }
+    fn has_clone_bio(&self) -> bool {
+        false
+    }
+    /// `nvme_mpath_revalidate_paths_cb`: clear `NVME_NS_READY`.
+    fn revalidate_cb(&self, sys: &System, p: u32) -> bool {
+        sys.path(p, "nvme_mpath_revalidate_paths_cb").ns_flags.fetch_and(!NVME_NS_READY, Ordering::Release);
+        true
+    }
+}
+
+impl Template for Scsi {
+    fn kind(&self) -> DriverKind {
+        DriverKind::Scsi
+    }
+    fn name(&self) -> &'static str {
+        "scsi"
+    }
+    /// `sdev_state` in {RUNNING, QUIESCE, BLOCK, CREATED_BLOCK}.
+    fn available_path(&self, sys: &System, p: u32) -> bool {
+        matches!(
+            sys.path(p, "scsi_mpath_available_path").sdev(),
+            SdevState::Running | SdevState::Quiesce | SdevState::Block | SdevState::CreatedBlock
+        )
+    }
+    fn is_disabled(&self, sys: &System, p: u32) -> bool {
+        let s = sys.path(p, "scsi_mpath_is_disabled");
+        if s.sdev() != SdevState::Running {
+            return true;
+        }
+        !matches!(s.alua(), AluaState::Optimal | AluaState::Active)
+    }
+    fn is_optimized(&self, sys: &System, p: u32) -> bool {
+        let s = sys.path(p, "scsi_mpath_is_optimized");
+        s.sdev() == SdevState::Running && s.alua() == AluaState::Optimal
+    }
+    /// Per-host count.
+    fn get_nr_active(&self, sys: &System, p: u32) -> i32 {
+        sys.ctrl_of(p, "scsi_mpath_get_nr_active").nr_active.load(Ordering::Relaxed)
+    }
+    fn has_cdev(&self) -> bool {
+        false
+    }
+    fn ioctl_begin(&self, _sys: &System, _p: u32, _cmd: IoctlKind) -> Option<u32> {
+        None
+    }
+    fn ioctl_finish(&self, _sys: &System, _opaque: u32) {}
+    fn has_clone_bio(&self) -> bool {
+        true
+    }
+    fn revalidate_cb(&self, _sys: &System, _p: u32) -> bool {
+        false
+    }
+}
+
+/// `nvme_mpath_update_ana_state`: ANA state to library access state.
+pub fn ana_to_access(a: AnaState) -> AccessState {
+    match a {
+        AnaState::Optimized => AccessState::Optimized,
+        AnaState::Nonoptimized => AccessState::Nonoptimized,
+        _ => AccessState::Other,
+    }
+}
