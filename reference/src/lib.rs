@@ -30,6 +30,7 @@ pub mod select;
 pub mod srcu;
 pub mod sync;
 pub mod topology;
+pub mod trace;
 pub mod violation;
 pub mod work;
 
