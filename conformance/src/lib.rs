@@ -1,1 +1,12 @@
-pub fn _x(){}
+//! # mpath-conformance
+//!
+//! The trace format's parser (with file:line:column errors), replay of
+//! traces against the reference, the random trace generator, and the KUnit
+//! exporter / runner / KTAP checker that tie traces to the real kernel.
+
+pub mod exit;
+pub mod gen;
+pub mod parse;
+pub mod replay;
+
+pub use exit::{Exit, InputError};

@@ -15,6 +15,16 @@ pub enum Work {
     RemoveHead,
 }
 
+impl Work {
+    pub fn name(self) -> &'static str {
+        match self {
+            Work::Requeue => "requeue",
+            Work::PartitionScan => "partition_scan",
+            Work::RemoveHead => "remove_head",
+        }
+    }
+}
+
 #[derive(Default)]
 struct Queue {
     ready: VecDeque<Work>,
@@ -100,7 +110,7 @@ impl WorkQueue {
     /// Pending works in queue order, then the armed timer.
     pub fn pending(&self) -> Vec<String> {
         let q = lock(&self.q);
-        let mut v: Vec<String> = q.ready.iter().map(|w| format!("{:?}", w).to_lowercase()).collect();
+        let mut v: Vec<String> = q.ready.iter().map(|w| w.name().to_string()).collect();
         if let Some(at) = q.remove_at {
             v.push(format!("remove_head@{at}"));
         }

@@ -1,0 +1,157 @@
+//! Random valid traces with expectations filled in by the reference.
+//! The generator uses its own SplitMix64 stream, so the same arguments
+//! give byte-identical output on every machine and every build.
+
+use mpath_reference::driver::{AluaState, AnaState, CtrlState, DriverKind, IoctlKind, SdevState};
+use mpath_reference::fwd::FwdOp;
+use mpath_reference::ops::{Op, DEFAULT_CAPACITY};
+use mpath_reference::trace::{record, to_jsonl, Header};
+use mpath_reference::Topology;
+
+/// SplitMix64: tiny, fast, and fixed forever (determinism across builds).
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    pub fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len() as u64) as usize]
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct GenOpts {
+    pub seed: u64,
+    pub ops: usize,
+    pub revision: String,
+    pub driver: DriverKind,
+    /// NUMA nodes (default: 1 + seed-chosen 0..3).
+    pub nodes: Option<usize>,
+    /// Initial paths (default: seed-chosen 1..=4).
+    pub paths: Option<usize>,
+}
+
+const ANA: [AnaState; 5] = [AnaState::Optimized, AnaState::Nonoptimized, AnaState::Inaccessible, AnaState::PersistentLoss, AnaState::Change];
+const ALUA: [AluaState; 5] = [AluaState::Optimal, AluaState::Active, AluaState::Standby, AluaState::Unavailable, AluaState::Transitioning];
+const CTRL: [CtrlState; 6] = [CtrlState::Live, CtrlState::Live, CtrlState::Resetting, CtrlState::Connecting, CtrlState::Deleting, CtrlState::Dead];
+const SDEV: [SdevState; 5] = [SdevState::Running, SdevState::Running, SdevState::Block, SdevState::Quiesce, SdevState::Offline];
+const POLICIES: [&str; 5] = ["numa", "round-robin", "queue-depth", "queue-depth\n", "bogus"];
+
+/// Generates a trace as JSON Lines text.
+pub fn generate(o: &GenOpts) -> Result<String, String> {
+    if o.ops > 10_000 {
+        return Err(format!("--ops {} is more than 10000", o.ops));
+    }
+    let mut rng = Rng::new(o.seed);
+    let nodes = o.nodes.unwrap_or(1 + rng.below(3) as usize);
+    if nodes == 0 || nodes > 8 {
+        return Err(format!("--nodes must be in 1..=8, got {nodes}"));
+    }
+    let npaths = o.paths.unwrap_or(1 + rng.below(4) as usize);
+    if npaths == 0 || npaths > 16 {
+        return Err(format!("--paths must be in 1..=16, got {npaths}"));
+    }
+    let max_paths = npaths + 2;
+    let mut h = Header::new(&o.revision, o.driver, Topology::uniform(nodes), max_paths, max_paths);
+    h.description = format!("generated: seed {} ops {} revision {} driver {:?}", o.seed, o.ops, o.revision, o.driver).to_lowercase();
+    h.ctrl_nodes = (0..max_paths).map(|_| if nodes > 1 && rng.chance(80) { rng.below(nodes as u64) as i32 } else { -1 }).collect();
+    h.iopolicy = rng.pick(&["numa", "round-robin", "queue-depth"]).to_string();
+    if nodes > 1 {
+        h.labels.push("needs_numa".into());
+    }
+    let nvme = o.driver == DriverKind::Nvme;
+    for p in 0..npaths as u32 {
+        h.setup.push(add_path(&mut rng, p, nvme));
+    }
+    h.validate()?;
+    let mut alive: Vec<u32> = (0..npaths as u32).collect();
+    let mut next_new = npaths as u32;
+    let mut opened = 0u32;
+    let mut ops = Vec::with_capacity(o.ops);
+    let node_list: Vec<i32> = (0..nodes as i32).collect();
+    while ops.len() < o.ops {
+        let node = rng.pick(&node_list);
+        let p = rng.pick(&alive);
+        let c = p; // one path per controller / host
+        let op = match rng.below(24) {
+            0..=3 => Op::FindPath { node },
+            4..=6 => Op::SubmitBio { node },
+            7 => Op::RunWorks { node },
+            8 if nvme => Op::AnaUpdate { path: p, state: rng.pick(&ANA) },
+            8 => Op::SetAluaState { path: p, state: rng.pick(&ALUA) },
+            9 if nvme => Op::SetCtrlState { ctrl: c, state: rng.pick(&CTRL) },
+            9 => Op::SetSdevState { path: p, state: rng.pick(&SDEV) },
+            10 if nvme => Op::SetReady { path: p, ready: rng.chance(60) },
+            10 => Op::ScsiBlock { path: p },
+            11 if nvme => Op::SetAnaPending { path: p, pending: rng.chance(40) },
+            11 => Op::SetSdevState { path: p, state: SdevState::Running },
+            12 => Op::SetNrActive { ctrl: c, n: rng.below(4) as i32 },
+            13 => Op::Failover { path: p, ana_error: nvme && rng.chance(50) },
+            14 => Op::Complete { path: p },
+            15 => Op::IopolicyStore { buf: rng.pick(&POLICIES).to_string() },
+            16 if nvme => {
+                if rng.chance(50) {
+                    Op::SetCapacity { path: p, sectors: rng.pick(&[DEFAULT_CAPACITY, 4096]) }
+                } else {
+                    Op::Revalidate { path: p }
+                }
+            }
+            16 => Op::ClearPaths,
+            17 if alive.len() > 1 && rng.chance(50) => {
+                alive.retain(|&x| x != p);
+                Op::RemovePath { path: p, node }
+            }
+            17 if (next_new as usize) < max_paths => {
+                let op = add_path(&mut rng, next_new, nvme);
+                alive.push(next_new);
+                next_new += 1;
+                op
+            }
+            17 | 18 => Op::ClearCurrentPath { path: p },
+            19 => Op::NumaNodesShow { path: p },
+            20 if nvme => Op::ChrIoctl { node, kind: rng.pick(&[IoctlKind::Ns, IoctlKind::Ctrl]) },
+            20 | 21 => Op::Forward { node, fwd: rng.pick(&FwdOp::ALL), kind: Some(rng.pick(&[IoctlKind::Ns, IoctlKind::Ctrl])) },
+            22 => match rng.below(3) {
+                0 => Op::DelayedRemovalSecsStore { buf: rng.pick(&["0", "5", "0x10\n", "-1", "junk"]).to_string() },
+                1 => Op::AdvanceTime { secs: rng.below(10) },
+                _ => Op::UringCmd { node },
+            },
+            _ => {
+                if opened > 0 && rng.chance(50) {
+                    opened -= 1;
+                    Op::Release
+                } else {
+                    opened += 1;
+                    Op::Open
+                }
+            }
+        };
+        ops.push((op, String::new()));
+    }
+    let lines = record(&h, &ops)?;
+    Ok(to_jsonl(&h, &lines))
+}
+
+fn add_path(rng: &mut Rng, p: u32, nvme: bool) -> Op {
+    if nvme {
+        let ana = if rng.chance(10) { None } else { Some(rng.pick(&ANA[..3])) };
+        Op::AddPath { path: p, ctrl: p, capacity: DEFAULT_CAPACITY, ana, alua: None, missing_ops: vec![] }
+    } else {
+        Op::AddPath { path: p, ctrl: p, capacity: DEFAULT_CAPACITY, ana: None, alua: Some(rng.pick(&ALUA[..3])), missing_ops: vec![] }
+    }
+}
