@@ -155,3 +155,67 @@ fn add_path(rng: &mut Rng, p: u32, nvme: bool) -> Op {
         Op::AddPath { path: p, ctrl: p, capacity: DEFAULT_CAPACITY, ana: None, alua: Some(rng.pick(&ALUA[..3])), missing_ops: vec![] }
     }
 }
+
+/// A trace the nvme-6.12 KUnit backend can drive end to end: revision
+/// nvme-6.12, node 0 only, paths added with `add_device`, and only the
+/// operations `kunit::export::nvme612_unsupported` accepts.
+pub fn generate_kernel(seed: u64, nops: usize, paths: Option<usize>) -> Result<String, String> {
+    if nops > 10_000 {
+        return Err(format!("--ops {nops} is more than 10000"));
+    }
+    let mut rng = Rng::new(seed);
+    let npaths = paths.unwrap_or(1 + rng.below(6) as usize);
+    if npaths == 0 || npaths > 14 {
+        return Err(format!("--paths must be in 1..=14 for kernel traces, got {npaths}"));
+    }
+    let max_paths = npaths + 2;
+    let mut h = Header::new("nvme-6.12", DriverKind::Nvme, Topology::uniform(1), max_paths, max_paths);
+    h.description = format!("generated for the nvme-6.12 KUnit backend: seed {seed} ops {nops}");
+    h.iopolicy = rng.pick(&["numa", "round-robin", "queue-depth"]).to_string();
+    h.ctrl_nodes = (0..max_paths).map(|_| if rng.chance(50) { 0 } else { -1 }).collect();
+    for p in 0..npaths as u32 {
+        h.setup.push(Op::AddDevice { path: p, ctrl: p, ana: Some(rng.pick(&ANA)) });
+    }
+    h.validate()?;
+    let mut alive: Vec<u32> = (0..npaths as u32).collect();
+    let mut next_new = npaths as u32;
+    let mut ops = Vec::with_capacity(nops);
+    while ops.len() < nops {
+        let p = rng.pick(&alive);
+        let op = match rng.below(16) {
+            0..=4 => Op::FindPath { node: 0 },
+            5 => Op::SetAnaState { path: p, state: rng.pick(&ANA) },
+            6 => Op::SetCtrlState { ctrl: p, state: rng.pick(&CTRL) },
+            7 => Op::SetReady { path: p, ready: rng.chance(70) },
+            8 => Op::SetAnaPending { path: p, pending: rng.chance(30) },
+            9 => Op::SetNrActive { ctrl: p, n: rng.below(5) as i32 - 1 },
+            10 => Op::ClearCurrentPath { path: p },
+            11 => Op::IopolicyStore { buf: rng.pick(&POLICIES).to_string() },
+            12 => {
+                if rng.chance(50) {
+                    Op::SetCapacity { path: p, sectors: rng.pick(&[DEFAULT_CAPACITY, 4096]) }
+                } else {
+                    Op::Revalidate { path: p }
+                }
+            }
+            13 if alive.len() > 1 => {
+                alive.retain(|&x| x != p);
+                if rng.chance(50) {
+                    Op::RemovePath { path: p, node: 0 }
+                } else {
+                    Op::DeleteDevice { path: p }
+                }
+            }
+            13 | 14 if (next_new as usize) < max_paths => {
+                alive.push(next_new);
+                next_new += 1;
+                Op::AddDevice { path: next_new - 1, ctrl: next_new - 1, ana: Some(rng.pick(&ANA)) }
+            }
+            14 => Op::SetCtrlNode { ctrl: p, node: rng.pick(&[0, -1]) },
+            _ => Op::SetCtrlState { ctrl: p, state: CtrlState::Live },
+        };
+        ops.push((op, String::new()));
+    }
+    let lines = record(&h, &ops)?;
+    Ok(to_jsonl(&h, &lines))
+}

@@ -6,6 +6,7 @@
 
 pub mod exit;
 pub mod gen;
+pub mod kunit;
 pub mod parse;
 pub mod replay;
 

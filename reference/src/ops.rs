@@ -81,6 +81,9 @@ pub enum Op {
     },
     /// NVMe ANA log processing for one namespace (`nvme_update_ns_ana_state`).
     AnaUpdate { path: u32, state: AnaState },
+    /// Raw store of a namespace's ANA state (and the matching library
+    /// `access_state`), without the ANA-update follow-up.
+    SetAnaState { path: u32, state: AnaState },
     SetCtrlState { ctrl: u32, state: CtrlState },
     SetCtrlNode { ctrl: u32, node: i32 },
     SetFailfast { ctrl: u32, expired: bool },
@@ -350,6 +353,14 @@ impl System {
                 self.check_driver(DriverKind::Nvme, "ana_update")?;
                 self.check_path(*path)?;
                 self.nvme_update_ns_ana_state(*path, *state);
+                Ret::None
+            }
+            SetAnaState { path, state } => {
+                self.check_driver(DriverKind::Nvme, "set_ana_state")?;
+                self.check_path(*path)?;
+                let s = self.path(*path, "set_ana_state");
+                s.ana_state.store(*state as u8, Ordering::Relaxed);
+                s.access_state.store(crate::driver::ana_to_access(*state) as u8, Ordering::Relaxed);
                 Ret::None
             }
             SetCtrlState { ctrl, state } => {

@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use mpath_conformance::exit::Exit;
-use mpath_conformance::{gen, parse, replay};
+use mpath_conformance::{gen, kunit, parse, replay};
 use mpath_reference::{DriverKind, Profile};
 use std::process::ExitCode;
 
@@ -55,11 +55,58 @@ enum Cmd {
         /// Initial paths (default chosen by the seed, 1..=4).
         #[arg(long)]
         paths: Option<usize>,
+        /// A trace the nvme-6.12 KUnit backend can drive (revision nvme-6.12, node 0).
+        #[arg(long)]
+        kernel: bool,
         #[arg(short = 'o', long)]
         output: String,
     },
     /// List the revisions and mutants with their differences from v2.
     Revisions {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export traces as KUnit suites, run them on a kernel, check KTAP.
+    Kunit {
+        #[command(subcommand)]
+        cmd: KunitCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum KunitCmd {
+    /// Write a self-contained KUnit suite for a backend (nvme-6.12 | libmultipath).
+    Export {
+        #[arg(long, default_value = "nvme-6.12")]
+        backend: String,
+        #[arg(required = true)]
+        traces: Vec<String>,
+        #[arg(short = 'o', long)]
+        output: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Place the suite in a kernel tree, run it under UML, report per trace.
+    Run {
+        #[arg(long)]
+        kernel_src: String,
+        /// kbuild output directory (outside the tree; reused across runs).
+        #[arg(long)]
+        build_dir: Option<String>,
+        #[arg(long, default_value = "nvme-6.12")]
+        backend: String,
+        #[arg(required = true)]
+        traces: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Report from KTAP produced elsewhere (raw console or kunit.py --raw_output=all).
+    Check {
+        ktap: String,
+        #[arg(long, default_value = "nvme-6.12")]
+        backend: String,
+        #[arg(required = true)]
+        traces: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -69,9 +116,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.cmd {
         Cmd::Replay { traces, json } => cmd_replay(&traces, json),
-        Cmd::Gen { seed, ops, revision, driver, nodes, paths, output } => {
+        Cmd::Gen { seed, ops, revision, driver, nodes, paths, kernel, output } => {
             let o = gen::GenOpts { seed, ops, revision, driver: driver.into(), nodes, paths };
-            match gen::generate(&o) {
+            let text = if kernel { gen::generate_kernel(seed, ops, paths) } else { gen::generate(&o) };
+            match text {
                 Ok(text) => match std::fs::write(&output, text) {
                     Ok(()) => {
                         eprintln!("wrote {output} (seed {seed}, {ops} ops)");
@@ -89,6 +137,7 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Revisions { json } => cmd_revisions(json),
+        Cmd::Kunit { cmd } => cmd_kunit(cmd),
     };
     ExitCode::from(code as i32 as u8)
 }
@@ -146,4 +195,98 @@ fn cmd_revisions(json: bool) -> Exit {
         }
     }
     Exit::Ok
+}
+
+/// Parse every trace or report the first bad one.
+fn parse_all(files: &[String]) -> Result<Vec<parse::Trace>, Exit> {
+    let mut out = Vec::new();
+    for f in files {
+        match parse::parse_file(f) {
+            Ok(t) => out.push(t),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Err(Exit::BadInput);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn backend(name: &str) -> Result<kunit::Backend, Exit> {
+    kunit::Backend::parse(name).ok_or_else(|| {
+        eprintln!("error: --backend {name:?}: unknown backend (nvme-6.12 | libmultipath)");
+        Exit::BadInput
+    })
+}
+
+fn print_summary(s: &kunit::report::Summary, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(s).unwrap_or_default());
+    } else {
+        s.print();
+    }
+}
+
+fn cmd_kunit(cmd: KunitCmd) -> Exit {
+    let r = (|| -> Result<Exit, Exit> {
+        match cmd {
+            KunitCmd::Export { backend: b, traces, output, json } => {
+                let b = backend(&b)?;
+                let ts = parse_all(&traces)?;
+                let x = kunit::export::export(b, &ts, kunit::run::suite_name(b));
+                std::fs::write(&output, &x.source).map_err(|e| {
+                    eprintln!("error: {output}: cannot write: {e}");
+                    Exit::BadInput
+                })?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&x).unwrap_or_default());
+                } else {
+                    for k in &x.skipped {
+                        println!("SKIP {}: {}", k.trace, k.reason);
+                    }
+                    println!("wrote {output}: {} cases, {} skipped", x.cases.len(), x.skipped.len());
+                }
+                Ok(Exit::Ok)
+            }
+            KunitCmd::Run { kernel_src, build_dir, backend: b, traces, json } => {
+                let b = backend(&b)?;
+                let ts = parse_all(&traces)?;
+                let tree = std::path::PathBuf::from(&kernel_src);
+                let build = build_dir.map(std::path::PathBuf::from).unwrap_or_else(|| {
+                    std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/tmp".into()).join(".cache/mpath-verify").join(format!("build-{}", b.name()))
+                });
+                match kunit::run::run(&tree, &build, b, &ts) {
+                    Ok(r) => {
+                        print_summary(&r.summary, json);
+                        eprintln!("raw KTAP: {}", r.ktap_file.display());
+                        Ok(r.exit)
+                    }
+                    Err((code, msg)) => {
+                        eprintln!("error: {msg}");
+                        Err(code)
+                    }
+                }
+            }
+            KunitCmd::Check { ktap, backend: b, traces, json } => {
+                let b = backend(&b)?;
+                let ts = parse_all(&traces)?;
+                let text = std::fs::read_to_string(&ktap).map_err(|e| {
+                    eprintln!("error: {ktap}:0:0: cannot read: {e}");
+                    Exit::BadInput
+                })?;
+                let x = kunit::export::export(b, &ts, kunit::run::suite_name(b));
+                let parsed = kunit::ktap::parse(&text, kunit::run::suite_name(b));
+                let s = kunit::report::join(&x, &parsed);
+                print_summary(&s, json);
+                Ok(if !parsed.complete && !x.cases.is_empty() {
+                    Exit::KernelCrash
+                } else if s.failed > 0 || s.unfinished > 0 {
+                    Exit::Finding
+                } else {
+                    Exit::Ok
+                })
+            }
+        }
+    })();
+    r.unwrap_or_else(|e| e)
 }

@@ -1,0 +1,447 @@
+//! Trace -> KUnit suite. Each trace becomes one test case; every step
+//! prints one KTAP diagnostic line `# mpv: <trace>:<step> <op>` before it
+//! runs, and every expectation becomes a KUNIT_EXPECT_* whose message names
+//! the trace and step. Traces a backend cannot drive are skipped with a
+//! counted reason, never silently.
+
+use super::Backend;
+use crate::parse::Trace;
+use mpath_reference::driver::{AnaState, CtrlState, DriverKind};
+use mpath_reference::ops::{Op, Ret};
+use mpath_reference::System;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// The static nvme-6.12 harness, embedded so exported suites are self-contained.
+pub const NVME612_HARNESS: &str = include_str!("../../kunit/nvme-6.12/mpv_harness.h");
+/// Harness limits (MPV_MAX_PATHS / MPV_MAX_CTRLS).
+pub const HARNESS_MAX: usize = 16;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Case {
+    /// Trace file.
+    pub trace: String,
+    /// KUnit case (C function) name.
+    pub case: String,
+    pub steps: usize,
+    /// KUNIT_EXPECTs emitted.
+    pub checks: usize,
+    /// Expectation fields the backend cannot observe (e.g. sysfs links on 6.12).
+    pub not_applicable: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Skip {
+    pub trace: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Export {
+    pub suite: String,
+    #[serde(skip)]
+    pub source: String,
+    pub cases: Vec<Case>,
+    pub skipped: Vec<Skip>,
+}
+
+/// A C string literal for arbitrary text: escaped, bounded, trigraph-safe.
+pub fn c_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for (i, b) in s.bytes().enumerate() {
+        if i >= 240 {
+            out.push_str("...");
+            break;
+        }
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'?' => out.push_str("\\?"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\{:03o}", b);
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A C identifier from arbitrary text: `[a-z0-9_]`, bounded, never empty.
+pub fn c_ident(prefix: &str, s: &str) -> String {
+    let mut id = String::from(prefix);
+    let mut last_us = prefix.ends_with('_');
+    for c in s.chars().flat_map(|c| c.to_lowercase()) {
+        if c.is_ascii_alphanumeric() {
+            id.push(c);
+            last_us = false;
+        } else if !last_us {
+            id.push('_');
+            last_us = true;
+        }
+        if id.len() >= 56 {
+            break;
+        }
+    }
+    id.trim_end_matches('_').to_string()
+}
+
+fn ana_c(a: AnaState) -> &'static str {
+    match a {
+        AnaState::Optimized => "NVME_ANA_OPTIMIZED",
+        AnaState::Nonoptimized => "NVME_ANA_NONOPTIMIZED",
+        AnaState::Inaccessible => "NVME_ANA_INACCESSIBLE",
+        AnaState::PersistentLoss => "NVME_ANA_PERSISTENT_LOSS",
+        AnaState::Change => "NVME_ANA_CHANGE",
+    }
+}
+
+fn ctrl_c(s: CtrlState) -> &'static str {
+    match s {
+        CtrlState::New => "NVME_CTRL_NEW",
+        CtrlState::Live => "NVME_CTRL_LIVE",
+        CtrlState::Resetting => "NVME_CTRL_RESETTING",
+        CtrlState::Connecting => "NVME_CTRL_CONNECTING",
+        CtrlState::Deleting => "NVME_CTRL_DELETING",
+        CtrlState::DeletingNoio => "NVME_CTRL_DELETING_NOIO",
+        CtrlState::Dead => "NVME_CTRL_DEAD",
+    }
+}
+
+const IOPOLICY_C: [&str; 3] = ["NVME_IOPOLICY_NUMA", "NVME_IOPOLICY_RR", "NVME_IOPOLICY_QD"];
+
+/// The operations nvme-6.12 can drive, and why the others cannot.
+pub fn nvme612_unsupported(op: &Op) -> Option<&'static str> {
+    use Op::*;
+    match op {
+        AddDevice { .. } | SetAnaState { .. } | SetCtrlState { .. } | SetCtrlNode { .. } | SetReady { .. } | SetAnaPending { .. }
+        | SetNrActive { .. } | SetCapacity { .. } | FindPath { .. } | ClearCurrentPath { .. } | Revalidate { .. } | RemovePath { .. }
+        | DeleteDevice { .. } | IopolicyStore { .. } | Synchronize => None,
+        AddPath { .. } | AnaUpdate { .. } | SetLive { .. } => Some("runs nvme_mpath_set_live (device_add_disk on a real head gendisk), which a KUnit test cannot do"),
+        AllocHeadDisk { .. } | FailNextAddDisk | RemoveDisk | PutDisk | Open | Release | HeadUninit => Some("head gendisk lifetime needs a registered block device"),
+        SubmitBio { .. } | RunWorks { .. } | Failover { .. } | Complete { .. } => Some("bio submission and requeue need a live request queue"),
+        AddSysfsLink | RemoveSysfsLink { .. } => Some("not applicable to nvme-6.12: Linux 6.12 has no multipath sysfs links"),
+        CanRemoveHead | DelayedRemovalSecsStore { .. } | DelayedRemovalSecsShow | AdvanceTime { .. } => {
+            Some("not applicable to nvme-6.12: Linux 6.12 has no delayed head removal")
+        }
+        ClearPaths | RevalidatePaths | CallForDevice { .. } | HeadDevicesEmpty | FreePath { .. } => Some("library-only call (mpath_*), absent from Linux 6.12"),
+        SetFailfast { .. } | SetSdevState { .. } | SetAluaState { .. } | ScsiBlock { .. } => Some("no observable effect on 6.12 path selection, or SCSI-only"),
+        SetIopolicy { .. } | IopolicyShow | NumaNodesShow { .. } => Some("sysfs/module-parameter text interface, not reachable from KUnit"),
+        ChrIoctl { .. } | UringCmd { .. } | Forward { .. } => Some("ioctl / PR / zone forwarding needs real path devices"),
+    }
+}
+
+struct Emitter<'a> {
+    out: String,
+    trace: &'a Trace,
+    sys: System,
+    /// trace path id -> harness index
+    map: Vec<Option<usize>>,
+    nr: usize,
+    checks: usize,
+    na: usize,
+}
+
+impl Emitter<'_> {
+    fn idx(&self, p: u32) -> Result<usize, String> {
+        self.map.get(p as usize).copied().flatten().ok_or_else(|| format!("path {p} is not known to the harness"))
+    }
+    fn line(&mut self, s: &str) {
+        self.out.push('\t');
+        self.out.push_str(s);
+        self.out.push('\n');
+    }
+    fn step(&mut self, n: i64, op: &Op) {
+        let text = serde_json::to_string(op).unwrap_or_default();
+        self.line(&format!("MPV_STEP(w, {n}, \"%s\", {});", c_str(&text)));
+    }
+    fn expect_eq(&mut self, actual: &str, expected: &str) {
+        self.checks += 1;
+        self.line(&format!("MPV_EXPECT_EQ(w, {actual}, {expected});"));
+    }
+    fn expect_bool(&mut self, actual: &str, v: bool) {
+        self.checks += 1;
+        self.line(&format!("MPV_EXPECT_{}(w, {actual});", if v { "TRUE" } else { "FALSE" }));
+    }
+
+    /// Emit one op (setup or step) and its `ret`; returns an error reason
+    /// when the op cannot be driven.
+    fn op(&mut self, step: i64, op: &Op, ret: Option<&Ret>) -> Result<(), String> {
+        if let Some(why) = nvme612_unsupported(op) {
+            return Err(format!("step {step}: {} {why}", op_name(op)));
+        }
+        self.step(step, op);
+        use Op::*;
+        match op {
+            AddDevice { path, ctrl, ana } => {
+                if self.nr >= HARNESS_MAX {
+                    return Err(format!("more than {HARNESS_MAX} paths"));
+                }
+                let i = self.nr;
+                self.nr += 1;
+                self.map[*path as usize] = Some(i);
+                self.line(&format!("KUNIT_ASSERT_EQ(test, mpv_add_path(w, {ctrl}), {i});"));
+                if let Some(a) = ana {
+                    self.line(&format!("mpv_set_ana_state(w, {i}, {});", ana_c(*a)));
+                }
+            }
+            SetAnaState { path, state } => {
+                let i = self.idx(*path)?;
+                self.line(&format!("mpv_set_ana_state(w, {i}, {});", ana_c(*state)));
+            }
+            SetCtrlState { ctrl, state } => self.line(&format!("mpv_set_ctrl_state(w, {ctrl}, {});", ctrl_c(*state))),
+            SetCtrlNode { ctrl, node } => {
+                if *node > 0 {
+                    return Err(format!("step {step}: set_ctrl_node to node {node} needs NUMA (UML has only node 0)"));
+                }
+                self.line(&format!("mpv_set_ctrl_numa_node(w, {ctrl}, {});", if *node < 0 { "NUMA_NO_NODE".to_string() } else { node.to_string() }));
+            }
+            SetReady { path, ready } => {
+                let i = self.idx(*path)?;
+                self.line(&format!("mpv_set_ready(w, {i}, {ready});"));
+            }
+            SetAnaPending { path, pending } => {
+                let i = self.idx(*path)?;
+                self.line(&format!("mpv_set_ana_pending(w, {i}, {pending});"));
+            }
+            SetNrActive { ctrl, n } => self.line(&format!("mpv_set_nr_active(w, {ctrl}, {n});")),
+            SetCapacity { path, sectors } => {
+                let i = self.idx(*path)?;
+                self.line(&format!("mpv_set_capacity(w, {i}, {sectors});"));
+            }
+            Synchronize => self.line("mpv_synchronize(w);"),
+            FindPath { node } => {
+                if *node != 0 {
+                    return Err(format!("step {step}: find_path on node {node} needs NUMA (UML has only node 0)"));
+                }
+                match ret {
+                    Some(Ret::Path(p)) => {
+                        let e = match p {
+                            Some(p) => self.idx(*p)?.to_string(),
+                            None => "MPV_NONE".into(),
+                        };
+                        self.expect_eq("mpv_find_path(w)", &e);
+                    }
+                    _ => self.line("mpv_find_path(w);"),
+                }
+            }
+            ClearCurrentPath { path } => {
+                let i = self.idx(*path)?;
+                match ret {
+                    Some(Ret::Bool(b)) => self.expect_bool(&format!("mpv_clear_current_path(w, {i})"), *b),
+                    _ => self.line(&format!("mpv_clear_current_path(w, {i});")),
+                }
+            }
+            Revalidate { path } => {
+                // nvme_update_ns_info: the head takes the path's capacity first.
+                let i = self.idx(*path)?;
+                let cap = self.sys.paths[*path as usize].capacity.load(mpath_reference::sync::Ordering::Relaxed);
+                self.line(&format!("mpv_set_head_capacity(w, {cap});"));
+                self.line(&format!("mpv_revalidate_paths(w, {i});"));
+            }
+            RemovePath { path, .. } => {
+                let i = self.idx(*path)?;
+                self.line(&format!("mpv_ns_remove(w, {i});"));
+            }
+            DeleteDevice { path } => {
+                let i = self.idx(*path)?;
+                self.line(&format!("mpv_delete_path(w, {i});"));
+                if let Some(Ret::Bool(b)) = ret {
+                    self.expect_bool("list_empty(&w->head->list)", *b);
+                }
+            }
+            IopolicyStore { buf } => {
+                // The sysfs text parse is the driver's; the policy change and
+                // the per-controller path clearing are the kernel's.
+                let before = self.sys.get_iopolicy();
+                let (ok, changed) = probe_store(&self.sys, buf);
+                if ok && changed {
+                    let after = mpath_reference::iopolicy::set_iopolicy(Some(buf.trim_end_matches('\n'))).unwrap_or(before);
+                    self.line(&format!("mpv_set_iopolicy(w, {});", IOPOLICY_C[after as usize % 3]));
+                    for c in 0..self.sys.ctrls.len() {
+                        self.line(&format!("mpv_clear_ctrl_paths(w, {c});"));
+                    }
+                }
+            }
+            _ => return Err(format!("step {step}: {} is not drivable", op_name(op))),
+        }
+        Ok(())
+    }
+
+    fn expect(&mut self, obs: &mpath_reference::Observation) -> Result<(), String> {
+        if let Some(cp) = &obs.current_path {
+            if let Some(v) = cp.first() {
+                let e = match v {
+                    None => "MPV_NONE".to_string(),
+                    Some(p) if *p >= 0 => self.idx(*p as u32)?.to_string(),
+                    Some(_) => return Err("expects an uninitialised current_path pointer".into()),
+                };
+                self.expect_eq("mpv_current_path(w, 0)", &e);
+            }
+            self.na += cp.len().saturating_sub(1);
+        }
+        for (field, list, f) in [("ready", &obs.ready, "mpv_is_ready"), ("ana_pending", &obs.ana_pending, "mpv_is_ana_pending")] {
+            let _ = field;
+            if let Some(set) = list {
+                for p in 0..self.map.len() as u32 {
+                    let Some(i) = self.map[p as usize] else { continue };
+                    if !self.alive(p) {
+                        continue;
+                    }
+                    self.expect_bool(&format!("{f}(w, {i})"), set.contains(&p));
+                }
+            }
+        }
+        if let Some(list) = &obs.dev_list {
+            for p in 0..self.map.len() as u32 {
+                if let Some(i) = self.map[p as usize] {
+                    self.expect_bool(&format!("mpv_on_head_list(w, {i})"), list.contains(&p));
+                }
+            }
+        }
+        let o = obs;
+        self.na += [o.head_flags.is_some(), o.link_bits.is_some(), o.links.is_some(), o.requeue_len.is_some(), o.head_disk.is_some(), o.head_ref.is_some(), o.module_refs.is_some(), o.pending_work.is_some(), o.bios_failed.is_some(), o.violations.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count();
+        Ok(())
+    }
+
+    fn alive(&self, p: u32) -> bool {
+        use mpath_reference::head::Life;
+        matches!(self.sys.paths[p as usize].life(), Life::Allocated | Life::Linked | Life::Unlinked)
+    }
+}
+
+fn probe_store(sys: &System, buf: &str) -> (bool, bool) {
+    for (i, name) in mpath_reference::select::IOPOLICY_NAMES.iter().enumerate() {
+        if mpath_reference::iopolicy::sysfs_streq(buf, name) {
+            return (true, sys.get_iopolicy() != i as u8);
+        }
+    }
+    (false, false)
+}
+
+fn op_name(op: &Op) -> String {
+    serde_json::to_value(op).ok().and_then(|v| v.get("op").and_then(|o| o.as_str()).map(String::from)).unwrap_or_else(|| "op".into())
+}
+
+/// Checks a trace against the nvme-6.12 backend and emits its case body.
+fn nvme612_case(t: &Trace, case: &str) -> Result<(String, Case), String> {
+    let h = &t.header;
+    if h.driver != DriverKind::Nvme {
+        return Err("SCSI traces have no Linux 6.12 backend".into());
+    }
+    if t.profile.name != "nvme-6.12" {
+        return Err(format!("expectations are revision {}'s, not nvme-6.12's", t.profile.name));
+    }
+    if h.labels.iter().any(|l| l == "needs_numa") || h.topology.possible != vec![0] {
+        return Err("needs NUMA (UML has only node 0)".into());
+    }
+    if h.nr_ctrls > HARNESS_MAX || h.max_paths > HARNESS_MAX {
+        return Err(format!("more than {HARNESS_MAX} paths or controllers"));
+    }
+    if !h.head_disk {
+        return Err("traces without a head disk are not drivable: the harness head always has one".into());
+    }
+    let sys = h.instantiate()?;
+    let mut e = Emitter { out: String::new(), trace: t, sys, map: vec![None; h.max_paths], nr: 0, checks: 0, na: 0 };
+    e.out.push_str(&format!("static void {case}(struct kunit *test)\n{{\n"));
+    e.line(&format!("struct mpv_world *w = mpv_world_new(test, {});", c_str(&t.file)));
+    e.line("");
+    for _ in 0..h.nr_ctrls {
+        e.line("mpv_add_ctrl(w);");
+    }
+    for (c, n) in h.ctrl_nodes.iter().enumerate() {
+        if *n > 0 {
+            return Err("ctrl_nodes name a node other than 0: needs NUMA".into());
+        }
+        e.line(&format!("mpv_set_ctrl_numa_node(w, {c}, {});", if *n < 0 { "NUMA_NO_NODE".to_string() } else { n.to_string() }));
+    }
+    let pol = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == h.iopolicy).unwrap_or(0);
+    e.line(&format!("mpv_set_iopolicy(w, {});", IOPOLICY_C[pol]));
+    // Setup ops were applied by instantiate(); emit them on a fresh system
+    // to keep the harness state in step.
+    let fresh = {
+        let mut hh = h.clone();
+        hh.setup.clear();
+        hh.instantiate()?
+    };
+    let setup_sys = std::mem::replace(&mut e.sys, fresh);
+    for op in &h.setup {
+        e.op(-1, op, None)?;
+        e.sys.apply(0, op).map_err(|x| x.0)?;
+    }
+    drop(setup_sys);
+    for (step, (_lineno, line)) in t.lines.iter().enumerate() {
+        e.op(step as i64, &line.op, line.ret.as_ref())?;
+        e.sys.apply(step as u64, &line.op).map_err(|x| x.0)?;
+        if let Some(obs) = &line.expect {
+            e.expect(obs)?;
+        }
+    }
+    e.out.push_str("}\n\n");
+    let _ = e.trace;
+    Ok((e.out.clone(), Case { trace: t.file.clone(), case: case.to_string(), steps: t.lines.len(), checks: e.checks, not_applicable: e.na }))
+}
+
+/// Exports `traces` for `backend` as one KUnit suite named `suite`.
+pub fn export(backend: Backend, traces: &[Trace], suite: &str) -> Export {
+    let mut x = Export { suite: suite.to_string(), ..Default::default() };
+    let mut bodies = String::new();
+    let mut used = std::collections::BTreeSet::new();
+    for (n, t) in traces.iter().enumerate() {
+        let stem = std::path::Path::new(&t.file).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let mut case = c_ident(&format!("mpv_t{n}_"), &stem);
+        while !used.insert(case.clone()) {
+            case.push('_');
+        }
+        let r = match backend {
+            Backend::Nvme612 => nvme612_case(t, &case),
+            Backend::Libmultipath => super::export_lib::case(t, &case),
+        };
+        match r {
+            Ok((body, c)) => {
+                bodies.push_str(&body);
+                x.cases.push(c);
+            }
+            Err(reason) => x.skipped.push(Skip { trace: t.file.clone(), reason }),
+        }
+    }
+    x.source = assemble(backend, suite, &bodies, &x.cases);
+    x
+}
+
+fn assemble(backend: Backend, suite: &str, bodies: &str, cases: &[Case]) -> String {
+    let mut s = String::new();
+    s.push_str("// SPDX-License-Identifier: GPL-2.0\n");
+    let _ = writeln!(s, "/*\n * Generated by `mpath-verify kunit export --backend {}`. Do not edit.", backend.name());
+    s.push_str(" * One KUnit case per trace; every step prints `# mpv: <trace>:<step> <op>`\n");
+    s.push_str(" * before it runs and every expectation names its trace and step.\n *\n");
+    match backend {
+        Backend::Nvme612 => {
+            s.push_str(" * Wiring (drivers/nvme/host):\n");
+            for l in include_str!("../../kunit/wiring/Kconfig.fragment").lines().chain(include_str!("../../kunit/wiring/Makefile.fragment").lines()) {
+                let _ = writeln!(s, " *   {}", l.replace("*/", "* /"));
+            }
+            s.push_str(" * and CONFIG_NVME_MPATH_VERIFY_KUNIT_TEST=y in the .kunitconfig.\n */\n\n");
+            s.push_str("/* ---- mpv_harness.h (static harness, embedded) ---- */\n");
+            s.push_str(NVME612_HARNESS);
+            s.push_str("\n/* ---- generated cases ---- */\n\n");
+        }
+        Backend::Libmultipath => {
+            s.push_str(super::export_lib::WIRING_COMMENT);
+            s.push_str(" */\n\n");
+            s.push_str(super::export_lib::PRELUDE);
+        }
+    }
+    s.push_str(bodies);
+    let _ = writeln!(s, "static struct kunit_case {suite}_cases[] = {{");
+    for c in cases {
+        let _ = writeln!(s, "\tKUNIT_CASE({}),", c.case);
+    }
+    s.push_str("\t{}\n};\n\n");
+    let _ = writeln!(s, "static struct kunit_suite {suite}_suite = {{\n\t.name = {},\n\t.test_cases = {suite}_cases,\n}};", c_str(suite));
+    let _ = writeln!(s, "kunit_test_suite({suite}_suite);");
+    s
+}

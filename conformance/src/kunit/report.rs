@@ -1,0 +1,96 @@
+//! KTAP results mapped back to traces and steps.
+
+use super::export::Export;
+use super::ktap::{SuiteResult, Status};
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Verdict {
+    Passed { checks: usize, not_applicable: usize },
+    /// Failed at a trace step: the expectation and what the kernel gave.
+    Failed { step: i64, detail: Vec<String> },
+    /// The case started but never finished: the kernel crashed or hung.
+    Unfinished { last_step: Option<i64> },
+    /// The case is missing from the KTAP.
+    Missing,
+    Skipped { reason: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TraceReport {
+    pub trace: String,
+    pub case: Option<String>,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub unfinished: usize,
+    pub skipped: usize,
+    pub suite_complete: bool,
+    pub traces: Vec<TraceReport>,
+    /// Skip reasons with their counts.
+    pub skip_reasons: Vec<(String, usize)>,
+}
+
+/// Joins an export with the parsed suite.
+pub fn join(x: &Export, r: &SuiteResult) -> Summary {
+    let mut s = Summary { suite_complete: r.complete, ..Default::default() };
+    for c in &x.cases {
+        let got = r.cases.iter().find(|k| k.name == c.case);
+        let verdict = match got {
+            Some(k) => match k.status {
+                Some(Status::Ok) => Verdict::Passed { checks: c.checks, not_applicable: c.not_applicable },
+                Some(Status::Skip) => Verdict::Skipped { reason: "skipped by the kernel".into() },
+                Some(Status::NotOk) => match &k.failure {
+                    Some((step, detail)) => Verdict::Failed { step: *step, detail: detail.clone() },
+                    None => Verdict::Failed { step: k.last_step.as_ref().map(|s| s.1).unwrap_or(-1), detail: vec!["case failed without an expectation message".into()] },
+                },
+                None => Verdict::Unfinished { last_step: k.last_step.as_ref().map(|s| s.1) },
+            },
+            None if r.complete => Verdict::Missing,
+            None => Verdict::Unfinished { last_step: None },
+        };
+        match &verdict {
+            Verdict::Passed { .. } => s.passed += 1,
+            Verdict::Failed { .. } | Verdict::Missing => s.failed += 1,
+            Verdict::Unfinished { .. } => s.unfinished += 1,
+            Verdict::Skipped { .. } => s.skipped += 1,
+        }
+        s.traces.push(TraceReport { trace: c.trace.clone(), case: Some(c.case.clone()), verdict });
+    }
+    let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
+    for k in &x.skipped {
+        s.skipped += 1;
+        // Count by reason class (drop the step prefix).
+        let class = k.reason.split_once(": ").filter(|(a, _)| a.starts_with("step ")).map(|(_, b)| b.to_string()).unwrap_or_else(|| k.reason.clone());
+        *reasons.entry(class).or_default() += 1;
+        s.traces.push(TraceReport { trace: k.trace.clone(), case: None, verdict: Verdict::Skipped { reason: k.reason.clone() } });
+    }
+    s.skip_reasons = reasons.into_iter().collect();
+    s
+}
+
+impl Summary {
+    pub fn print(&self) {
+        for t in &self.traces {
+            match &t.verdict {
+                Verdict::Passed { checks, not_applicable } => println!("PASS {} ({checks} kernel checks, {not_applicable} fields not applicable)", t.trace),
+                Verdict::Failed { step, detail } => println!("FAIL {} at step {step}: {}", t.trace, detail.join(" | ")),
+                Verdict::Unfinished { last_step } => {
+                    println!("UNFINISHED {} (last step {})", t.trace, last_step.map(|s| s.to_string()).unwrap_or_else(|| "none".into()))
+                }
+                Verdict::Missing => println!("MISSING {} (case absent from the KTAP)", t.trace),
+                Verdict::Skipped { reason } => println!("SKIP {}: {reason}", t.trace),
+            }
+        }
+        for (r, n) in &self.skip_reasons {
+            println!("skipped {n}: {r}");
+        }
+        println!("{} passed, {} failed, {} unfinished, {} skipped", self.passed, self.failed, self.unfinished, self.skipped);
+    }
+}

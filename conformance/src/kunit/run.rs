@@ -1,0 +1,88 @@
+//! `kunit run`: place the exported suite in a kernel tree, build and boot
+//! it under UML with kunit.py (through `conformance/kunit/run-kunit.sh`,
+//! which restores the tree afterwards), parse the raw KTAP and report.
+
+use super::export::{export, Export};
+use super::report::{join, Summary};
+use super::{ktap, Backend};
+use crate::exit::Exit;
+use crate::parse::Trace;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where the kernel-side scripts live (overridable for installed binaries).
+pub fn kunit_dir() -> PathBuf {
+    std::env::var_os("MPV_KUNIT_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/kunit")))
+}
+
+/// Suite name per backend (also the KTAP subtest name).
+pub fn suite_name(b: Backend) -> &'static str {
+    match b {
+        Backend::Nvme612 => "mpath_verify_nvme612",
+        Backend::Libmultipath => "mpath_verify_lib",
+    }
+}
+
+/// Checks that `dir` is a Linux source tree kunit.py can drive.
+pub fn check_tree(dir: &Path) -> Result<(), String> {
+    for f in ["Makefile", "tools/testing/kunit/kunit.py", "drivers/nvme/host/multipath.c"] {
+        if !dir.join(f).is_file() {
+            return Err(format!("{}: not a usable Linux source tree (missing {f})", dir.display()));
+        }
+    }
+    Ok(())
+}
+
+pub struct RunResult {
+    pub export: Export,
+    pub summary: Summary,
+    pub exit: Exit,
+    pub ktap_file: PathBuf,
+}
+
+/// Runs `traces` on `backend` in `tree`. Errors are (exit code, one line).
+pub fn run(tree: &Path, build_dir: &Path, backend: Backend, traces: &[Trace]) -> Result<RunResult, (Exit, String)> {
+    check_tree(tree).map_err(|e| (Exit::NoKernel, e))?;
+    if backend == Backend::Libmultipath && !tree.join("lib/multipath.c").is_file() {
+        return Err((Exit::NoKernel, format!("{}: tree does not carry the libmultipath series (no lib/multipath.c); `kunit compile-check` checks the export against plain 6.12", tree.display())));
+    }
+    if backend == Backend::Libmultipath {
+        return Err((Exit::BadInput, "kunit run --backend libmultipath: run the exported suite in your tree with kunit.py (see README); this runner drives nvme-6.12".into()));
+    }
+    std::fs::create_dir_all(build_dir).map_err(|e| (Exit::BadInput, format!("{}: cannot create: {e}", build_dir.display())))?;
+    let suite = suite_name(backend);
+    let x = export(backend, traces, suite);
+    let suite_file = build_dir.join("mpv_suite.c");
+    std::fs::write(&suite_file, &x.source).map_err(|e| (Exit::BadInput, format!("{}: cannot write: {e}", suite_file.display())))?;
+    let ktap_file = build_dir.join("mpv.ktap");
+    let _ = std::fs::remove_file(&ktap_file);
+    if x.cases.is_empty() {
+        let summary = join(&x, &ktap::SuiteResult { complete: true, ..Default::default() });
+        return Ok(RunResult { export: x, summary, exit: Exit::Ok, ktap_file });
+    }
+    let script = kunit_dir().join("run-kunit.sh");
+    let status = Command::new("bash")
+        .arg(&script)
+        .arg(tree)
+        .arg(&suite_file)
+        .arg(build_dir)
+        .arg(&ktap_file)
+        .env("MPV_KUNIT_FILTER", format!("{suite}*"))
+        .status()
+        .map_err(|e| (Exit::BadInput, format!("{}: cannot run: {e}", script.display())))?;
+    let code = status.code().unwrap_or(130);
+    let text = std::fs::read_to_string(&ktap_file).unwrap_or_default();
+    let parsed = ktap::parse(&text, suite);
+    let summary = join(&x, &parsed);
+    let exit = match code {
+        3 => return Err((Exit::NoKernel, format!("{}: rejected by run-kunit.sh (see its message above)", tree.display()))),
+        4 if text.is_empty() || parsed.cases.is_empty() => {
+            return Err((Exit::KernelBuild, format!("kernel build or boot failed before any KTAP (build dir {})", build_dir.display())))
+        }
+        130 => Exit::Interrupted,
+        _ if !parsed.complete => Exit::KernelCrash,
+        _ if summary.failed > 0 || summary.unfinished > 0 => Exit::Finding,
+        _ => Exit::Ok,
+    };
+    Ok(RunResult { export: x, summary, exit, ktap_file })
+}
