@@ -16,6 +16,9 @@ pub struct Srcu {
     gp: Mutex<()>,
     /// Test-only mutant: skip the barrier in `read_lock` (loom must catch it).
     pub(crate) mutant_no_reader_barrier: bool,
+    /// Test-only mutant: `synchronize` skips draining the stragglers on the
+    /// other index before the flip (loom must catch it).
+    pub(crate) mutant_no_straggler_drain: bool,
 }
 
 impl Default for Srcu {
@@ -32,6 +35,7 @@ impl Srcu {
             unlocks: [AtomicUsize::new(0), AtomicUsize::new(0)],
             gp: Mutex::new(()),
             mutant_no_reader_barrier: false,
+            mutant_no_straggler_drain: false,
         }
     }
 
@@ -40,6 +44,15 @@ impl Srcu {
     pub fn new_mutant_no_reader_barrier() -> Self {
         let mut s = Self::new();
         s.mutant_no_reader_barrier = true;
+        s
+    }
+
+    /// A domain whose grace periods do not wait for readers that sampled
+    /// the index just before the previous flip: the second mutant the loom
+    /// SRCU tests must catch.
+    pub fn new_mutant_no_straggler_drain() -> Self {
+        let mut s = Self::new();
+        s.mutant_no_straggler_drain = true;
         s
     }
 
@@ -93,7 +106,9 @@ impl Srcu {
         smp_mb();
         let cur = self.idx.load(Ordering::Relaxed) & 1;
         // Stragglers that sampled the other index before the last flip.
-        self.wait_drained(cur ^ 1);
+        if !self.mutant_no_straggler_drain {
+            self.wait_drained(cur ^ 1);
+        }
         self.idx.store(cur ^ 1, Ordering::Relaxed);
         smp_mb();
         self.wait_drained(cur);
