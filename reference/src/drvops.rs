@@ -173,9 +173,12 @@ impl System {
                 }
             }
             DriverKind::Scsi => {
-                // No device-list check (spec §16.2, unconfirmed).
+                // No device-list check (spec §16.2, unconfirmed). Then
+                // sd_mpath_put_disk: the delayed work held the last
+                // reference, so its release runs mpath_put_disk.
                 self.head_listed.store(false, Ordering::Relaxed);
                 self.remove_disk();
+                self.put_disk(self.topo.online[0]);
             }
         }
     }

@@ -9,6 +9,10 @@ use crate::sync::{lock, Ordering};
 use crate::work::Work;
 use serde::{Deserialize, Serialize};
 
+/// In-flight bio ids carry this bit when the request was counted in
+/// `nr_active` at start (NVMe `NVME_MPATH_CNT_ACTIVE`; SCSI always).
+pub const BIO_COUNTED: u32 = 1 << 31;
+
 /// What `mpath_bdev_submit_bio` did with a bio.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -54,8 +58,8 @@ impl System {
             Some(p) => {
                 // clone_bio (SCSI) never fails here; bio_set_dev(p->disk->part0)
                 self.path_disk(p, F);
-                self.start_request(p);
-                crate::sync::lock(&self.path(p, F).inflight).push_back(bio);
+                let counted = self.start_request(p);
+                crate::sync::lock(&self.path(p, F).inflight).push_back(if counted { bio | BIO_COUNTED } else { bio });
                 Submit::Path(p)
             }
             None if v != crate::head::CP_NULL => {
@@ -91,8 +95,9 @@ impl System {
 
     /// Queue-depth accounting at request start: NVMe counts per controller
     /// only under the QD policy (`nvme_mpath_start_request`); SCSI counts
-    /// per host always (`scsi_mpath_start_request`).
-    fn start_request(&self, p: u32) {
+    /// per host always (`scsi_mpath_start_request`). Returns whether the
+    /// request was counted (NVMe `NVME_MPATH_CNT_ACTIVE`).
+    fn start_request(&self, p: u32) -> bool {
         let counted = match self.kind() {
             DriverKind::Nvme => self.get_iopolicy() == IOPOLICY_QD,
             DriverKind::Scsi => true,
@@ -100,10 +105,15 @@ impl System {
         if counted {
             self.ctrl_of(p, "start_request").nr_active.fetch_add(1, Ordering::Relaxed);
         }
+        counted
     }
 
-    /// Request end: `atomic_dec_if_positive` on the counter.
-    fn end_request(&self, p: u32) {
+    /// Request end: `atomic_dec_if_positive` on the counter, only for a
+    /// request that was counted at start (§16.1: "when the flag is set").
+    fn end_request(&self, p: u32, bio: u32) {
+        if bio & BIO_COUNTED == 0 {
+            return;
+        }
         let c = &self.ctrl_of(p, "end_request").nr_active;
         let _ = c.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |x| if x > 0 { Some(x - 1) } else { None });
     }
@@ -111,15 +121,16 @@ impl System {
     /// Complete the oldest in-flight bio on path `p` successfully.
     pub fn complete_bio(&self, p: u32) -> Option<u32> {
         let bio = lock(&self.path(p, "bio_endio").inflight).pop_front()?;
-        self.end_request(p);
+        self.end_request(p, bio);
         self.bios_completed.fetch_add(1, Ordering::Relaxed);
-        Some(bio)
+        Some(bio & !BIO_COUNTED)
     }
 
     /// Steal the oldest in-flight bio of `p` onto the requeue list.
     pub(crate) fn steal_bio(&self, p: u32, f: &str) -> Option<u32> {
         let bio = lock(&self.path(p, f).inflight).pop_front()?;
-        self.end_request(p);
+        self.end_request(p, bio);
+        let bio = bio & !BIO_COUNTED;
         lock(&self.requeue_list).push_back(bio);
         Some(bio)
     }

@@ -64,27 +64,47 @@ impl System {
     }
 }
 
-/// `kstrtouint(s, 0, &v)`: base auto-detect (0x / 0 prefixes), one optional
-/// trailing newline, `-EINVAL` on junk, `-ERANGE` on overflow.
+/// `kstrtouint(s, 0, &v)`: an optional `+`, base auto-detect (`0x` with a
+/// hex digit after it, else a leading `0` is octal), the longest digit run,
+/// then one optional newline and nothing else. As in `_kstrtoull`, a u64
+/// overflow in the digit run is `-ERANGE` even if junk follows; no digits or
+/// trailing junk is `-EINVAL`; a value above `u32::MAX` is `-ERANGE`.
 pub fn kstrtouint(s: &str) -> Result<u32, i32> {
-    let s = s.strip_suffix('\n').unwrap_or(s);
-    let s = s.strip_prefix('+').unwrap_or(s);
-    let (digits, radix) = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        (h, 16)
-    } else if s.len() > 1 && s.starts_with('0') {
-        (&s[1..], 8)
+    let b = s.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'+'));
+    let radix: u32 = if b.get(i) == Some(&b'0') {
+        if matches!(b.get(i + 1), Some(b'x' | b'X')) && b.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit()) {
+            i += 2;
+            16
+        } else {
+            8
+        }
     } else {
-        (s, 10)
+        10
     };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+    let (mut v, mut ndigits, mut overflow) = (0u64, 0usize, false);
+    while let Some(d) = b.get(i).and_then(|&c| (c as char).to_digit(radix)) {
+        match v.checked_mul(radix as u64).and_then(|x| x.checked_add(d as u64)) {
+            Some(x) => v = x,
+            None => {
+                overflow = true;
+                v = v.wrapping_mul(radix as u64).wrapping_add(d as u64);
+            }
+        }
+        ndigits += 1;
+        i += 1;
+    }
+    if overflow {
+        return Err(-ERANGE);
+    }
+    if ndigits == 0 {
         return Err(-EINVAL);
     }
-    let mut v: u64 = 0;
-    for c in digits.chars() {
-        v = v * radix as u64 + c.to_digit(radix).unwrap_or(0) as u64;
-        if v > u32::MAX as u64 {
-            return Err(-ERANGE);
-        }
+    if b.get(i) == Some(&b'\n') {
+        i += 1;
     }
-    Ok(v as u32)
+    if i != b.len() {
+        return Err(-EINVAL);
+    }
+    u32::try_from(v).map_err(|_| -ERANGE)
 }

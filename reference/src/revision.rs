@@ -63,6 +63,14 @@ pub struct Profile {
     pub ioctl_path_after_unlock: bool,
     /// chr `uring_cmd` with no path returns `-EWOULDBLOCK` (v1) rather than `-EINVAL`.
     pub uring_no_path_ewouldblock: bool,
+    /// v1: the queue-depth selector reads `mpath_device.nr_active`, which
+    /// nothing maintains, so every depth is 0 (§14 "queue depth").
+    #[serde(default)]
+    pub qd_device_counter_unmaintained: bool,
+    /// Linux 6.12: `__nvme_find_path` reads `ns->ctrl->numa_node` at every
+    /// selection; the library reads `dev->numa_node`, copied at add (§17).
+    #[serde(default)]
+    pub distance_reads_ctrl_node: bool,
     pub head_ref: HeadRef,
     /// `nvme_ns_remove` synchronize points S1, S2, S3 (N2); false removes one (mutants).
     pub remove_sync1: bool,
@@ -90,6 +98,8 @@ impl Profile {
             iopolicy_clear_only_on_change: false,
             ioctl_path_after_unlock: true,
             uring_no_path_ewouldblock: false,
+            qd_device_counter_unmaintained: false,
+            distance_reads_ctrl_node: false,
             head_ref: HeadRef::Kref,
             remove_sync1: true,
             remove_sync2: true,
@@ -105,6 +115,7 @@ impl Profile {
             set_live_checks_disk_first: false,
             add_device_module_put: false,
             uring_no_path_ewouldblock: true,
+            qd_device_counter_unmaintained: true,
             ..Profile::v2()
         }
     }
@@ -129,6 +140,7 @@ impl Profile {
             bio_remapped: true,
             iopolicy_clear_only_on_change: true,
             ioctl_path_after_unlock: false,
+            distance_reads_ctrl_node: true,
             ..Profile::v2()
         }
     }

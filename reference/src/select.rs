@@ -38,7 +38,11 @@ impl System {
             }
             if !self.drv.is_disabled(self, p) {
                 let dev = self.path(p, F);
-                let numa = dev.numa_node.load(Ordering::Relaxed);
+                let numa = if self.profile.distance_reads_ctrl_node {
+                    self.ctrl_of(p, F).numa_node.load(Ordering::Relaxed)
+                } else {
+                    dev.numa_node.load(Ordering::Relaxed)
+                };
                 let d = if numa != NUMA_NO_NODE && self.get_iopolicy() == IOPOLICY_NUMA {
                     self.topo.node_distance(node, numa)
                 } else {
@@ -161,7 +165,7 @@ impl System {
                 return CP_NULL;
             }
             if !self.drv.is_disabled(self, p) {
-                let depth = self.drv.get_nr_active(self, p) as u32;
+                let depth = if self.profile.qd_device_counter_unmaintained { 0 } else { self.drv.get_nr_active(self, p) as u32 };
                 match self.path(p, F).access() {
                     AccessState::Optimized => {
                         if depth < min_opt {

@@ -66,6 +66,13 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Shuttle schedules on the reference: `replay FILE`, `run SCENARIO`, `list`
+    /// (runs the companion binary mpath-verify-shuttle, built with the shuttle feature).
+    #[command(disable_help_flag = true)]
+    Shuttle {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Export traces as KUnit suites, run them on a kernel, check KTAP.
     Kunit {
         #[command(subcommand)]
@@ -138,6 +145,7 @@ fn main() -> ExitCode {
         }
         Cmd::Revisions { json } => cmd_revisions(json),
         Cmd::Kunit { cmd } => cmd_kunit(cmd),
+        Cmd::Shuttle { args } => cmd_shuttle(&args),
     };
     ExitCode::from(code as i32 as u8)
 }
@@ -289,4 +297,25 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
         }
     })();
     r.unwrap_or_else(|e| e)
+}
+
+/// Runs the shuttle companion binary that sits next to this executable.
+fn cmd_shuttle(args: &[String]) -> Exit {
+    let exe = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.join("mpath-verify-shuttle")));
+    let Some(exe) = exe.filter(|p| p.is_file()) else {
+        eprintln!("error: mpath-verify-shuttle not found next to this binary; build it with `cargo build --release -p mpath-reference --features shuttle --bin mpath-verify-shuttle`");
+        return Exit::BadInput;
+    };
+    match std::process::Command::new(&exe).args(args).status() {
+        Ok(st) => match st.code() {
+            Some(0) => Exit::Ok,
+            Some(1) => Exit::Finding,
+            Some(2) => Exit::BadInput,
+            _ => Exit::Interrupted,
+        },
+        Err(e) => {
+            eprintln!("error: {}: cannot run: {e}", exe.display());
+            Exit::BadInput
+        }
+    }
 }
