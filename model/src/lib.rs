@@ -1,1 +1,40 @@
-pub fn _x(){}
+//! # mpath-model
+//!
+//! An interleaving model of the libmultipath library and its NVMe / SCSI
+//! callers, checked with stateright. Threads run driver operations (the
+//! reference's [`Op`](mpath_reference::Op) vocabulary); each operation
+//! expands into step programs at kernel-primitive granularity (SRCU,
+//! mutexes, RCU list steps, `current_path[]` loads and stores, bit
+//! operations, sysfs links, works, frees).
+//!
+//! Revisions are data (`revisions/*.json`: one step program per library or
+//! driver function, a `base` plus overrides for mutants), scenarios are
+//! data (`scenarios/*.json`: a reference trace header for the initial
+//! state, plus threads of operations).
+//!
+//! Modules: [`step`] (the step language), [`revision`] (loader and
+//! compiler), [`scenario`] (loader; initial state from the reference),
+//! [`state`] (plain-data state), [`machine`] (interpreter and stateright
+//! model), [`property`], [`checker`] (check / report), [`catalogue`],
+//! [`render`] (swimlanes), [`trace`] (counterexample to trace),
+//! [`explore`].
+
+pub mod catalogue;
+pub mod checker;
+pub mod explore;
+pub mod machine;
+pub mod property;
+pub mod render;
+pub mod revision;
+pub mod scenario;
+pub mod state;
+pub mod step;
+pub mod trace;
+
+pub use catalogue::{catalogue, diff, run_catalogue, CatalogueResult, DiffRow, Entry, Expect};
+pub use checker::{check, Bounds, Counterexample, Mode, ModelError, Progress, PropertyReport, Report, TraceStep, Verdict};
+pub use explore::explore;
+pub use render::{render_counterexample, swimlane};
+pub use revision::RevisionSpec;
+pub use scenario::Scenario;
+pub use trace::counterexample_to_trace;

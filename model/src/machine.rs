@@ -1,0 +1,972 @@
+//! The interpreter and the stateright [`Model`]: threads run their
+//! operations' step programs; one transition executes one shared step of
+//! one thread (plus the register-only steps around it). A worker thread
+//! runs queued works (requeue, partition scan, delayed removal).
+
+use crate::property;
+use crate::revision::Program;
+use crate::scenario::{op_entry, Scenario, ScenarioError};
+use crate::state::*;
+use crate::step::*;
+use mpath_reference::driver::{AluaState, AnaState, CtrlState, DriverKind, SdevState};
+use mpath_reference::ops::Op;
+use stateright::{Model, Property};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// A checker action: run thread `t` one shared step, or let the worker
+/// start a pending work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    Run(u8),
+    Work(WorkKind),
+}
+
+/// One operation of a thread, compiled.
+#[derive(Clone, Debug)]
+pub struct OpCall {
+    pub op: Op,
+    pub func: u8,
+    pub args: Vec<(Reg, u8)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ThreadProg {
+    pub name: String,
+    pub ops: Vec<OpCall>,
+}
+
+/// The model of one (revision, scenario) pair.
+#[derive(Clone)]
+pub struct Machine {
+    pub program: Arc<Program>,
+    pub scenario: Arc<Scenario>,
+    pub driver: DriverKind,
+    pub threads: Vec<ThreadProg>,
+    /// Index of the worker thread (= number of scenario threads).
+    pub worker: usize,
+    pub npaths: u8,
+    pub nnodes: u8,
+    pub nonline: u8,
+    pub distances: [[u8; MAXN]; MAXN],
+    pub loop_bound: u8,
+    pub find_path_fn: Option<u8>,
+    pub init: State,
+    pub stop: Arc<AtomicBool>,
+    /// Keep each operation's return value in `Thread::last_ret` (for the
+    /// sequential cross-check; off when checking, to keep states canonical).
+    pub record_ret: bool,
+}
+
+impl Machine {
+    pub fn new(program: Arc<Program>, scenario: &Scenario, reference_profile: &str, stop: Arc<AtomicBool>) -> Result<Machine, ScenarioError> {
+        let init = scenario.initial_state(reference_profile)?;
+        let h = &scenario.header;
+        let mut threads = Vec::new();
+        for t in &scenario.threads {
+            let mut ops = Vec::new();
+            for op in &t.ops {
+                let (name, args) = op_entry(op, h.driver).map_err(|e| ScenarioError::Invalid { name: scenario.name.clone(), msg: e })?;
+                let func = program.func(name).ok_or_else(|| ScenarioError::Invalid {
+                    name: scenario.name.clone(),
+                    msg: format!("revision {} has no function {name:?} (needed by {:?})", program.revision, op),
+                })?;
+                ops.push(OpCall { op: op.clone(), func: func as u8, args });
+            }
+            threads.push(ThreadProg { name: t.name.clone(), ops });
+        }
+        if program.funcs.len() > 255 {
+            return Err(ScenarioError::Invalid { name: scenario.name.clone(), msg: "too many functions".into() });
+        }
+        let nnodes = h.topology.possible.len() as u8;
+        let mut distances = [[10u8; MAXN]; MAXN];
+        for (a, row) in distances.iter_mut().enumerate().take(nnodes as usize) {
+            for (b, d) in row.iter_mut().enumerate().take(nnodes as usize) {
+                *d = h.topology.node_distance(a as i32, b as i32).min(254) as u8;
+            }
+        }
+        let mut init = init;
+        for t in 0..MAXT {
+            init.threads[t].group = t as u8;
+        }
+        for t in 0..threads.len() {
+            let key = |u: usize| threads[u].ops.iter().map(|o| (o.func, o.args.clone())).collect::<Vec<_>>();
+            if let Some(first) = (0..t).find(|&u| key(u) == key(t)) {
+                init.threads[t].group = first as u8;
+            }
+        }
+        let m = Machine {
+            program: program.clone(),
+            scenario: Arc::new(scenario.clone()),
+            driver: h.driver,
+            worker: threads.len(),
+            threads,
+            npaths: h.max_paths as u8,
+            nnodes,
+            nonline: h.topology.online.len() as u8,
+            distances,
+            loop_bound: 2 * h.max_paths as u8 + 2,
+            find_path_fn: program.func("mpath_find_path").map(|f| f as u8),
+            init,
+            stop,
+            record_ret: false,
+        };
+        Ok(m)
+    }
+
+    // ------------------------------------------------------------ queries
+
+    /// The function and step a thread rests at (`None` when idle/finished).
+    pub fn resting(&self, s: &State, t: usize) -> Option<(u8, u8)> {
+        let th = &s.threads[t];
+        if th.depth == 0 {
+            return None;
+        }
+        let fr = th.stack[th.depth as usize - 1];
+        Some((fr.func, fr.pc))
+    }
+
+    pub fn step_at(&self, func: u8, pc: u8) -> Option<&CStep> {
+        self.program.funcs.get(func as usize)?.steps.get(pc as usize)
+    }
+
+    pub fn finished(&self, s: &State, t: usize) -> bool {
+        let th = &s.threads[t];
+        th.depth == 0 && (t == self.worker || th.ops_done as usize >= self.threads[t].ops.len())
+    }
+
+    /// All scenario threads done, worker idle, nothing pending.
+    pub fn at_rest(&self, s: &State) -> bool {
+        (0..=self.worker).all(|t| self.finished(s, t)) && s.pending == 0
+    }
+
+    pub fn enabled(&self, s: &State, t: usize) -> bool {
+        let th = &s.threads[t];
+        if th.depth == 0 {
+            return !th.stuck && t != self.worker && (th.ops_done as usize) < self.threads[t].ops.len();
+        }
+        if th.stuck || th.wait != 0 || th.wait_ctrl != 0 {
+            return false;
+        }
+        let Some((f, pc)) = self.resting(s, t) else { return false };
+        match self.step_at(f, pc) {
+            Some(CStep::Plain(Step::Lock { m })) => s.mutex[mutex_idx(*m)] == 0,
+            Some(CStep::Plain(Step::WaitRefZero)) => s.head_ref <= 0,
+            _ => true,
+        }
+    }
+
+    pub fn any_stuck(&self, s: &State) -> bool {
+        s.threads.iter().any(|t| t.stuck)
+    }
+
+    // ------------------------------------------------------------ driver predicates
+
+    fn ctrl_state(&self, s: &State, p: usize) -> u8 {
+        s.ctrls[(s.paths[p].ctrl as usize).min(MAXC - 1)] & 0x7f
+    }
+
+    pub fn is_disabled(&self, s: &State, p: usize) -> bool {
+        let ps = &s.paths[p];
+        match self.driver {
+            DriverKind::Nvme => {
+                let c = self.ctrl_state(s, p);
+                if c != CtrlState::Live as u8 && c != CtrlState::Deleting as u8 {
+                    return true;
+                }
+                ps.bit(pbit::ANA_PENDING) || !ps.bit(pbit::READY)
+            }
+            DriverKind::Scsi => ps.sdev != SdevState::Running as u8 || !(ps.alua == AluaState::Optimal as u8 || ps.alua == AluaState::Active as u8),
+        }
+    }
+
+    pub fn is_optimized(&self, s: &State, p: usize) -> bool {
+        let ps = &s.paths[p];
+        match self.driver {
+            DriverKind::Nvme => self.ctrl_state(s, p) == CtrlState::Live as u8 && ps.ana == AnaState::Optimized as u8,
+            DriverKind::Scsi => ps.sdev == SdevState::Running as u8 && ps.alua == AluaState::Optimal as u8,
+        }
+    }
+
+    fn is_available(&self, s: &State, p: usize) -> bool {
+        let ps = &s.paths[p];
+        match self.driver {
+            DriverKind::Nvme => {
+                let raw = s.ctrls[(ps.ctrl as usize).min(MAXC - 1)];
+                if raw & 0x80 != 0 {
+                    return false;
+                }
+                let c = raw & 0x7f;
+                c == CtrlState::Live as u8 || c == CtrlState::Resetting as u8 || c == CtrlState::Connecting as u8
+            }
+            DriverKind::Scsi => [SdevState::Running, SdevState::Quiesce, SdevState::Block, SdevState::CreatedBlock].iter().any(|&x| ps.sdev == x as u8),
+        }
+    }
+
+    /// An OPTIMIZED, usable, linked path (the quality property's notion).
+    pub fn optimized_usable(&self, s: &State, p: usize) -> bool {
+        s.paths[p].life == life::LINKED && !self.is_disabled(s, p) && self.is_optimized(s, p) && s.paths[p].access == 0
+    }
+
+    /// A linked path the selectors would pick (not disabled, opt/nonopt).
+    pub fn selectable(&self, s: &State, p: usize) -> bool {
+        s.paths[p].life == life::LINKED && !self.is_disabled(s, p) && s.paths[p].access <= 1
+    }
+
+    // ------------------------------------------------------------ execution
+
+    fn val(&self, th: &Thread, v: Val) -> u8 {
+        match v {
+            Val::Int(x) => x,
+            Val::Reg(r) => th.regs[r as usize],
+            Val::Named(n) => match n {
+                Named::Null => 0,
+                Named::Junk => JUNK,
+                Named::Inf => INF,
+                Named::Npaths => self.npaths,
+                Named::Nnodes => self.nnodes,
+                Named::NonlineNodes => self.nonline,
+            },
+        }
+    }
+
+    /// Touch path object `v` (a pointer value): a use-after-free or a wild
+    /// pointer is recorded. Returns the path index if it is a real path.
+    fn touch(&self, s: &mut State, v: u8) -> Option<usize> {
+        if v == JUNK {
+            s.viol |= vbit::JUNK;
+            return None;
+        }
+        if v == 0 || v as usize > MAXP {
+            return None;
+        }
+        let p = v as usize - 1;
+        if s.paths[p].life == life::FREED || s.paths[p].life == life::UNUSED {
+            s.viol |= vbit::UAF_PATH;
+        }
+        Some(p)
+    }
+
+    fn touch_head(&self, s: &mut State) {
+        if s.head_life == life::FREED {
+            s.viol |= vbit::UAF_HEAD;
+        }
+    }
+
+    /// Record what a selector saw when it read path `p`.
+    fn see(&self, s: &mut State, t: usize, p: usize) {
+        let dis = self.is_disabled(s, p);
+        let unl = s.paths[p].life != life::LINKED;
+        let th = &mut s.threads[t];
+        if th.in_find == 0 {
+            return;
+        }
+        let b = 1u8 << p;
+        th.seen_disabled = if dis { th.seen_disabled | b } else { th.seen_disabled & !b };
+        th.seen_unlinked = if unl { th.seen_unlinked | b } else { th.seen_unlinked & !b };
+    }
+
+    fn start_frame(&self, s: &mut State, t: usize, func: u8) -> bool {
+        let th = &mut s.threads[t];
+        if th.depth as usize >= STACK {
+            return false;
+        }
+        th.stack[th.depth as usize] = Frame { func, pc: 0 };
+        th.depth += 1;
+        th.regs[Reg::Cnt as usize] = 0;
+        if Some(func) == self.find_path_fn {
+            th.in_find += 1;
+            if th.in_find == 1 {
+                th.disturbed = false;
+                th.seen_disabled = 0;
+                th.seen_unlinked = 0;
+            }
+        }
+        true
+    }
+
+    fn do_return(&self, s: &mut State, t: usize) {
+        let func = s.threads[t].stack[s.threads[t].depth as usize - 1].func;
+        if Some(func) == self.find_path_fn {
+            self.check_selection(s, t);
+            s.threads[t].in_find -= 1;
+        }
+        let th = &mut s.threads[t];
+        th.depth -= 1;
+        th.stack[th.depth as usize] = Frame::default();
+        if th.depth == 0 {
+            if self.record_ret {
+                th.last_ret = th.regs[Reg::Ret as usize];
+            }
+            th.regs = [0; NREG];
+            if t != self.worker {
+                th.ops_done += 1;
+            }
+        }
+    }
+
+    /// The instrumentation at `mpath_find_path`'s return.
+    fn check_selection(&self, s: &mut State, t: usize) {
+        let th = s.threads[t];
+        let r = th.regs[Reg::Ret as usize];
+        if r == JUNK {
+            s.viol |= vbit::JUNK;
+            return;
+        }
+        if r != 0 && (r as usize) <= MAXP {
+            let b = 1u8 << (r - 1);
+            if th.seen_disabled & b != 0 {
+                s.viol |= vbit::DISABLED_RET;
+            }
+            if th.seen_unlinked & b != 0 {
+                s.viol |= vbit::UNLINKED_RET;
+            }
+        }
+        if th.in_find == 1 && !th.disturbed {
+            let any = (0..self.npaths as usize).any(|p| self.optimized_usable(s, p));
+            let ok = r != 0 && (r as usize) <= MAXP && self.optimized_usable(s, r as usize - 1);
+            if any && !ok {
+                s.viol |= vbit::QUALITY;
+            }
+        }
+    }
+
+    /// Run local steps until the thread rests at a shared step or is idle.
+    pub fn advance(&self, s: &mut State, t: usize) {
+        for _ in 0..10_000 {
+            if s.threads[t].stuck {
+                return;
+            }
+            if s.threads[t].depth == 0 {
+                // An operation completed (or none started): the next one
+                // starts in the thread's next transition.
+                return;
+            }
+            let fr = s.threads[t].stack[s.threads[t].depth as usize - 1];
+            let Some(step) = self.step_at(fr.func, fr.pc) else {
+                self.do_return(s, t);
+                continue;
+            };
+            if !step.is_local() {
+                return;
+            }
+            let step = step.clone();
+            let th = &mut s.threads[t];
+            let top = th.depth as usize - 1;
+            th.stack[top].pc += 1;
+            let jump = |th: &mut Thread, to: u16| th.stack[top].pc = to as u8;
+            match step {
+                CStep::Goto(to) => jump(th, to),
+                CStep::IfZero(r, to) => {
+                    if th.regs[r as usize] == 0 {
+                        jump(th, to)
+                    }
+                }
+                CStep::IfNonZero(r, to) => {
+                    if th.regs[r as usize] != 0 {
+                        jump(th, to)
+                    }
+                }
+                CStep::IfEq(a, b, to) => {
+                    let bv = self.val(th, b);
+                    if th.regs[a as usize] == bv {
+                        jump(th, to)
+                    }
+                }
+                CStep::IfNe(a, b, to) => {
+                    let bv = self.val(th, b);
+                    if th.regs[a as usize] != bv {
+                        jump(th, to)
+                    }
+                }
+                CStep::IfLt(a, b, to) => {
+                    let bv = self.val(th, b);
+                    if th.regs[a as usize] < bv {
+                        jump(th, to)
+                    }
+                }
+                CStep::Call(f) => {
+                    if !self.start_frame(s, t, f as u8) {
+                        s.threads[t].stuck = true;
+                        s.viol |= vbit::NONTERM;
+                        return;
+                    }
+                }
+                CStep::Plain(Step::Set { r, v }) => {
+                    let x = self.val(th, v);
+                    th.regs[r as usize] = x;
+                }
+                CStep::Plain(Step::Inc { r }) => th.regs[r as usize] = th.regs[r as usize].wrapping_add(1),
+                CStep::Plain(Step::Dec { r }) => th.regs[r as usize] = th.regs[r as usize].wrapping_sub(1),
+                CStep::Plain(Step::Return) => {
+                    th.stack[top].pc -= 1;
+                    self.do_return(s, t);
+                }
+                CStep::Plain(_) => {}
+            }
+        }
+        // A register-only loop that never reaches a shared step.
+        s.threads[t].stuck = true;
+        s.viol |= vbit::NONTERM;
+    }
+
+    /// Start thread `t`'s next operation and run its leading local steps.
+    pub fn begin_op(&self, s: &mut State, t: usize) -> bool {
+        let done = s.threads[t].ops_done as usize;
+        let Some(oc) = self.threads.get(t).and_then(|th| th.ops.get(done)) else { return false };
+        s.threads[t].regs = [0; NREG];
+        for &(r, v) in &oc.args {
+            s.threads[t].regs[r as usize] = v;
+        }
+        self.start_frame(s, t, oc.func);
+        self.advance(s, t);
+        true
+    }
+
+    /// Execute the shared step thread `t` rests at, then advance.
+    pub fn run(&self, s: &mut State, t: usize) {
+        let idle = s.threads[t].depth == 0;
+        if idle {
+            // Start the next operation; stop if it completed without a
+            // shared step or its first shared step is blocked.
+            let started = self.begin_op(s, t);
+            let runnable = started && s.threads[t].depth > 0 && self.enabled(s, t);
+            if !runnable {
+                return;
+            }
+        }
+        let Some((f, pc)) = self.resting(s, t) else { return };
+        let Some(CStep::Plain(step)) = self.step_at(f, pc).cloned() else { return };
+        let top = s.threads[t].depth as usize - 1;
+        s.threads[t].stack[top].pc += 1;
+        let writes = self.exec(s, t, &step);
+        if writes {
+            for u in 0..=self.worker {
+                if u != t && s.threads[u].in_find > 0 {
+                    s.threads[u].disturbed = true;
+                }
+            }
+        }
+        self.advance(s, t);
+    }
+
+    fn bit_ref(&self, s: &mut State, t: usize, bit: Bit, on: Option<Reg>) -> Option<(bool, u8)> {
+        if bit.is_path_bit() {
+            let v = s.threads[t].regs[on? as usize];
+            // Membership of ctrl->namespaces is read from the controller's
+            // list, not from the namespace.
+            let p = if bit == Bit::OnCtrl {
+                if v == 0 || v as usize > MAXP {
+                    return None;
+                }
+                v as usize - 1
+            } else {
+                self.touch(s, v)?
+            };
+            let b = match bit {
+                Bit::Link => pbit::LINK,
+                Bit::Ready => pbit::READY,
+                Bit::AnaPending => pbit::ANA_PENDING,
+                Bit::Removing => pbit::REMOVING,
+                Bit::DiskAdded => pbit::DISK_ADDED,
+                Bit::OnCtrl => pbit::ON_CTRL,
+                _ => pbit::HAS_DISK,
+            };
+            Some((true, (p as u8) << 4 | b))
+        } else {
+            let b = match bit {
+                Bit::DiskLive => hbit::DISK_LIVE,
+                Bit::QueueIfNoPath => hbit::QUEUE_IF_NO_PATH,
+                Bit::GdAdded => hbit::GD_ADDED,
+                Bit::SuppressPartScan => hbit::SUPPRESS_PART_SCAN,
+                _ => hbit::CDEV_LIVE,
+            };
+            Some((false, b))
+        }
+    }
+
+    fn bit_get(s: &State, r: (bool, u8)) -> bool {
+        if r.0 {
+            s.paths[(r.1 >> 4) as usize].bit(r.1 & 15)
+        } else {
+            s.hbit(r.1)
+        }
+    }
+
+    fn bit_put(s: &mut State, r: (bool, u8), v: bool) {
+        let (word, b) = if r.0 { (&mut s.paths[(r.1 >> 4) as usize].bits, r.1 & 15) } else { (&mut s.head_bits, r.1) };
+        if v {
+            *word |= 1 << b;
+        } else {
+            *word &= !(1 << b);
+        }
+    }
+
+    fn link_of(s: &mut State, l: u8) -> (&mut u8, &mut u8) {
+        if l == LHEAD {
+            (&mut s.head_next, &mut s.head_prev)
+        } else {
+            let p = &mut s.paths[(l - 1) as usize];
+            (&mut p.next, &mut p.prev)
+        }
+    }
+
+    fn count_loop(&self, s: &mut State, t: usize) -> bool {
+        let th = &mut s.threads[t];
+        th.regs[Reg::Cnt as usize] = th.regs[Reg::Cnt as usize].saturating_add(1);
+        if th.regs[Reg::Cnt as usize] > self.loop_bound {
+            th.stuck = true;
+            s.viol |= vbit::NONTERM;
+            return false;
+        }
+        true
+    }
+
+    /// Execute one shared step; returns true if it changed state the path
+    /// selectors read (for the quality property's "nothing changing").
+    fn exec(&self, s: &mut State, t: usize, step: &Step) -> bool {
+        let reg = |s: &State, r: Reg| s.threads[t].regs[r as usize];
+        macro_rules! set {
+            ($r:expr, $v:expr) => {{
+                let v = $v;
+                s.threads[t].regs[$r as usize] = v;
+            }};
+        }
+        match step {
+            Step::SrcuLock => s.threads[t].srcu += 1,
+            Step::SrcuUnlock => {
+                let th = &mut s.threads[t];
+                th.srcu = th.srcu.saturating_sub(1);
+                if th.srcu == 0 {
+                    for u in s.threads.iter_mut() {
+                        u.wait &= !(1 << t);
+                    }
+                }
+            }
+            Step::Synchronize => {
+                self.touch_head(s);
+                let mut w = 0u8;
+                for (u, th) in s.threads.iter().enumerate() {
+                    if th.srcu > 0 {
+                        w |= 1 << u;
+                    }
+                }
+                s.threads[t].wait = w;
+            }
+            Step::CtrlSrcuLock => s.threads[t].ctrl_srcu += 1,
+            Step::CtrlSrcuUnlock => {
+                let th = &mut s.threads[t];
+                th.ctrl_srcu = th.ctrl_srcu.saturating_sub(1);
+                if th.ctrl_srcu == 0 {
+                    for u in s.threads.iter_mut() {
+                        u.wait_ctrl &= !(1 << t);
+                    }
+                }
+            }
+            Step::CtrlSynchronize => {
+                let mut w = 0u8;
+                for (u, th) in s.threads.iter().enumerate() {
+                    if th.ctrl_srcu > 0 {
+                        w |= 1 << u;
+                    }
+                }
+                s.threads[t].wait_ctrl = w;
+            }
+            Step::Lock { m } => s.mutex[mutex_idx(*m)] = t as u8 + 1,
+            Step::Unlock { m } => s.mutex[mutex_idx(*m)] = 0,
+            Step::ListAddTail { p } => {
+                let v = reg(s, *p);
+                if let Some(pi) = self.touch(s, v) {
+                    let last = s.head_prev;
+                    s.paths[pi].next = LHEAD;
+                    s.paths[pi].prev = last;
+                    *Self::link_of(s, last).0 = v;
+                    s.head_prev = v;
+                    s.paths[pi].life = life::LINKED;
+                }
+                return true;
+            }
+            Step::ListDel { p } => {
+                let v = reg(s, *p);
+                if let Some(pi) = self.touch(s, v) {
+                    let (n, pr) = (s.paths[pi].next, s.paths[pi].prev);
+                    if pr != POISON && n != POISON {
+                        *Self::link_of(s, n).1 = pr;
+                        *Self::link_of(s, pr).0 = n;
+                    }
+                    s.paths[pi].prev = POISON;
+                    if s.paths[pi].life == life::LINKED {
+                        s.paths[pi].life = life::UNLINKED;
+                    }
+                }
+                return true;
+            }
+            Step::ListFirst { dst } => {
+                let v = s.head_next;
+                set!(*dst, v);
+                set!(Reg::Cnt, 0);
+            }
+            Step::ListNext { r } | Step::NextDev { r } => {
+                let v = reg(s, *r);
+                let mut n = 0;
+                if let Some(pi) = self.touch(s, v) {
+                    n = s.paths[pi].next;
+                    if n == POISON {
+                        n = 0;
+                    }
+                }
+                if n == LHEAD && matches!(step, Step::NextDev { .. }) {
+                    n = s.head_next;
+                }
+                set!(*r, n);
+                self.count_loop(s, t);
+            }
+            Step::ListEmpty { dst } => {
+                let v = (s.head_next == LHEAD) as u8;
+                set!(*dst, v)
+            }
+            Step::ListSingular { dst } => {
+                let v = (s.head_next != LHEAD && s.head_next == s.head_prev) as u8;
+                set!(*dst, v)
+            }
+            Step::CpLoad { dst, node } => {
+                let n = reg(s, *node) as usize;
+                let v = if n < MAXN { s.cp[n] } else { 0 };
+                set!(*dst, v)
+            }
+            Step::CpStore { node, src } => {
+                let n = reg(s, *node) as usize;
+                let v = reg(s, *src);
+                if v == JUNK {
+                    s.viol |= vbit::JUNK;
+                }
+                if n < MAXN {
+                    s.cp[n] = v;
+                }
+                return true;
+            }
+            Step::CpClearMatching { p, dst } => {
+                let v = reg(s, *p);
+                let mut changed = false;
+                for n in 0..self.nnodes as usize {
+                    if s.cp[n] == v && v != 0 {
+                        s.cp[n] = 0;
+                        changed = true;
+                    }
+                }
+                set!(*dst, changed as u8);
+                return true;
+            }
+            Step::CpClearAll => {
+                s.cp = [0; MAXN];
+                return true;
+            }
+            Step::TestBit { bit, on, dst } => {
+                let v = self.bit_ref(s, t, *bit, *on).map(|r| Self::bit_get(s, r)).unwrap_or(false);
+                set!(*dst, v as u8)
+            }
+            Step::SetBit { bit, on } | Step::ClearBit { bit, on } => {
+                if let Some(r) = self.bit_ref(s, t, *bit, *on) {
+                    Self::bit_put(s, r, matches!(step, Step::SetBit { .. }));
+                }
+                return matches!(bit, Bit::Ready | Bit::AnaPending | Bit::HasDisk);
+            }
+            Step::TestAndSetBit { bit, on, dst } | Step::TestAndClearBit { bit, on, dst } => {
+                let mut old = false;
+                if let Some(r) = self.bit_ref(s, t, *bit, *on) {
+                    old = Self::bit_get(s, r);
+                    Self::bit_put(s, r, matches!(step, Step::TestAndSetBit { .. }));
+                }
+                set!(*dst, old as u8);
+                return matches!(bit, Bit::Ready | Bit::AnaPending | Bit::HasDisk);
+            }
+            Step::Load { dst, what, on } => {
+                let pv = on.map(|r| reg(s, r)).unwrap_or(0);
+                let needs_path = matches!(what, Pred::IsDisabled | Pred::IsOptimized | Pred::IsAvailable | Pred::Access | Pred::CtrlLive | Pred::CapacityMismatch);
+                let p = if needs_path { self.touch(s, pv) } else { None };
+                if needs_path && p.is_none() {
+                    set!(*dst, 0);
+                    return false;
+                }
+                let v = match (what, p) {
+                    (Pred::IsDisabled, Some(p)) => {
+                        self.see(s, t, p);
+                        self.is_disabled(s, p) as u8
+                    }
+                    (Pred::IsOptimized, Some(p)) => {
+                        self.see(s, t, p);
+                        self.is_optimized(s, p) as u8
+                    }
+                    (Pred::IsAvailable, Some(p)) => self.is_available(s, p) as u8,
+                    (Pred::Access, Some(p)) => {
+                        self.see(s, t, p);
+                        s.paths[p].access
+                    }
+                    (Pred::CtrlLive, Some(p)) => (self.ctrl_state(s, p) == CtrlState::Live as u8) as u8,
+                    (Pred::CapacityMismatch, Some(p)) => (s.paths[p].cap != s.head_cap) as u8,
+                    (Pred::HasHeadDisk, _) => (s.disk != disk::NONE) as u8,
+                    (Pred::RefCount, _) => s.head_ref.max(0) as u8,
+                    (Pred::Iopolicy, _) => s.iopolicy,
+                    (Pred::IsCtrlIoctl, _) => (self.driver == DriverKind::Nvme && reg(s, Reg::Arg) == 1) as u8,
+                    _ => 0,
+                };
+                set!(*dst, v)
+            }
+            Step::Consider { mode } => {
+                let src = if *mode == ConsiderMode::RoundRobinOld { Reg::Old } else { Reg::Dev };
+                let v = reg(s, src);
+                let Some(p) = self.touch(s, v) else { return false };
+                self.see(s, t, p);
+                let dis = self.is_disabled(s, p);
+                let acc = s.paths[p].access;
+                let th = &mut s.threads[t];
+                let r = &mut th.regs;
+                match mode {
+                    ConsiderMode::FindPath => {
+                        if !dis {
+                            let numa = s.paths[p].numa;
+                            let node = r[Reg::N as usize] as usize;
+                            let d = if numa >= 0 && s.iopolicy == 0 && node < MAXN && (numa as usize) < MAXN { self.distances[node][numa as usize] } else { 10 };
+                            if acc == 0 && d < r[Reg::FoundD as usize] {
+                                r[Reg::Found as usize] = v;
+                                r[Reg::FoundD as usize] = d;
+                            } else if acc == 1 && d < r[Reg::FallbackD as usize] {
+                                r[Reg::Fallback as usize] = v;
+                                r[Reg::FallbackD as usize] = d;
+                            }
+                        }
+                    }
+                    ConsiderMode::RoundRobin => {
+                        r[Reg::Tmp as usize] = 0;
+                        if !dis && acc == 0 {
+                            r[Reg::Found as usize] = v;
+                            r[Reg::Tmp as usize] = 1;
+                        } else if !dis && acc == 1 {
+                            r[Reg::Found as usize] = v;
+                        }
+                    }
+                    ConsiderMode::RoundRobinOld => {
+                        let found = r[Reg::Found as usize];
+                        r[Reg::Tmp as usize] = (!dis && (acc == 0 || (found == 0 && acc == 1))) as u8;
+                    }
+                }
+            }
+            Step::DerefHeadDisk => {
+                if s.disk == disk::NONE || s.disk == disk::ERR_PTR {
+                    s.viol |= vbit::NULL_DISK;
+                } else if s.disk == disk::FREED {
+                    s.viol |= vbit::UAF_HEAD;
+                }
+            }
+            Step::DeviceAddDisk { dst } => {
+                if s.disk != disk::ALLOCATED {
+                    s.viol |= vbit::NULL_DISK;
+                } else {
+                    s.head_bits |= 1 << hbit::GD_ADDED;
+                }
+                set!(*dst, 0)
+            }
+            Step::DelGendisk => {
+                self.touch_head(s);
+                s.head_bits &= !(1 << hbit::GD_ADDED);
+            }
+            Step::AddCdev => s.head_bits |= 1 << hbit::CDEV_LIVE,
+            Step::DelCdev => s.head_bits &= !(1 << hbit::CDEV_LIVE),
+            Step::DerefPath { p } => {
+                let v = reg(s, *p);
+                self.touch(s, v);
+            }
+            Step::UsePathDisk { p } => {
+                let v = reg(s, *p);
+                if let Some(pi) = self.touch(s, v) {
+                    if !s.paths[pi].bit(pbit::HAS_DISK) {
+                        s.viol |= vbit::NULL_DISK;
+                    }
+                }
+            }
+            Step::SetCapacity { p, v } => {
+                let pv = reg(s, *p);
+                if let Some(pi) = self.touch(s, pv) {
+                    s.paths[pi].cap = *v;
+                }
+            }
+            Step::HeadTakeCapacity { p } => {
+                let pv = reg(s, *p);
+                if let Some(pi) = self.touch(s, pv) {
+                    s.head_cap = s.paths[pi].cap;
+                }
+            }
+            Step::SetAna { p, src } => {
+                let pv = reg(s, *p);
+                let a = reg(s, *src);
+                if let Some(pi) = self.touch(s, pv) {
+                    s.paths[pi].ana = a;
+                    s.paths[pi].access = match a {
+                        1 => 0,
+                        2 => 1,
+                        _ => 2,
+                    };
+                }
+                return true;
+            }
+            Step::SetIopolicy { src } => {
+                s.iopolicy = reg(s, *src);
+                return true;
+            }
+            Step::ClearDisk { p } => {
+                let pv = reg(s, *p);
+                if let Some(pi) = self.touch(s, pv) {
+                    s.paths[pi].bits &= !(1 << pbit::HAS_DISK);
+                }
+                return true;
+            }
+            Step::LinkCreate { p, dst } => {
+                let pv = reg(s, *p);
+                let mut rc = 0;
+                if let Some(pi) = self.touch(s, pv) {
+                    if s.links & (1 << pi) != 0 {
+                        s.viol |= vbit::DUP_LINK;
+                        rc = 1;
+                    } else {
+                        s.links |= 1 << pi;
+                    }
+                }
+                set!(*dst, rc)
+            }
+            Step::LinkRemove { p } => {
+                let pv = reg(s, *p);
+                if let Some(pi) = self.touch(s, pv) {
+                    s.links &= !(1 << pi);
+                }
+            }
+            Step::QueueWork { w } => s.pending |= w.bit(),
+            Step::RequeueAdd => s.requeue = (s.requeue + 1).min(7),
+            Step::RequeueTake { dst } => {
+                let n = s.requeue;
+                s.requeue = 0;
+                set!(*dst, n)
+            }
+            Step::BioFail => {}
+            Step::RefDecAndTest { dst } => {
+                self.touch_head(s);
+                s.head_ref -= 1;
+                let z = (s.head_ref == 0) as u8;
+                set!(*dst, z)
+            }
+            Step::WaitRefZero => {}
+            Step::WakeUpVar => {}
+            Step::HeadCleanup => self.touch_head(s),
+            Step::FreeHead => {
+                self.touch_head(s);
+                s.head_life = life::FREED;
+            }
+            Step::FreePath { p } => {
+                let pv = reg(s, *p);
+                if let Some(pi) = self.touch(s, pv) {
+                    s.paths[pi].life = life::FREED;
+                }
+                return true;
+            }
+            Step::IoctlBegin { p } => {
+                let pv = reg(s, *p);
+                self.touch(s, pv);
+                let d = (self.driver == DriverKind::Nvme && reg(s, Reg::Arg) == 1) as u8;
+                set!(Reg::Data, d)
+            }
+            Step::IoctlFinish => set!(Reg::Data, 0),
+            Step::SetSdevState { p, v } => {
+                let pv = reg(s, *p);
+                if let Some(pi) = self.touch(s, pv) {
+                    s.paths[pi].sdev = *v;
+                }
+                return true;
+            }
+            Step::Yield => {}
+            // Local steps never reach here.
+            _ => {}
+        }
+        false
+    }
+}
+
+fn mutex_idx(m: Mutex) -> usize {
+    match m {
+        Mutex::Head => 0,
+        Mutex::Subsys => 1,
+    }
+}
+
+impl Model for Machine {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        vec![self.init]
+    }
+
+    fn actions(&self, s: &State, actions: &mut Vec<Action>) {
+        if s.threads.iter().any(|t| t.stuck) && s.viol & vbit::NONTERM != 0 {
+            // The spinning thread never leaves its read section; the others
+            // may still run.
+        }
+        for t in 0..=self.worker {
+            if self.enabled(s, t) {
+                actions.push(Action::Run(t as u8));
+            }
+        }
+        if s.threads[self.worker].depth == 0 {
+            for w in WorkKind::ALL {
+                if s.pending & w.bit() != 0 && self.program.func(w.function()).is_some() {
+                    actions.push(Action::Work(w));
+                }
+            }
+        }
+    }
+
+    fn next_state(&self, s: &State, a: Action) -> Option<State> {
+        let mut n = *s;
+        match a {
+            Action::Run(t) => self.run(&mut n, t as usize),
+            Action::Work(w) => {
+                n.pending &= !w.bit();
+                let f = self.program.func(w.function())? as u8;
+                let wk = self.worker;
+                n.threads[wk].regs = [0; NREG];
+                self.start_frame(&mut n, wk, f);
+                self.advance(&mut n, wk);
+            }
+        }
+        Some(n)
+    }
+
+    fn within_boundary(&self, _s: &State) -> bool {
+        !self.stop.load(Ordering::Relaxed)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        property::properties()
+    }
+
+    fn format_step(&self, last: &State, a: Action) -> Option<String> {
+        let next = self.next_state(last, a)?;
+        let d = crate::checker::describe(self, last, &next, a);
+        Some(format!("{}: {}: {}\n\n{:?}", d.thread_name, d.function, d.primitive, next))
+    }
+
+    fn format_action(&self, a: &Action) -> String {
+        match a {
+            Action::Run(t) => format!("run {}", self.thread_name(*t as usize)),
+            Action::Work(w) => format!("worker starts {}", w.function()),
+        }
+    }
+}
+
+impl Machine {
+    pub fn thread_name(&self, t: usize) -> String {
+        if t == self.worker {
+            "worker".into()
+        } else {
+            self.threads[t].name.clone()
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! Revisions as data: a revision is a table of step programs, one per
+//! library or driver function, loaded from JSON (`model/revisions/*.json`).
+//! A file may name a `base` revision and override only some functions, so a
+//! mutant or a proposed v4 is a small file. The shipped files are embedded
+//! with `include_str!`; any other file can be loaded by path.
+
+use crate::step::{CStep, Step};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// One revision file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionSpec {
+    pub name: String,
+    /// Revision whose functions this file starts from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// The reference profile used when a counterexample is turned into a
+    /// trace (default: `name` if the reference knows it, else the base's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_profile: Option<String>,
+    /// For mutants: the property the mutation is meant to break.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaks: Option<String>,
+    /// Function name -> step program; `null` removes a base function (the
+    /// revision lacks it, so operations that need it are rejected).
+    #[serde(default)]
+    pub functions: BTreeMap<String, Option<Vec<Step>>>,
+}
+
+/// The shipped revision files, by name.
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("v2", include_str!("../revisions/v2.json")),
+    ("v1", include_str!("../revisions/v1.json")),
+    ("v3", include_str!("../revisions/v3.json")),
+    ("nvme-6.12", include_str!("../revisions/nvme-6.12.json")),
+    ("v2-fixed", include_str!("../revisions/v2-fixed.json")),
+    ("mut-link-test-then-set", include_str!("../revisions/mut-link-test-then-set.json")),
+    ("mut-no-sync1", include_str!("../revisions/mut-no-sync1.json")),
+    ("mut-no-sync3", include_str!("../revisions/mut-no-sync3.json")),
+    ("mut-find-path-uninit", include_str!("../revisions/mut-find-path-uninit.json")),
+    ("mut-set-live-deref-first", include_str!("../revisions/mut-set-live-deref-first.json")),
+    ("mut-no-remove-link", include_str!("../revisions/mut-no-remove-link.json")),
+    ("mut-no-ctrl-sync", include_str!("../revisions/mut-no-ctrl-sync.json")),
+    ("mut-sync-inside-srcu", include_str!("../revisions/mut-sync-inside-srcu.json")),
+    ("mut-set-live-no-sync", include_str!("../revisions/mut-set-live-no-sync.json")),
+    ("mut-numa-no-optimized-check", include_str!("../revisions/mut-numa-no-optimized-check.json")),
+];
+
+/// The four revisions of the catalogue's Summary table.
+pub const CATALOGUE_REVISIONS: &[&str] = &["v1", "v2", "v3", "nvme-6.12"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum RevisionError {
+    #[error("revision {0:?} is not shipped (known: {1})")]
+    Unknown(String, String),
+    #[error("revision {name}: {msg}")]
+    Parse { name: String, msg: String },
+    #[error("revision {rev}: function {func}: {msg}")]
+    Compile { rev: String, func: String, msg: String },
+    #[error("revision base chain too deep at {0}")]
+    BaseLoop(String),
+    #[error("{0}: {1}")]
+    Io(String, String),
+}
+
+impl RevisionSpec {
+    /// Names of the shipped revisions (catalogue revisions, fixes, mutants).
+    pub fn shipped_names() -> Vec<&'static str> {
+        SHIPPED.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// Names of the shipped mutants (`mut-*`).
+    pub fn mutant_names() -> Vec<&'static str> {
+        SHIPPED.iter().map(|(n, _)| *n).filter(|n| n.starts_with("mut-")).collect()
+    }
+
+    /// Parse a revision file's text (no base resolution).
+    pub fn parse(text: &str) -> Result<RevisionSpec, RevisionError> {
+        serde_json::from_str(text).map_err(|e| RevisionError::Parse { name: "<text>".into(), msg: format!("line {}, column {}: {}", e.line(), e.column(), e) })
+    }
+
+    /// A shipped revision by name, with its base chain resolved.
+    pub fn by_name(name: &str) -> Result<RevisionSpec, RevisionError> {
+        let name = match name {
+            "6.12" | "mainline" => "nvme-6.12",
+            n => n,
+        };
+        let text = SHIPPED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+            .ok_or_else(|| RevisionError::Unknown(name.into(), Self::shipped_names().join(", ")))?;
+        let spec = Self::parse(text).map_err(|e| match e {
+            RevisionError::Parse { msg, .. } => RevisionError::Parse { name: name.into(), msg },
+            e => e,
+        })?;
+        spec.resolve(0)
+    }
+
+    /// A shipped name or a path to a JSON file.
+    pub fn load(name_or_path: &str) -> Result<RevisionSpec, RevisionError> {
+        if name_or_path.ends_with(".json") || name_or_path.contains('/') {
+            let text = std::fs::read_to_string(name_or_path).map_err(|e| RevisionError::Io(name_or_path.into(), e.to_string()))?;
+            let spec = Self::parse(&text).map_err(|e| match e {
+                RevisionError::Parse { msg, .. } => RevisionError::Parse { name: name_or_path.into(), msg },
+                e => e,
+            })?;
+            spec.resolve(0)
+        } else {
+            Self::by_name(name_or_path)
+        }
+    }
+
+    /// Merge the base chain: functions of `self` override the base's.
+    fn resolve(self, depth: usize) -> Result<RevisionSpec, RevisionError> {
+        let Some(base) = self.base.clone() else { return Ok(self) };
+        if depth > 8 {
+            return Err(RevisionError::BaseLoop(self.name));
+        }
+        let text = SHIPPED
+            .iter()
+            .find(|(n, _)| *n == base)
+            .map(|(_, t)| *t)
+            .ok_or_else(|| RevisionError::Unknown(base.clone(), Self::shipped_names().join(", ")))?;
+        let b = Self::parse(text)?.resolve(depth + 1)?;
+        let mut functions = b.functions.clone();
+        for (k, v) in self.functions {
+            match v {
+                Some(steps) => {
+                    functions.insert(k, Some(steps));
+                }
+                None => {
+                    functions.remove(&k);
+                }
+            }
+        }
+        let reference_profile = self.reference_profile.or_else(|| {
+            if mpath_reference::Profile::by_name(&self.name).is_some() {
+                Some(self.name.clone())
+            } else {
+                Some(b.reference_profile.clone().unwrap_or(b.name.clone()))
+            }
+        });
+        Ok(RevisionSpec { name: self.name, base: Some(base), description: self.description, reference_profile, breaks: self.breaks, functions })
+    }
+
+    /// The reference profile name for traces.
+    pub fn reference_profile_name(&self) -> String {
+        if let Some(p) = &self.reference_profile {
+            return p.clone();
+        }
+        if mpath_reference::Profile::by_name(&self.name).is_some() {
+            self.name.clone()
+        } else {
+            "v2".into()
+        }
+    }
+
+    /// Compile into an executable program table.
+    pub fn compile(&self) -> Result<Program, RevisionError> {
+        let names: Vec<String> = self.functions.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| k.clone()).collect();
+        let index: HashMap<String, u16> = names.iter().enumerate().map(|(i, n)| (n.clone(), i as u16)).collect();
+        let mut funcs = Vec::with_capacity(names.len());
+        for name in &names {
+            let steps = self.functions[name].as_deref().unwrap_or(&[]);
+            let err = |msg: String| RevisionError::Compile { rev: self.name.clone(), func: name.clone(), msg };
+            // Labels are removed; a label names the index of the next step.
+            let mut labels: HashMap<&str, u16> = HashMap::new();
+            let mut n = 0u16;
+            for s in steps {
+                if let Step::Label { name: l } = s {
+                    if labels.insert(l.as_str(), n).is_some() {
+                        return Err(err(format!("duplicate label {l:?}")));
+                    }
+                } else {
+                    n += 1;
+                }
+            }
+            let lab = |l: &str| labels.get(l).copied().ok_or_else(|| err(format!("unknown label {l:?}")));
+            let mut out = Vec::with_capacity(n as usize);
+            for s in steps {
+                let c = match s {
+                    Step::Label { .. } => continue,
+                    Step::Goto { to } => CStep::Goto(lab(to)?),
+                    Step::IfZero { r, to } => CStep::IfZero(*r, lab(to)?),
+                    Step::IfNonZero { r, to } => CStep::IfNonZero(*r, lab(to)?),
+                    Step::IfEq { a, b, to } => CStep::IfEq(*a, *b, lab(to)?),
+                    Step::IfNe { a, b, to } => CStep::IfNe(*a, *b, lab(to)?),
+                    Step::IfLt { a, b, to } => CStep::IfLt(*a, *b, lab(to)?),
+                    Step::Call { f } => CStep::Call(*index.get(f.as_str()).ok_or_else(|| err(format!("calls unknown function {f:?}")))?),
+                    s => CStep::Plain(s.clone()),
+                };
+                out.push(c);
+            }
+            funcs.push(Func { name: name.clone(), steps: out });
+        }
+        Ok(Program { revision: self.name.clone(), funcs, index })
+    }
+}
+
+/// A compiled function.
+#[derive(Clone, Debug)]
+pub struct Func {
+    pub name: String,
+    pub steps: Vec<CStep>,
+}
+
+/// A compiled revision: functions by id.
+#[derive(Clone, Debug)]
+pub struct Program {
+    pub revision: String,
+    pub funcs: Vec<Func>,
+    pub index: HashMap<String, u16>,
+}
+
+impl Program {
+    pub fn func(&self, name: &str) -> Option<u16> {
+        self.index.get(name).copied()
+    }
+}

@@ -1,0 +1,338 @@
+//! Scenarios as data: a reference trace [`Header`] (driver, topology,
+//! iopolicy and the `setup` operations that build the initial paths) plus
+//! threads, each a list of driver operations in the shared [`Op`]
+//! vocabulary. The initial model state is *computed by the reference*: the
+//! header is instantiated, its setup run (and pending works drained), and
+//! the resulting objects are read into a [`State`].
+
+use crate::state::*;
+use crate::step::Reg;
+use mpath_reference::driver::{DriverKind, IoctlKind};
+use mpath_reference::head::{DiskState, Life};
+use mpath_reference::ops::Op;
+use mpath_reference::trace::Header;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadSpec {
+    /// Role name (R, D, A, B, U, T, O ...).
+    pub name: String,
+    pub ops: Vec<Op>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Driver, topology, iopolicy and initial paths (`setup`). The header's
+    /// `revision` is only used for the setup; the checked revision is given
+    /// separately.
+    pub header: Header,
+    pub threads: Vec<ThreadSpec>,
+}
+
+/// Shipped scenarios.
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("R4", include_str!("../scenarios/R4.json")),
+    ("R12", include_str!("../scenarios/R12.json")),
+    ("S02b-library", include_str!("../scenarios/S02b-library.json")),
+    ("S02b-nvme", include_str!("../scenarios/S02b-nvme.json")),
+    ("S03a-A", include_str!("../scenarios/S03a-A.json")),
+    ("S03a-B", include_str!("../scenarios/S03a-B.json")),
+    ("S03b-library", include_str!("../scenarios/S03b-library.json")),
+    ("S03b-nvme", include_str!("../scenarios/S03b-nvme.json")),
+    ("S03c", include_str!("../scenarios/S03c.json")),
+    ("S07", include_str!("../scenarios/S07.json")),
+    ("S01", include_str!("../scenarios/S01.json")),
+    ("N1", include_str!("../scenarios/N1.json")),
+    ("N2a", include_str!("../scenarios/N2a.json")),
+    ("N2c", include_str!("../scenarios/N2c.json")),
+    ("requeue", include_str!("../scenarios/requeue.json")),
+    ("quality", include_str!("../scenarios/quality.json")),
+    ("remove-vs-ana", include_str!("../scenarios/remove-vs-ana.json")),
+    ("delayed-removal", include_str!("../scenarios/delayed-removal.json")),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("scenario {0:?} is not shipped (known: {1})")]
+    Unknown(String, String),
+    #[error("scenario {name}: {msg}")]
+    Invalid { name: String, msg: String },
+    #[error("{0}: {1}")]
+    Io(String, String),
+}
+
+impl Scenario {
+    pub fn shipped_names() -> Vec<&'static str> {
+        SHIPPED.iter().map(|(n, _)| *n).collect()
+    }
+
+    pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        serde_json::from_str(text).map_err(|e| ScenarioError::Invalid { name: "<text>".into(), msg: format!("line {}, column {}: {}", e.line(), e.column(), e) })
+    }
+
+    pub fn by_name(name: &str) -> Result<Scenario, ScenarioError> {
+        let text = SHIPPED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+            .ok_or_else(|| ScenarioError::Unknown(name.into(), Self::shipped_names().join(", ")))?;
+        Self::parse(text).map_err(|e| match e {
+            ScenarioError::Invalid { msg, .. } => ScenarioError::Invalid { name: name.into(), msg },
+            e => e,
+        })
+    }
+
+    /// A shipped name or a path to a JSON file.
+    pub fn load(name_or_path: &str) -> Result<Scenario, ScenarioError> {
+        if name_or_path.ends_with(".json") || name_or_path.contains('/') {
+            let text = std::fs::read_to_string(name_or_path).map_err(|e| ScenarioError::Io(name_or_path.into(), e.to_string()))?;
+            Self::parse(&text)
+        } else {
+            Self::by_name(name_or_path)
+        }
+    }
+
+    fn invalid(&self, msg: impl Into<String>) -> ScenarioError {
+        ScenarioError::Invalid { name: self.name.clone(), msg: msg.into() }
+    }
+
+    /// The header with the setup completed by draining works, as used for
+    /// the initial state and for counterexample traces.
+    pub fn effective_header(&self, reference_profile: &str) -> Header {
+        let mut h = self.header.clone();
+        h.revision = reference_profile.to_string();
+        h.profile = None;
+        if !h.setup.is_empty() {
+            h.setup.push(Op::RunWorks { node: 0 });
+        }
+        h
+    }
+
+    /// Checks sizes against the model's fixed bounds.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        let h = &self.header;
+        if h.max_paths > MAXP {
+            return Err(self.invalid(format!("max_paths {} exceeds the model's {MAXP}", h.max_paths)));
+        }
+        if h.nr_ctrls > MAXC {
+            return Err(self.invalid(format!("nr_ctrls {} exceeds the model's {MAXC}", h.nr_ctrls)));
+        }
+        let n = h.topology.possible.len();
+        if n > MAXN || h.topology.possible != (0..n as i32).collect::<Vec<_>>() {
+            return Err(self.invalid(format!("topology: possible nodes must be 0..n with n <= {MAXN}")));
+        }
+        if h.topology.online != (0..h.topology.online.len() as i32).collect::<Vec<_>>() {
+            return Err(self.invalid("topology: online nodes must be a prefix 0..k"));
+        }
+        if self.threads.is_empty() || self.threads.len() > MAXT - 1 {
+            return Err(self.invalid(format!("1..={} threads", MAXT - 1)));
+        }
+        for t in &self.threads {
+            if t.ops.len() > 32 {
+                return Err(self.invalid(format!("thread {}: at most 32 operations", t.name)));
+            }
+            for op in &t.ops {
+                op_entry(op, h.driver).map_err(|e| self.invalid(format!("thread {}: {e}", t.name)))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The initial state, computed by the reference.
+    pub fn initial_state(&self, reference_profile: &str) -> Result<State, ScenarioError> {
+        self.validate()?;
+        let h = self.effective_header(reference_profile);
+        let sys = h.instantiate().map_err(|e| self.invalid(format!("setup: {e}")))?;
+        let vs = sys.violations();
+        if !vs.is_empty() {
+            return Err(self.invalid(format!("setup reports violations: {vs:?}")));
+        }
+        let mut caps: Vec<u64> = vec![0, sys.disk.capacity.load(std::sync::atomic::Ordering::Relaxed)];
+        for p in &sys.paths {
+            caps.push(p.capacity.load(std::sync::atomic::Ordering::Relaxed));
+        }
+        caps.sort_unstable();
+        caps.dedup();
+        let cls = |c: u64| caps.iter().position(|&x| x == c).unwrap_or(0) as u8;
+        let ld = std::sync::atomic::Ordering::Relaxed;
+        let mut s = State {
+            paths: [PathState::default(); MAXP],
+            ctrls: [0; MAXC],
+            head_next: LHEAD,
+            head_prev: LHEAD,
+            cp: [0; MAXN],
+            head_bits: 0,
+            head_life: match sys.head_life() {
+                Life::Freed => life::FREED,
+                _ => life::ALLOCATED,
+            },
+            head_ref: sys.head_ref.load(ld) as i8,
+            head_cap: cls(sys.disk.capacity.load(ld)),
+            disk: match sys.disk_state() {
+                DiskState::None => disk::NONE,
+                DiskState::ErrPtr => disk::ERR_PTR,
+                DiskState::Allocated => disk::ALLOCATED,
+                DiskState::Freed => disk::FREED,
+            },
+            links: 0,
+            requeue: sys.requeue_len().min(7) as u8,
+            pending: 0,
+            mutex: [0; 2],
+            iopolicy: sys.get_iopolicy(),
+            viol: 0,
+            threads: [Thread::default(); MAXT],
+        };
+        let flags = sys.flags.load(ld);
+        let mut hb = 0u8;
+        if flags & 1 != 0 {
+            hb |= 1 << hbit::DISK_LIVE;
+        }
+        if flags & 2 != 0 {
+            hb |= 1 << hbit::QUEUE_IF_NO_PATH;
+        }
+        if sys.disk.gd_added.load(ld) {
+            hb |= 1 << hbit::GD_ADDED;
+        }
+        if sys.disk.suppress_part_scan.load(ld) {
+            hb |= 1 << hbit::SUPPRESS_PART_SCAN;
+        }
+        if sys.disk.cdev_live.load(ld) {
+            hb |= 1 << hbit::CDEV_LIVE;
+        }
+        s.head_bits = hb;
+        for (c, ctrl) in sys.ctrls.iter().enumerate().take(MAXC) {
+            s.ctrls[c] = ctrl.state() as u8 | if ctrl.failfast_expired.load(ld) { 0x80 } else { 0 };
+        }
+        for (i, p) in sys.paths.iter().enumerate() {
+            let l = p.life() as u8;
+            let mut bits = 0u8;
+            let f = p.flags.load(ld);
+            let ns = p.ns_flags.load(ld);
+            if f & 1 != 0 {
+                bits |= 1 << pbit::LINK;
+            }
+            if ns & mpath_reference::driver::NVME_NS_READY != 0 {
+                bits |= 1 << pbit::READY;
+            }
+            if ns & mpath_reference::driver::NVME_NS_ANA_PENDING != 0 {
+                bits |= 1 << pbit::ANA_PENDING;
+            }
+            if ns & mpath_reference::driver::NVME_NS_REMOVING != 0 {
+                bits |= 1 << pbit::REMOVING;
+            }
+            let added = p.disk_added.load(ld);
+            if added {
+                bits |= 1 << pbit::DISK_ADDED;
+            }
+            if added && matches!(p.life(), Life::Linked | Life::Unlinked | Life::Allocated) {
+                bits |= 1 << pbit::ON_CTRL;
+            }
+            if p.has_disk.load(ld) {
+                bits |= 1 << pbit::HAS_DISK;
+            }
+            s.paths[i] = PathState {
+                life: l,
+                bits,
+                ana: p.ana() as u8,
+                access: p.access() as u8,
+                sdev: p.sdev() as u8,
+                alua: p.alua() as u8,
+                ctrl: p.ctrl.load(ld) as u8,
+                numa: p.numa_node.load(ld) as i8,
+                cap: cls(p.capacity.load(ld)),
+                next: POISON,
+                prev: POISON,
+            };
+            if matches!(p.life(), Life::Unlinked) {
+                return Err(self.invalid("setup leaves an unlinked path; not supported"));
+            }
+        }
+        let list = sys.list_snapshot();
+        let mut prev = LHEAD;
+        for &p in &list {
+            s.paths[p as usize].prev = prev;
+            if prev == LHEAD {
+                s.head_next = p as u8 + 1;
+            } else {
+                s.paths[(prev - 1) as usize].next = p as u8 + 1;
+            }
+            prev = p as u8 + 1;
+        }
+        if let Some(&last) = list.last() {
+            s.paths[last as usize].next = LHEAD;
+        }
+        s.head_prev = prev;
+        let obs = sys.observe();
+        for &l in obs.links.clone().unwrap_or_default().iter() {
+            s.links |= 1 << l;
+        }
+        if let Some(cp) = obs.current_path {
+            for (n, v) in cp.iter().enumerate().take(MAXN) {
+                s.cp[n] = match v {
+                    None => 0,
+                    Some(-1) => crate::step::JUNK,
+                    Some(x) => *x as u8 + 1,
+                };
+            }
+        }
+        for w in obs.pending_work.unwrap_or_default() {
+            let k = match w.as_str() {
+                "requeue" => crate::step::WorkKind::Requeue,
+                "partition_scan" => crate::step::WorkKind::PartitionScan,
+                _ => crate::step::WorkKind::RemoveHead,
+            };
+            s.pending |= k.bit();
+        }
+        Ok(s)
+    }
+}
+
+/// An operation's entry function and argument registers.
+pub type OpEntry = (&'static str, Vec<(Reg, u8)>);
+
+/// The entry function and argument registers for one driver operation.
+pub fn op_entry(op: &Op, driver: DriverKind) -> Result<OpEntry, String> {
+    let p = |x: u32| (Reg::Path, x as u8 + 1);
+    let n = |x: i32| (Reg::Node, x as u8);
+    let nvme = driver == DriverKind::Nvme;
+    Ok(match op {
+        Op::SubmitBio { node } => ("mpath_bdev_submit_bio", vec![n(*node)]),
+        Op::FindPath { node } => ("op_find_path", vec![n(*node)]),
+        Op::RemovePath { path, node } => (if nvme { "nvme_ns_remove" } else { "sd_mpath_remove" }, vec![p(*path), n(*node)]),
+        Op::AnaUpdate { path, state } if nvme => ("nvme_update_ana_state", vec![p(*path), (Reg::Arg, *state as u8)]),
+        Op::SetLive { path } => ("mpath_device_set_live", vec![p(*path)]),
+        Op::RemoveDisk => ("mpath_remove_disk", vec![]),
+        Op::Failover { path, ana_error } => (if nvme { "nvme_failover_req" } else { "scsi_mpath_clone_end_io" }, vec![p(*path), (Reg::Arg, *ana_error as u8)]),
+        Op::IopolicyStore { buf } => {
+            let pol = mpath_reference::iopolicy::set_iopolicy(Some(buf.trim_end())).map_err(|_| format!("iopolicy_store: invalid value {buf:?}"))?;
+            (if nvme { "nvme_subsys_iopolicy_store" } else { "scsi_iopolicy_store" }, vec![(Reg::Arg, pol)])
+        }
+        Op::Revalidate { path } if nvme => ("nvme_update_ns_info", vec![p(*path)]),
+        Op::ChrIoctl { node, kind } if nvme => ("mpath_chr_ioctl", vec![n(*node), (Reg::Arg, (*kind == IoctlKind::Ctrl) as u8)]),
+        Op::Forward { node, fwd: mpath_reference::fwd::FwdOp::Ioctl, kind } => {
+            ("mpath_bdev_ioctl", vec![n(*node), (Reg::Arg, (kind.unwrap_or(IoctlKind::Ns) == IoctlKind::Ctrl && nvme) as u8)])
+        }
+        Op::Release => ("mpath_put_head", vec![]),
+        Op::HeadUninit => ("mpath_head_uninit", vec![]),
+        Op::ScsiBlock { path } if !nvme => ("scsi_internal_device_block", vec![p(*path)]),
+        Op::DeleteDevice { path } => ("mpath_delete_device", vec![p(*path)]),
+        Op::AddSysfsLink => ("mpath_add_sysfs_link", vec![]),
+        Op::RemoveSysfsLink { path } => ("mpath_remove_sysfs_link", vec![p(*path)]),
+        Op::ClearCurrentPath { path } => ("mpath_clear_current_path", vec![p(*path)]),
+        Op::ClearPaths => ("mpath_clear_paths", vec![]),
+        Op::Synchronize => ("mpath_synchronize", vec![]),
+        Op::DelayedRemovalSecsStore { buf } => {
+            let secs = mpath_reference::removal::kstrtouint(buf).map_err(|_| format!("delayed_removal_secs_store: invalid value {buf:?}"))?;
+            ("mpath_delayed_removal_secs_store", vec![(Reg::Arg, (secs != 0) as u8)])
+        }
+        Op::FreePath { path } => ("op_free_path", vec![p(*path)]),
+        Op::SetReady { path, ready } if nvme => ("op_set_ready", vec![p(*path), (Reg::Arg, *ready as u8)]),
+        Op::SetAnaPending { path, pending } if nvme => ("op_set_ana_pending", vec![p(*path), (Reg::Arg, *pending as u8)]),
+        other => return Err(format!("operation {:?} is not modelled for {:?}", other, driver)),
+    })
+}

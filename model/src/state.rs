@@ -1,0 +1,286 @@
+//! The model state: plain fixed-size data (arrays of small integers and
+//! bitsets), `Copy`, cheap to hash and compare.
+
+use crate::step::NREG;
+use std::fmt;
+
+/// Path slots.
+pub const MAXP: usize = 4;
+/// Threads including the work-queue worker.
+pub const MAXT: usize = 5;
+/// NUMA nodes (`current_path[]` slots).
+pub const MAXN: usize = 2;
+/// Controllers / hosts.
+pub const MAXC: usize = 4;
+/// Call-stack depth.
+pub const STACK: usize = 7;
+
+/// `list_head` encoding: 0 is the list head, `p + 1` path `p`.
+pub const LHEAD: u8 = 0;
+pub const POISON: u8 = 255;
+
+/// Path life (same numbering as `mpath_reference::head::Life`).
+pub mod life {
+    pub const UNUSED: u8 = 0;
+    pub const ALLOCATED: u8 = 1;
+    pub const LINKED: u8 = 2;
+    pub const UNLINKED: u8 = 3;
+    pub const FREED: u8 = 4;
+}
+
+/// Path bit positions in [`PathState::bits`].
+pub mod pbit {
+    pub const LINK: u8 = 0;
+    pub const READY: u8 = 1;
+    pub const ANA_PENDING: u8 = 2;
+    pub const REMOVING: u8 = 3;
+    pub const DISK_ADDED: u8 = 4;
+    pub const ON_CTRL: u8 = 5;
+    pub const HAS_DISK: u8 = 6;
+}
+
+/// Head bit positions in [`State::head_bits`].
+pub mod hbit {
+    pub const DISK_LIVE: u8 = 0;
+    pub const QUEUE_IF_NO_PATH: u8 = 1;
+    pub const GD_ADDED: u8 = 2;
+    pub const SUPPRESS_PART_SCAN: u8 = 3;
+    pub const CDEV_LIVE: u8 = 4;
+}
+
+/// Head disk: 0 NULL, 1 ERR_PTR, 2 allocated, 3 freed.
+pub mod disk {
+    pub const NONE: u8 = 0;
+    pub const ERR_PTR: u8 = 1;
+    pub const ALLOCATED: u8 = 2;
+    pub const FREED: u8 = 3;
+}
+
+/// Event violations recorded by the interpreter ([`State::viol`] bits).
+pub mod vbit {
+    pub const UAF_PATH: u16 = 1 << 0;
+    pub const UAF_HEAD: u16 = 1 << 1;
+    pub const NULL_DISK: u16 = 1 << 2;
+    pub const JUNK: u16 = 1 << 3;
+    pub const DUP_LINK: u16 = 1 << 4;
+    pub const NONTERM: u16 = 1 << 5;
+    pub const UNLINKED_RET: u16 = 1 << 6;
+    pub const DISABLED_RET: u16 = 1 << 7;
+    pub const QUALITY: u16 = 1 << 8;
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PathState {
+    pub life: u8,
+    pub bits: u8,
+    /// NVMe ANA state (`AnaState as u8`).
+    pub ana: u8,
+    /// `enum mpath_access_state`: 0 optimized, 1 nonoptimized, 2 other.
+    pub access: u8,
+    /// SCSI `SdevState as u8`.
+    pub sdev: u8,
+    /// SCSI `AluaState as u8`.
+    pub alua: u8,
+    pub ctrl: u8,
+    pub numa: i8,
+    /// Capacity class (0 = zero sectors).
+    pub cap: u8,
+    pub next: u8,
+    pub prev: u8,
+}
+
+impl PathState {
+    pub fn bit(&self, b: u8) -> bool {
+        self.bits & (1 << b) != 0
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Frame {
+    pub func: u8,
+    pub pc: u8,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Thread {
+    pub regs: [u8; NREG],
+    pub stack: [Frame; STACK],
+    pub depth: u8,
+    /// Operations completed.
+    pub ops_done: u8,
+    /// `head->srcu` / `ctrl->srcu` read-section nesting.
+    pub srcu: u8,
+    pub ctrl_srcu: u8,
+    /// Readers this thread's grace period still waits for (bit per thread).
+    pub wait: u8,
+    pub wait_ctrl: u8,
+    /// Spinning for ever (a selection loop exceeded its bound).
+    pub stuck: bool,
+    /// Inside `mpath_find_path` (nesting).
+    pub in_find: u8,
+    /// Another thread changed selection state during this find_path.
+    pub disturbed: bool,
+    /// Paths last read (within this find_path) while disabled / unlinked.
+    pub seen_disabled: u8,
+    pub seen_unlinked: u8,
+    /// `ret` of the last completed operation (only when the machine's
+    /// `record_ret` is set, as in the reference cross-check).
+    pub last_ret: u8,
+    /// Symmetry group: the index of the first thread running the same
+    /// operations with the same arguments (constant).
+    pub group: u8,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct State {
+    pub paths: [PathState; MAXP],
+    /// `CtrlState as u8` per controller; bit 7 = failfast expired.
+    pub ctrls: [u8; MAXC],
+    pub head_next: u8,
+    pub head_prev: u8,
+    pub cp: [u8; MAXN],
+    pub head_bits: u8,
+    pub head_life: u8,
+    pub head_ref: i8,
+    pub head_cap: u8,
+    pub disk: u8,
+    /// Existing `multipath/<path>` links (bit per path).
+    pub links: u8,
+    /// Bios on the requeue list (saturating at 7).
+    pub requeue: u8,
+    /// Pending works (`WorkKind::bit`).
+    pub pending: u8,
+    /// Mutex owners (thread + 1, 0 = free): head->lock, subsys->lock.
+    pub mutex: [u8; 2],
+    pub iopolicy: u8,
+    pub viol: u16,
+    pub threads: [Thread; MAXT],
+}
+
+impl State {
+    pub fn hbit(&self, b: u8) -> bool {
+        self.head_bits & (1 << b) != 0
+    }
+    /// Path ids reachable from the list head, in order (bounded).
+    pub fn list(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut p = self.head_next;
+        while p != LHEAD && p != POISON && out.len() <= MAXP {
+            out.push(p - 1);
+            p = self.paths[(p - 1) as usize].next;
+        }
+        out
+    }
+}
+
+fn ptr(v: u8) -> String {
+    match v {
+        0 => "NULL".into(),
+        crate::step::JUNK => "JUNK".into(),
+        v => format!("P{}", v - 1),
+    }
+}
+
+impl fmt::Debug for State {
+    /// A readable one-screen rendering (used by the Explorer).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "dev_list: {:?}", self.list().iter().map(|p| format!("P{p}")).collect::<Vec<_>>())?;
+        writeln!(f, "current_path: {:?}", self.cp.iter().map(|&v| ptr(v)).collect::<Vec<_>>())?;
+        writeln!(
+            f,
+            "head: bits={:05b} (cdev,scan,gd_added,qifnp,live) life={} ref={} disk={} links={:04b} requeue={} pending={:03b} mutex={:?} iopolicy={} viol={:09b}",
+            self.head_bits, self.head_life, self.head_ref, self.disk, self.links, self.requeue, self.pending, self.mutex, self.iopolicy, self.viol
+        )?;
+        for (i, p) in self.paths.iter().enumerate() {
+            if p.life != life::UNUSED {
+                writeln!(
+                    f,
+                    "P{i}: life={} bits={:07b} (disk,onctrl,added,removing,anapend,ready,link) ana={} access={} sdev={} alua={} ctrl={} next={} prev={}",
+                    p.life, p.bits, p.ana, p.access, p.sdev, p.alua, p.ctrl, p.next, p.prev
+                )?;
+            }
+        }
+        for (i, t) in self.threads.iter().enumerate() {
+            if t.depth > 0 || t.ops_done > 0 {
+                writeln!(
+                    f,
+                    "T{i}: ops_done={} stack={:?} srcu={} wait={:b} stuck={} regs={:?}",
+                    t.ops_done,
+                    &t.stack[..t.depth as usize].iter().map(|fr| (fr.func, fr.pc)).collect::<Vec<_>>(),
+                    t.srcu,
+                    t.wait,
+                    t.stuck,
+                    t.regs
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl State {
+    /// A canonical member of this state's symmetry class under permutations
+    /// of threads in the same group (identical operation lists). Sound
+    /// because no property depends on thread identity; `wait` bitsets and
+    /// mutex owners are renumbered with the threads.
+    pub fn canonical(&self) -> State {
+        let mut perm: [usize; MAXT] = [0, 1, 2, 3, 4];
+        let mut changed = false;
+        for g in 0..MAXT {
+            let members: Vec<usize> = (0..MAXT).filter(|&t| self.threads[t].group as usize == g).collect();
+            if members.len() < 2 || members[0] != g {
+                continue;
+            }
+            let mut sorted = members.clone();
+            sorted.sort_by(|&a, &b| {
+                let (mut x, mut y) = (self.threads[a], self.threads[b]);
+                x.wait = 0;
+                x.wait_ctrl = 0;
+                y.wait = 0;
+                y.wait_ctrl = 0;
+                x.cmp(&y).then(a.cmp(&b))
+            });
+            for (slot, &old) in members.iter().zip(sorted.iter()) {
+                if perm[*slot] != old {
+                    changed = true;
+                }
+                perm[*slot] = old;
+            }
+        }
+        if !changed {
+            return *self;
+        }
+        let mut inv = [0usize; MAXT];
+        for (new, &old) in perm.iter().enumerate() {
+            inv[old] = new;
+        }
+        let remap = |bits: u8| -> u8 {
+            let mut out = 0u8;
+            for (old, &new) in inv.iter().enumerate() {
+                if bits & (1 << old) != 0 {
+                    out |= 1 << new;
+                }
+            }
+            out
+        };
+        let mut r = *self;
+        for (slot, &old) in r.threads.iter_mut().zip(perm.iter()) {
+            let mut th = self.threads[old];
+            th.wait = remap(th.wait);
+            th.wait_ctrl = remap(th.wait_ctrl);
+            *slot = th;
+        }
+        for m in r.mutex.iter_mut() {
+            if *m != 0 {
+                *m = inv[*m as usize - 1] as u8 + 1;
+            }
+        }
+        r
+    }
+}
+
+impl stateright::Representative for State {
+    fn representative(&self) -> Self {
+        self.canonical()
+    }
+}
