@@ -7,6 +7,7 @@
 pub mod exit;
 pub mod gen;
 pub mod kunit;
+pub mod modelcli;
 pub mod parse;
 pub mod replay;
 

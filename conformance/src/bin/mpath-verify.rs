@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use mpath_conformance::exit::Exit;
-use mpath_conformance::{gen, kunit, parse, replay};
+use mpath_conformance::{gen, kunit, modelcli, parse, replay};
 use mpath_reference::{DriverKind, Profile};
 use std::process::ExitCode;
 
@@ -31,6 +31,45 @@ impl From<Driver> for DriverKind {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Model-check the review catalogue (default) or one scenario on a revision.
+    Check {
+        /// A shipped revision (v1, v2, v3, nvme-6.12, v2-fixed, mut-*) or a revision file.
+        #[arg(long, default_value = "v2")]
+        revision: String,
+        /// A shipped scenario name or a scenario file.
+        #[arg(long, conflicts_with = "catalogue")]
+        scenario: Option<String>,
+        /// Check every catalogue entry (the default when no scenario is given).
+        #[arg(long)]
+        catalogue: bool,
+        #[command(flatten)]
+        bounds: BoundArgs,
+        /// Where counterexample traces are saved.
+        #[arg(long, default_value = "out/counterexamples")]
+        save_dir: String,
+        /// Swimlane column width.
+        #[arg(long, default_value_t = 40)]
+        width: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the catalogue and every scenario on two revisions; print only changed verdicts.
+    Diff {
+        r1: String,
+        r2: String,
+        #[command(flatten)]
+        bounds: BoundArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve stateright's Explorer for a scenario on 127.0.0.1.
+    Explore {
+        scenario: String,
+        #[arg(long, default_value = "v2")]
+        revision: String,
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: String,
+    },
     /// Replay traces against the reference; exit 0 all pass, 1 divergence, 2 bad input.
     Replay {
         #[arg(required = true)]
@@ -119,6 +158,37 @@ enum KunitCmd {
     },
 }
 
+#[derive(clap::Args)]
+struct BoundArgs {
+    /// Stop exploring below this depth (verdict "bound reached" if nothing was found).
+    #[arg(long)]
+    max_depth: Option<usize>,
+    /// Stop after this many unique states.
+    #[arg(long)]
+    max_states: Option<usize>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    timeout: Option<u64>,
+    /// Depth-first search (less memory; counterexamples may not be shortest).
+    #[arg(long)]
+    dfs: bool,
+    /// Symmetry reduction over identical threads (one checker thread, DFS).
+    #[arg(long)]
+    symmetry: bool,
+}
+
+impl BoundArgs {
+    fn bounds(&self) -> mpath_model::Bounds {
+        mpath_model::Bounds {
+            max_depth: self.max_depth,
+            max_states: self.max_states,
+            timeout_ms: self.timeout.map(|s| s * 1000),
+            mode: if self.dfs { mpath_model::Mode::Dfs } else { mpath_model::Mode::Bfs },
+            symmetry: self.symmetry,
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.cmd {
@@ -144,6 +214,16 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Revisions { json } => cmd_revisions(json),
+        Cmd::Check { revision, scenario, catalogue: _, bounds, save_dir, width, json } => modelcli::cmd_check(&modelcli::CheckOpts {
+            revision,
+            scenario,
+            bounds: bounds.bounds(),
+            json,
+            save_dir: save_dir.into(),
+            width,
+        }),
+        Cmd::Diff { r1, r2, bounds, json } => modelcli::cmd_diff(&r1, &r2, &bounds.bounds(), json),
+        Cmd::Explore { scenario, revision, addr } => modelcli::cmd_explore(&revision, &scenario, &addr),
         Cmd::Kunit { cmd } => cmd_kunit(cmd),
         Cmd::Shuttle { args } => cmd_shuttle(&args),
     };

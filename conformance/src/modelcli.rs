@@ -1,0 +1,286 @@
+//! The `check`, `diff` and `explore` commands: thin wrappers over
+//! `mpath-model` that print tables and swimlanes, show progress, stop
+//! cleanly on Ctrl-C and save counterexamples as replayable traces.
+
+use crate::exit::Exit;
+use mpath_model::{catalogue, check, counterexample_to_trace, render_counterexample, run_catalogue, Bounds, Expect, Report, RevisionSpec, Scenario, Verdict};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Set by the Ctrl-C handler.
+pub static STOP: AtomicBool = AtomicBool::new(false);
+
+pub fn install_ctrlc() {
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(Exit::Interrupted as i32);
+        }
+        eprintln!("\ninterrupted: finishing with what was found (Ctrl-C again to abort)");
+    });
+}
+
+pub struct CheckOpts {
+    pub revision: String,
+    pub scenario: Option<String>,
+    pub bounds: Bounds,
+    pub json: bool,
+    pub save_dir: PathBuf,
+    pub width: usize,
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    id: Option<&'a str>,
+    scenario: &'a str,
+    property: &'a str,
+    expected: Option<Expect>,
+    verdict: Verdict,
+    as_expected: bool,
+    counterexample_trace: Option<String>,
+}
+
+fn load_rev(name: &str) -> Result<RevisionSpec, Exit> {
+    RevisionSpec::load(name).map_err(|e| {
+        eprintln!("error: revision {name}: {e}");
+        Exit::BadInput
+    })
+}
+
+fn load_scenario(name: &str) -> Result<Scenario, Exit> {
+    Scenario::load(name).map_err(|e| {
+        eprintln!("error: scenario {name}: {e}");
+        Exit::BadInput
+    })
+}
+
+fn progress_bar(label: String) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    pb.set_style(indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()));
+    pb.set_message(label);
+    pb
+}
+
+/// Save a counterexample as a trace; returns the file name.
+fn save_trace(rev: &RevisionSpec, sc: &Scenario, rep: &Report, prop: &str, dir: &Path) -> Option<String> {
+    let ce = rep.properties.iter().find(|p| p.property == prop)?.counterexample.as_ref()?;
+    let (h, lines) = counterexample_to_trace(rev, sc, ce)?;
+    std::fs::create_dir_all(dir).ok()?;
+    let file = dir.join(format!("{}-{}-{}.jsonl", sanitize(&rep.revision), sanitize(&rep.scenario), sanitize(prop)));
+    std::fs::write(&file, mpath_reference::trace::to_jsonl(&h, &lines)).ok()?;
+    Some(file.display().to_string())
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect()
+}
+
+fn swimlanes(rev: &RevisionSpec, sc: &Scenario, rep: &Report, width: usize, only: Option<&str>) {
+    let Ok(m) = mpath_model::checker::machine(rev, sc, Arc::new(AtomicBool::new(false))) else { return };
+    for p in rep.violated() {
+        if only.is_some_and(|o| o != p.property) {
+            continue;
+        }
+        if let Some(ce) = &p.counterexample {
+            println!("\n--- counterexample: {} / {} / {} ({} steps) ---", rep.revision, rep.scenario, p.property, ce.steps.len());
+            print!("{}", render_counterexample(&m, ce, width));
+        }
+    }
+}
+
+/// `mpath-verify check`.
+pub fn cmd_check(o: &CheckOpts) -> Exit {
+    install_ctrlc();
+    let rev = match load_rev(&o.revision) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let mut rows: Vec<Row> = Vec::new();
+    let mut reports: Vec<(Scenario, Report)> = Vec::new();
+    let mut unexpected = false;
+    let mut bound = false;
+    let rev_name = rev.reference_profile_name();
+    match &o.scenario {
+        None => {
+            let pb = progress_bar(format!("model-checking the review catalogue on {}", o.revision));
+            pb.enable_steady_tick(std::time::Duration::from_millis(200));
+            let res = run_catalogue(&rev, &o.bounds, &STOP);
+            pb.finish_and_clear();
+            let res = match res {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Exit::BadInput;
+                }
+            };
+            for r in res {
+                let sc = match load_scenario(r.entry.scenario) {
+                    Ok(s) => s,
+                    Err(e) => return e,
+                };
+                unexpected |= !r.matches_expectation && r.verdict != Verdict::BoundReached && r.verdict != Verdict::Interrupted;
+                bound |= matches!(r.verdict, Verdict::BoundReached | Verdict::Interrupted);
+                let saved = if r.verdict == Verdict::Violated { save_trace(&rev, &sc, &r.report, r.entry.property, &o.save_dir) } else { None };
+                // Leak-free borrow: keep the strings alive in `reports`.
+                reports.push((sc, r.report.clone()));
+                rows.push(Row {
+                    id: Some(r.entry.id),
+                    scenario: r.entry.scenario,
+                    property: r.entry.property,
+                    expected: r.expected,
+                    verdict: r.verdict,
+                    as_expected: r.matches_expectation,
+                    counterexample_trace: saved,
+                });
+            }
+        }
+        Some(name) => {
+            let sc = match load_scenario(name) {
+                Ok(s) => s,
+                Err(e) => return e,
+            };
+            let pb = progress_bar(format!("checking {name} on {}", o.revision));
+            let tick = |p: &mpath_model::Progress| {
+                pb.set_message(format!("checking {name} on {}: {} states, {} unique, depth {}", o.revision, p.states, p.unique_states, p.max_depth));
+                pb.tick();
+            };
+            let rep = check(&rev, &sc, &o.bounds, Some(&tick), &STOP);
+            pb.finish_and_clear();
+            let rep = match rep {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Exit::BadInput;
+                }
+            };
+            let entries = catalogue();
+            let sc_name: &'static str = Box::leak(rep.scenario.clone().into_boxed_str());
+            for p in &rep.properties {
+                let prop: &'static str = Box::leak(p.property.clone().into_boxed_str());
+                let entry = entries.iter().find(|e| e.scenario == sc_name && e.property == prop);
+                let expected = entry.and_then(|e| e.expected_for(&rev_name));
+                let as_expected = match (p.verdict, expected) {
+                    (Verdict::Violated, Some(Expect::Reproduced)) => true,
+                    (Verdict::Violated, _) => false,
+                    (Verdict::Holds, Some(Expect::Reproduced)) => false,
+                    _ => true,
+                };
+                unexpected |= !as_expected && p.verdict == Verdict::Violated;
+                bound |= matches!(p.verdict, Verdict::BoundReached | Verdict::Interrupted);
+                let saved = if p.verdict == Verdict::Violated { save_trace(&rev, &sc, &rep, prop, &o.save_dir) } else { None };
+                rows.push(Row { id: entry.map(|e| e.id), scenario: sc_name, property: prop, expected, verdict: p.verdict, as_expected, counterexample_trace: saved });
+            }
+            reports.push((sc, rep));
+        }
+    }
+    if o.json {
+        let out = serde_json::json!({
+            "revision": o.revision,
+            "rows": rows,
+            "reports": reports.iter().map(|(_, r)| r).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    } else {
+        println!("{:<5} {:<16} {:<30} {:<17} {:<14} {:<4} {:>9} {:>9} {:>6} {:>8} {:>10}", "id", "scenario", "property", "expected", "verdict", "ok", "states", "unique", "depth", "ms", "unique/s");
+        for r in &rows {
+            let rep = reports.iter().map(|(_, r)| r).find(|x| x.scenario == r.scenario);
+            let (st, un, d, ms, ups) = rep.map(|x| (x.states, x.unique_states, x.max_depth, x.elapsed_ms, x.unique_states_per_sec)).unwrap_or_default();
+            println!(
+                "{:<5} {:<16} {:<30} {:<17} {:<14} {:<4} {:>9} {:>9} {:>6} {:>8} {:>10.0}",
+                r.id.unwrap_or("-"),
+                r.scenario,
+                r.property,
+                r.expected.map(|e| format!("{e:?}")).unwrap_or_else(|| "-".into()),
+                r.verdict.to_string(),
+                if r.as_expected { "yes" } else { "NO" },
+                st,
+                un,
+                d,
+                ms,
+                ups
+            );
+        }
+        if let Some((_, r)) = reports.first() {
+            println!("checker: {}", r.checker_mode);
+        }
+        let show_all = o.scenario.is_some();
+        for (sc, rep) in &reports {
+            let only = if show_all { None } else { rows.iter().find(|r| r.scenario == rep.scenario && r.verdict == Verdict::Violated).map(|r| r.property) };
+            if show_all || only.is_some() {
+                swimlanes(&rev, sc, rep, o.width, only);
+            }
+        }
+        for r in rows.iter().filter_map(|r| r.counterexample_trace.as_ref()) {
+            println!("saved counterexample trace: {r}");
+        }
+    }
+    if STOP.load(Ordering::SeqCst) {
+        Exit::Interrupted
+    } else if unexpected {
+        Exit::Finding
+    } else if bound {
+        Exit::Bound
+    } else {
+        Exit::Ok
+    }
+}
+
+/// `mpath-verify diff R1 R2`.
+pub fn cmd_diff(r1: &str, r2: &str, bounds: &Bounds, json: bool) -> Exit {
+    install_ctrlc();
+    let (a, b) = match (load_rev(r1), load_rev(r2)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    let pb = progress_bar(format!("running every scenario on {r1} and {r2}"));
+    pb.enable_steady_tick(std::time::Duration::from_millis(200));
+    let rows = mpath_model::diff(&a, &b, bounds, &STOP);
+    pb.finish_and_clear();
+    let rows = match rows {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::BadInput;
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+    } else if rows.is_empty() {
+        println!("no verdict changes between {r1} and {r2}");
+    } else {
+        println!("{:<18} {:<30} {:<14} {:<14}", "scenario", "property", r1, r2);
+        for r in &rows {
+            println!("{:<18} {:<30} {:<14} {:<14}", r.scenario, r.property, r.left.to_string(), r.right.to_string());
+        }
+    }
+    if STOP.load(Ordering::SeqCst) {
+        Exit::Interrupted
+    } else {
+        Exit::Ok
+    }
+}
+
+/// `mpath-verify explore SCENARIO`.
+pub fn cmd_explore(revision: &str, scenario: &str, addr: &str) -> Exit {
+    let rev = match load_rev(revision) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let sc = match load_scenario(scenario) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    if !addr.starts_with("127.0.0.1:") && !addr.starts_with("localhost:") {
+        eprintln!("error: --addr {addr}: the Explorer only listens on 127.0.0.1");
+        return Exit::BadInput;
+    }
+    println!("Explorer for {scenario} on {revision}: http://{addr}/ (Ctrl-C to stop)");
+    match mpath_model::explore(&rev, &sc, addr) {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::BadInput
+        }
+    }
+}
