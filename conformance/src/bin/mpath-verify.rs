@@ -112,10 +112,40 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Benchmarks: join criterion and kernel results, or run the kernel side.
+    Bench {
+        #[command(subcommand)]
+        cmd: BenchCmd,
+    },
     /// Export traces as KUnit suites, run them on a kernel, check KTAP.
     Kunit {
         #[command(subcommand)]
         cmd: KunitCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Join criterion's results and the kernel's KTAP into report.md + one SVG per policy.
+    Report {
+        #[arg(long, default_value = "target/criterion")]
+        criterion: String,
+        /// Raw KTAP of `bench kernel` (omit for reference-only figures).
+        #[arg(long)]
+        kernel: Option<String>,
+        #[arg(long, default_value = "benches/report")]
+        out: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the same workloads as a KUnit benchmark suite against nvme-6.12 under UML.
+    Kernel {
+        #[arg(long)]
+        kernel_src: String,
+        #[arg(long, default_value = "target/mpv-bench-build")]
+        build_dir: String,
+        #[arg(long, default_value = "benches/report/kernel.ktap")]
+        ktap: String,
     },
 }
 
@@ -226,6 +256,7 @@ fn main() -> ExitCode {
         Cmd::Explore { scenario, revision, addr } => modelcli::cmd_explore(&revision, &scenario, &addr),
         Cmd::Kunit { cmd } => cmd_kunit(cmd),
         Cmd::Shuttle { args } => cmd_shuttle(&args),
+        Cmd::Bench { cmd } => cmd_bench(cmd),
     };
     ExitCode::from(code as i32 as u8)
 }
@@ -396,6 +427,45 @@ fn cmd_shuttle(args: &[String]) -> Exit {
         Err(e) => {
             eprintln!("error: {}: cannot run: {e}", exe.display());
             Exit::BadInput
+        }
+    }
+}
+
+fn cmd_bench(cmd: BenchCmd) -> Exit {
+    use std::path::Path;
+    match cmd {
+        BenchCmd::Report { criterion, kernel, out, json } => match mpath_benches::report(Path::new(&criterion), kernel.as_deref().map(Path::new), Path::new(&out)) {
+            Ok(r) => {
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&r.rows).unwrap_or_default());
+                } else {
+                    for f in &r.files {
+                        println!("wrote {}", f.display());
+                    }
+                    println!("{} workloads within 1.5x of the kernel, {} over, {} without both numbers", r.within_goal, r.over_goal, r.incomplete);
+                }
+                Exit::Ok
+            }
+            Err(e) => {
+                eprintln!("error: bench report: {e}");
+                Exit::BadInput
+            }
+        },
+        BenchCmd::Kernel { kernel_src, build_dir, ktap } => {
+            if let Err(e) = kunit::run::check_tree(Path::new(&kernel_src)) {
+                eprintln!("error: {e}");
+                return Exit::NoKernel;
+            }
+            match mpath_benches::kunit::run_kernel(Path::new(&kernel_src), Path::new(&build_dir), Path::new(&ktap)) {
+                Ok(res) => {
+                    println!("{} kernel workload results; raw KTAP in {ktap}", res.len());
+                    Exit::Ok
+                }
+                Err(e) => {
+                    eprintln!("error: bench kernel: {e}");
+                    Exit::KernelBuild
+                }
+            }
         }
     }
 }
