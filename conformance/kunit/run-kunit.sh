@@ -10,11 +10,17 @@
 #   ktap-out   raw console/KTAP output file (default <build-dir>/mpv.ktap)
 #
 # Environment: MPV_JOBS (default 2), MPV_TIMEOUT (seconds, default 300),
-#   MPV_KUNIT_FILTER (optional kunit.py filter_glob, e.g. "mpv_*").
+#   MPV_KUNIT_FILTER (optional kunit.py filter_glob, e.g. "mpv_*"),
+#   MPV_DEBUG=1 adds nvme-6.12-debug.kunitconfig (lockdep, DEBUG_LIST,
+#   soft-lockup panic with watchdog_thresh=5); use a separate build dir for
+#   it, since switching configs in one build dir rebuilds nearly everything.
 #
-# Exit codes: 0 all tests ok; 1 some test not ok; 2 usage; 3 tree invalid;
-#   4 kunit.py failed (config/build/boot) before any result; 5 no result for
-#   any suite in the output (crash/timeout).
+# Output: ktap_verdict.py's report on stdout (FAIL <case> at <trace>:<step>,
+#   UNFINISHED at <trace>:<step>, closing "mpv-kunit: N passed, N failed");
+#   progress and errors on stderr.
+# Exit codes: 0 all cases ok; 1 some case not ok; 2 usage; 3 tree invalid;
+#   4 kunit.py failed (config/build/boot) before any KTAP; 5 KTAP incomplete
+#   (kernel crash, or a hang killed by kunit.py --timeout).
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,7 +46,7 @@ done
 # Files we modify (backed up and restored) and files we add (removed).
 TOUCHED=(drivers/nvme/host/Kconfig drivers/nvme/host/Makefile)
 ADDED=(drivers/nvme/host/mpv_test.c drivers/nvme/host/mpv_harness.h)
-BACKUP="$BUILD/.mpv-backup"
+BACKUP="$TREE.mpv-backup"   # next to the tree, shared by all build dirs
 
 restore() {
     local f
@@ -50,8 +56,17 @@ restore() {
         done
     fi
     for f in "${ADDED[@]}"; do rm -f "$TREE/$f"; done
+    [ -f "$BACKUP/hostdir.mtime" ] && touch -r "$BACKUP/hostdir.mtime" "$HOSTDIR"
     rm -rf "$BACKUP"
 }
+
+# One run per tree at a time (they edit the same Kconfig/Makefile). The lock
+# file sits next to the tree, not inside it.
+exec 9>"$TREE.mpv-lock" || die 3 "cannot create lock file $TREE.mpv-lock"
+if ! flock -n 9; then
+    echo "run-kunit: waiting for another run on $TREE" >&2
+    flock 9 || die 3 "cannot lock $TREE.mpv-lock"
+fi
 
 # A previous run killed before its trap ran leaves a backup: restore it first.
 if [ -d "$BACKUP" ]; then
@@ -63,6 +78,7 @@ if grep -q NVME_MPATH_VERIFY "$HOSTDIR/Kconfig" "$HOSTDIR/Makefile"; then
 fi
 
 mkdir -p "$BACKUP"
+touch -r "$HOSTDIR" "$BACKUP/hostdir.mtime"   # adding/removing files changes it
 for f in "${TOUCHED[@]}"; do
     mkdir -p "$BACKUP/$(dirname "$f")"
     cp -p "$TREE/$f" "$BACKUP/$f" || die 3 "cannot back up $f"
@@ -77,25 +93,43 @@ cp "$SUITE" "$HOSTDIR/mpv_test.c"
 
 args=(run --kunitconfig="$HERE/nvme-6.12.kunitconfig" --arch=um
       --build_dir="$BUILD" --jobs="$JOBS" --timeout="$TIMEOUT" --raw_output=all)
+if [ "${MPV_DEBUG:-0}" = 1 ]; then
+    args+=(--kunitconfig="$HERE/nvme-6.12-debug.kunitconfig" --kernel_args=watchdog_thresh=5)
+fi
 [ -n "${MPV_KUNIT_FILTER:-}" ] && args+=("$MPV_KUNIT_FILTER")
 
 start=$(date +%s)
-( cd "$TREE" && python3 tools/testing/kunit/kunit.py "${args[@]}" ) > "$KTAP" 2> "$KTAP.stderr"
+# kunit.py runs in its own session (setsid) in the background, so that a
+# signal to this script stops it and its make/UML children at once, and the
+# tree is restored only after they are gone.
+( cd "$TREE" && exec setsid python3 tools/testing/kunit/kunit.py "${args[@]}" ) \
+    > "$KTAP" 2> "$KTAP.stderr" &
+child=$!
+stop_child() {
+    kill -TERM -- "-$child" 2>/dev/null
+    wait "$child" 2>/dev/null
+    exit 130
+}
+trap stop_child INT TERM
+wait "$child"
 rc=$?
+trap 'exit 130' INT TERM
 end=$(date +%s)
 echo "run-kunit: kunit.py exit $rc after $((end - start)) s; output in $KTAP" >&2
 
-# Verdict from the raw KTAP (kunit.py does not parse it with --raw_output).
-if ! grep -Eq '^[[:space:]]*(ok|not ok) [0-9]+ ' "$KTAP"; then
+# Verdict from the raw KTAP (kunit.py does not parse it with --raw_output,
+# and exits 0 even when tests fail).
+if ! grep -q '^KTAP version' "$KTAP"; then
     tail -n 30 "$KTAP.stderr" >&2
     tail -n 30 "$KTAP" >&2
-    [ $rc -ne 0 ] && die 4 "kunit.py failed (exit $rc) before producing results; see $KTAP.stderr"
-    die 5 "no KTAP results in $KTAP"
+    [ $rc -ne 0 ] && die 4 "kunit.py failed (exit $rc) before any KTAP; see $KTAP.stderr"
+    die 5 "no KTAP in $KTAP"
 fi
-if grep -Eq '^[[:space:]]*not ok [0-9]+ ' "$KTAP"; then
-    grep -E '^[[:space:]]*(not ok [0-9]+ |# mpv: |.*Expected|.*EXPECTATION FAILED)' "$KTAP" | grep -B3 -A3 -E 'not ok|FAILED|Expected' >&2 || true
-    echo "run-kunit: FAILED" >&2
-    exit 1
-fi
-echo "run-kunit: all ok" >&2
-exit 0
+python3 "$HERE/ktap_verdict.py" "$KTAP"
+v=$?
+case $v in
+    0) exit 0;;
+    1) exit 1;;
+    *) [ $rc -ne 0 ] && echo "run-kunit: kunit.py exit $rc (timeout kills UML: see $KTAP.stderr)" >&2
+       exit 5;;
+esac

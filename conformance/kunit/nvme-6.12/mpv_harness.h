@@ -70,15 +70,17 @@ struct mpv_world {
 /* ---------------------------------------------------------------- steps */
 
 /*
- * Print the step diagnostic "# mpv: <trace>:<step> <op...>" (KTAP diagnostic
- * line, via kunit_info) and remember the step for expectation messages.
- * Call it BEFORE doing the step.
+ * Print the step diagnostic line "    # mpv: <trace>:<step> <op...>" (a KTAP
+ * diagnostic at the test-case indent, printed at KERN_INFO like kunit_info
+ * but without kunit_info's "<case>: " prefix) and remember the step for
+ * expectation messages. Call it BEFORE doing the step.
  */
 #define MPV_STEP(w, n, fmt, ...)					\
 	do {								\
 		(w)->step = (n);					\
-		kunit_info((w)->test, "mpv: %s:%d " fmt,		\
-			   (w)->trace, (n), ##__VA_ARGS__);		\
+		kunit_log(KERN_INFO, (w)->test,				\
+			  KUNIT_SUBTEST_INDENT "# mpv: %s:%d " fmt,	\
+			  (w)->trace, (n), ##__VA_ARGS__);		\
 	} while (0)
 
 /* Expectations whose failure message names the trace and step. */
