@@ -31,10 +31,10 @@ pub struct CheckOpts {
 }
 
 #[derive(Serialize)]
-struct Row<'a> {
-    id: Option<&'a str>,
-    scenario: &'a str,
-    property: &'a str,
+struct Row {
+    id: Option<&'static str>,
+    scenario: String,
+    property: String,
     expected: Option<Expect>,
     verdict: Verdict,
     as_expected: bool,
@@ -122,12 +122,11 @@ pub fn cmd_check(o: &CheckOpts) -> Exit {
                 unexpected |= !r.matches_expectation && r.verdict != Verdict::BoundReached && r.verdict != Verdict::Interrupted;
                 bound |= matches!(r.verdict, Verdict::BoundReached | Verdict::Interrupted);
                 let saved = if r.verdict == Verdict::Violated { save_trace(&rev, &sc, &r.report, r.entry.property, &o.save_dir) } else { None };
-                // Leak-free borrow: keep the strings alive in `reports`.
                 reports.push((sc, r.report.clone()));
                 rows.push(Row {
                     id: Some(r.entry.id),
-                    scenario: r.entry.scenario,
-                    property: r.entry.property,
+                    scenario: r.entry.scenario.to_string(),
+                    property: r.entry.property.to_string(),
                     expected: r.expected,
                     verdict: r.verdict,
                     as_expected: r.matches_expectation,
@@ -155,10 +154,8 @@ pub fn cmd_check(o: &CheckOpts) -> Exit {
                 }
             };
             let entries = catalogue();
-            let sc_name: &'static str = Box::leak(rep.scenario.clone().into_boxed_str());
             for p in &rep.properties {
-                let prop: &'static str = Box::leak(p.property.clone().into_boxed_str());
-                let entry = entries.iter().find(|e| e.scenario == sc_name && e.property == prop);
+                let entry = entries.iter().find(|e| e.scenario == rep.scenario && e.property == p.property);
                 let expected = entry.and_then(|e| e.expected_for(&rev_name));
                 let as_expected = match (p.verdict, expected) {
                     (Verdict::Violated, Some(Expect::Reproduced)) => true,
@@ -168,8 +165,8 @@ pub fn cmd_check(o: &CheckOpts) -> Exit {
                 };
                 unexpected |= !as_expected && p.verdict == Verdict::Violated;
                 bound |= matches!(p.verdict, Verdict::BoundReached | Verdict::Interrupted);
-                let saved = if p.verdict == Verdict::Violated { save_trace(&rev, &sc, &rep, prop, &o.save_dir) } else { None };
-                rows.push(Row { id: entry.map(|e| e.id), scenario: sc_name, property: prop, expected, verdict: p.verdict, as_expected, counterexample_trace: saved });
+                let saved = if p.verdict == Verdict::Violated { save_trace(&rev, &sc, &rep, &p.property, &o.save_dir) } else { None };
+                rows.push(Row { id: entry.map(|e| e.id), scenario: rep.scenario.clone(), property: p.property.clone(), expected, verdict: p.verdict, as_expected, counterexample_trace: saved });
             }
             reports.push((sc, rep));
         }
@@ -206,7 +203,7 @@ pub fn cmd_check(o: &CheckOpts) -> Exit {
         }
         let show_all = o.scenario.is_some();
         for (sc, rep) in &reports {
-            let only = if show_all { None } else { rows.iter().find(|r| r.scenario == rep.scenario && r.verdict == Verdict::Violated).map(|r| r.property) };
+            let only = if show_all { None } else { rows.iter().find(|r| r.scenario == rep.scenario && r.verdict == Verdict::Violated).map(|r| r.property.as_str()) };
             if show_all || only.is_some() {
                 swimlanes(&rev, sc, rep, o.width, only);
             }

@@ -131,9 +131,8 @@ pub fn nvme612_unsupported(op: &Op) -> Option<&'static str> {
     }
 }
 
-struct Emitter<'a> {
+struct Emitter {
     out: String,
-    trace: &'a Trace,
     sys: System,
     /// trace path id -> harness index
     map: Vec<Option<usize>>,
@@ -142,7 +141,7 @@ struct Emitter<'a> {
     na: usize,
 }
 
-impl Emitter<'_> {
+impl Emitter {
     fn idx(&self, p: u32) -> Result<usize, String> {
         self.map.get(p as usize).copied().flatten().ok_or_else(|| format!("path {p} is not known to the harness"))
     }
@@ -280,8 +279,7 @@ impl Emitter<'_> {
             }
             self.na += cp.len().saturating_sub(1);
         }
-        for (field, list, f) in [("ready", &obs.ready, "mpv_is_ready"), ("ana_pending", &obs.ana_pending, "mpv_is_ana_pending")] {
-            let _ = field;
+        for (list, f) in [(&obs.ready, "mpv_is_ready"), (&obs.ana_pending, "mpv_is_ana_pending")] {
             if let Some(set) = list {
                 for p in 0..self.map.len() as u32 {
                     let Some(i) = self.map[p as usize] else { continue };
@@ -344,8 +342,12 @@ fn nvme612_case(t: &Trace, case: &str) -> Result<(String, Case), String> {
     if !h.head_disk {
         return Err("traces without a head disk are not drivable: the harness head always has one".into());
     }
-    let sys = h.instantiate()?;
-    let mut e = Emitter { out: String::new(), trace: t, sys, map: vec![None; h.max_paths], nr: 0, checks: 0, na: 0 };
+    // The emitter replays the trace on the reference as it goes (capacities,
+    // iopolicy changes); setup ops are emitted too, so start without them.
+    let mut bare = h.clone();
+    bare.setup.clear();
+    let sys = bare.instantiate()?;
+    let mut e = Emitter { out: String::new(), sys, map: vec![None; h.max_paths], nr: 0, checks: 0, na: 0 };
     e.out.push_str(&format!("static void {case}(struct kunit *test)\n{{\n"));
     e.line(&format!("struct mpv_world *w = mpv_world_new(test, {});", c_str(&t.file)));
     e.line("");
@@ -360,19 +362,10 @@ fn nvme612_case(t: &Trace, case: &str) -> Result<(String, Case), String> {
     }
     let pol = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == h.iopolicy).unwrap_or(0);
     e.line(&format!("mpv_set_iopolicy(w, {});", IOPOLICY_C[pol]));
-    // Setup ops were applied by instantiate(); emit them on a fresh system
-    // to keep the harness state in step.
-    let fresh = {
-        let mut hh = h.clone();
-        hh.setup.clear();
-        hh.instantiate()?
-    };
-    let setup_sys = std::mem::replace(&mut e.sys, fresh);
     for op in &h.setup {
         e.op(-1, op, None)?;
         e.sys.apply(0, op).map_err(|x| x.0)?;
     }
-    drop(setup_sys);
     for (step, (_lineno, line)) in t.lines.iter().enumerate() {
         e.op(step as i64, &line.op, line.ret.as_ref())?;
         e.sys.apply(step as u64, &line.op).map_err(|x| x.0)?;
@@ -381,7 +374,6 @@ fn nvme612_case(t: &Trace, case: &str) -> Result<(String, Case), String> {
         }
     }
     e.out.push_str("}\n\n");
-    let _ = e.trace;
     Ok((e.out.clone(), Case { trace: t.file.clone(), case: case.to_string(), steps: t.lines.len(), checks: e.checks, not_applicable: e.na }))
 }
 
