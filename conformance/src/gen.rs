@@ -160,6 +160,16 @@ fn add_path(rng: &mut Rng, p: u32, nvme: bool) -> Op {
 /// nvme-6.12, node 0 only, paths added with `add_device`, and only the
 /// operations `kunit::export::nvme612_unsupported` accepts.
 pub fn generate_kernel(seed: u64, nops: usize, paths: Option<usize>) -> Result<String, String> {
+    generate_for_backend(seed, nops, paths, false)
+}
+
+/// A trace the libmultipath KUnit backend can drive: revision v2, node 0,
+/// only the exported `mpath_*` calls its suite makes.
+pub fn generate_lib(seed: u64, nops: usize, paths: Option<usize>) -> Result<String, String> {
+    generate_for_backend(seed, nops, paths, true)
+}
+
+fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool) -> Result<String, String> {
     if nops > 10_000 {
         return Err(format!("--ops {nops} is more than 10000"));
     }
@@ -169,8 +179,9 @@ pub fn generate_kernel(seed: u64, nops: usize, paths: Option<usize>) -> Result<S
         return Err(format!("--paths must be in 1..=14 for kernel traces, got {npaths}"));
     }
     let max_paths = npaths + 2;
-    let mut h = Header::new("nvme-6.12", DriverKind::Nvme, Topology::uniform(1), max_paths, max_paths);
-    h.description = format!("generated for the nvme-6.12 KUnit backend: seed {seed} ops {nops}");
+    let (rev, backend) = if lib { ("v2", "libmultipath") } else { ("nvme-6.12", "nvme-6.12") };
+    let mut h = Header::new(rev, DriverKind::Nvme, Topology::uniform(1), max_paths, max_paths);
+    h.description = format!("generated for the {backend} KUnit backend: seed {seed} ops {nops}");
     h.iopolicy = rng.pick(&["numa", "round-robin", "queue-depth"]).to_string();
     h.ctrl_nodes = (0..max_paths).map(|_| if rng.chance(50) { 0 } else { -1 }).collect();
     for p in 0..npaths as u32 {
@@ -190,7 +201,14 @@ pub fn generate_kernel(seed: u64, nops: usize, paths: Option<usize>) -> Result<S
             8 => Op::SetAnaPending { path: p, pending: rng.chance(30) },
             9 => Op::SetNrActive { ctrl: p, n: rng.below(5) as i32 - 1 },
             10 => Op::ClearCurrentPath { path: p },
+            11 if lib => Op::SetIopolicy { val: rng.pick(&["numa", "round-robin", "queue-depth", "numafoo", "rr"]).to_string() },
             11 => Op::IopolicyStore { buf: rng.pick(&POLICIES).to_string() },
+            12 if lib => match rng.below(4) {
+                0 => Op::ClearPaths,
+                1 => Op::IopolicyShow,
+                2 => Op::NumaNodesShow { path: p },
+                _ => Op::HeadDevicesEmpty,
+            },
             12 => {
                 if rng.chance(50) {
                     Op::SetCapacity { path: p, sectors: rng.pick(&[DEFAULT_CAPACITY, 4096]) }
@@ -200,7 +218,7 @@ pub fn generate_kernel(seed: u64, nops: usize, paths: Option<usize>) -> Result<S
             }
             13 if alive.len() > 1 => {
                 alive.retain(|&x| x != p);
-                if rng.chance(50) {
+                if !lib && rng.chance(50) {
                     Op::RemovePath { path: p, node: 0 }
                 } else {
                     Op::DeleteDevice { path: p }
@@ -211,6 +229,7 @@ pub fn generate_kernel(seed: u64, nops: usize, paths: Option<usize>) -> Result<S
                 next_new += 1;
                 Op::AddDevice { path: next_new - 1, ctrl: next_new - 1, ana: Some(rng.pick(&ANA)) }
             }
+            14 if lib => Op::Synchronize,
             14 => Op::SetCtrlNode { ctrl: p, node: rng.pick(&[0, -1]) },
             _ => Op::SetCtrlState { ctrl: p, state: CtrlState::Live },
         };

@@ -95,8 +95,11 @@ enum Cmd {
         #[arg(long)]
         paths: Option<usize>,
         /// A trace the nvme-6.12 KUnit backend can drive (revision nvme-6.12, node 0).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "lib")]
         kernel: bool,
+        /// A trace the libmultipath KUnit backend can drive (revision v2, node 0).
+        #[arg(long)]
+        lib: bool,
         #[arg(short = 'o', long)]
         output: String,
     },
@@ -223,9 +226,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.cmd {
         Cmd::Replay { traces, json } => cmd_replay(&traces, json),
-        Cmd::Gen { seed, ops, revision, driver, nodes, paths, kernel, output } => {
+        Cmd::Gen { seed, ops, revision, driver, nodes, paths, kernel, lib, output } => {
             let o = gen::GenOpts { seed, ops, revision, driver: driver.into(), nodes, paths };
-            let text = if kernel { gen::generate_kernel(seed, ops, paths) } else { gen::generate(&o) };
+            let text = if kernel {
+                gen::generate_kernel(seed, ops, paths)
+            } else if lib {
+                gen::generate_lib(seed, ops, paths)
+            } else {
+                gen::generate(&o)
+            };
             match text {
                 Ok(text) => match std::fs::write(&output, text) {
                     Ok(()) => {

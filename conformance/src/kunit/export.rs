@@ -151,8 +151,7 @@ impl Emitter {
         self.out.push('\n');
     }
     fn step(&mut self, n: i64, op: &Op) {
-        let text = serde_json::to_string(op).unwrap_or_default();
-        self.line(&format!("MPV_STEP(w, {n}, \"%s\", {});", c_str(&text)));
+        self.line(&format!("MPV_STEP(w, {n}, \"%s\", {});", c_str(&step_text(op))));
     }
     fn expect_eq(&mut self, actual: &str, expected: &str) {
         self.checks += 1;
@@ -309,6 +308,26 @@ impl Emitter {
         use mpath_reference::head::Life;
         matches!(self.sys.paths[p as usize].life(), Life::Allocated | Life::Linked | Life::Unlinked)
     }
+}
+
+/// A compact one-line rendering of an op for the step diagnostic:
+/// `set_ana_state path=0 state=inaccessible` (keeps the console output
+/// small enough that UML never drops KTAP lines).
+pub fn step_text(op: &Op) -> String {
+    let v = serde_json::to_value(op).unwrap_or_default();
+    let Some(o) = v.as_object() else { return String::new() };
+    let mut s = o.get("op").and_then(|x| x.as_str()).unwrap_or("op").to_string();
+    for (k, val) in o {
+        if k == "op" {
+            continue;
+        }
+        let t = match val {
+            serde_json::Value::String(x) => x.clone(),
+            other => other.to_string(),
+        };
+        s.push_str(&format!(" {k}={t}"));
+    }
+    s
 }
 
 fn probe_store(sys: &System, buf: &str) -> (bool, bool) {

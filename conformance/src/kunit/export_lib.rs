@@ -233,8 +233,7 @@ pub fn case(t: &Trace, case: &str) -> Result<(String, Case), String> {
         .chain(t.lines.iter().enumerate().map(|(i, (_, l))| (i as i64, &l.op, l.ret.as_ref(), l.expect.as_ref())))
         .collect();
     for (step, op, ret, exp) in ops {
-        let text = serde_json::to_string(op).unwrap_or_default();
-        let _ = writeln!(s, "\tMPVL_STEP(w, {step}, \"%s\", {});", c_str(&text));
+        let _ = writeln!(s, "\tMPVL_STEP(w, {step}, \"%s\", {});", c_str(&super::export::step_text(op)));
         let idx = |p: u32, map: &Vec<Option<usize>>| map.get(p as usize).copied().flatten().ok_or_else(|| format!("path {p} unknown"));
         match op {
             Op::AddDevice { path, ctrl, ana } => {
