@@ -161,3 +161,24 @@ fn generated_traces_are_deterministic() {
         assert!(listed.contains(&name), "{name} is in traces/gen but not in MANIFEST");
     }
 }
+
+/// `traces/kernel/` holds exactly what `regen.sh` there produces now.
+#[test]
+fn kernel_traces_are_what_gen_produces() {
+    use mpath_conformance::gen::generate_lib;
+    let dir = traces_dir().join("kernel");
+    let mut n = 0;
+    for s in 1..=8u64 {
+        let want = generate_kernel(s, 120, Some(((s * 5) % 14 + 1) as usize)).unwrap();
+        let got = std::fs::read_to_string(dir.join(format!("k-seed-{s}.jsonl"))).unwrap();
+        assert_eq!(got, want, "kernel/k-seed-{s}.jsonl is stale: run conformance/traces/kernel/regen.sh");
+        n += 1;
+    }
+    for s in 1..=4u64 {
+        let want = generate_lib(s, 100, Some((s * 3) as usize)).unwrap();
+        let got = std::fs::read_to_string(dir.join(format!("lib-seed-{s}.jsonl"))).unwrap();
+        assert_eq!(got, want, "kernel/lib-seed-{s}.jsonl is stale: run conformance/traces/kernel/regen.sh");
+        n += 1;
+    }
+    assert_eq!(n, 12);
+}

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Regenerate the kernel-drivable traces (revision nvme-6.12, node 0) with
-# fixed seeds. conformance/tests checks the files equal what gen produces.
+# Regenerate the kernel-drivable traces with fixed seeds:
+#   k-seed-N   `gen --kernel` (revision nvme-6.12, node 0): the nvme-6.12 KUnit backend
+#   lib-seed-N `gen --lib` (revision v2, node 0): the libmultipath KUnit backend
+# conformance/tests/corpus.rs checks the files equal what gen produces now.
 set -euo pipefail
 cd "$(dirname "$0")"
 MPV=${MPV:-../../../target/release/mpath-verify}
 for s in 1 2 3 4 5 6 7 8; do
-    paths=$(( (s * 5) % 14 + 1 ))
-    "$MPV" gen --kernel --seed "$s" --ops 120 --paths "$paths" -o "k-seed-$s.jsonl"
+    "$MPV" gen --kernel --seed "$s" --ops 120 --paths $(( (s * 5) % 14 + 1 )) -o "k-seed-$s.jsonl"
+done
+for s in 1 2 3 4; do
+    "$MPV" gen --lib --seed "$s" --ops 100 --paths $(( s * 3 )) -o "lib-seed-$s.jsonl"
 done
