@@ -131,8 +131,52 @@ pub fn nvme612_unsupported(op: &Op) -> Option<&'static str> {
     }
 }
 
+/// Observation checks are emitted as rows of a static table checked by
+/// one loop (`mpv_check`), not one KUNIT_EXPECT macro each: long traces
+/// otherwise give gcc functions of tens of thousands of expanded macros.
+#[derive(Clone, Copy)]
+enum Row {
+    Cp0(i64),
+    Ready(usize, bool),
+    Pending(usize, bool),
+    Listed(usize, bool),
+}
+
+/// Emitted once per nvme-6.12 suite, after the harness.
+const CHECK_HELPER: &str = r##"enum { MPV_X_CP0, MPV_X_READY, MPV_X_PENDING, MPV_X_LISTED };
+static const char *const mpv_x_names[] = { "current_path[0]", "ready", "ana_pending", "on_head_list" };
+struct mpv_x { u8 kind; s8 path; s8 want; };
+
+/* One expectation per row; the message names the trace, step and field. */
+static void mpv_check(struct mpv_world *w, const struct mpv_x *x, int n)
+{
+	int i, got;
+
+	for (i = 0; i < n; i++) {
+		switch (x[i].kind) {
+		case MPV_X_CP0:
+			got = mpv_current_path(w, 0);
+			break;
+		case MPV_X_READY:
+			got = mpv_is_ready(w, x[i].path);
+			break;
+		case MPV_X_PENDING:
+			got = mpv_is_ana_pending(w, x[i].path);
+			break;
+		default:
+			got = mpv_on_head_list(w, x[i].path);
+			break;
+		}
+		KUNIT_EXPECT_EQ_MSG(w->test, got, (int)x[i].want, "mpv: %s:%d %s path %d",
+				    w->trace, w->step, mpv_x_names[x[i].kind], x[i].path);
+	}
+}
+
+"##;
+
 struct Emitter {
     out: String,
+    rows: Vec<Row>,
     sys: System,
     /// trace path id -> harness index
     map: Vec<Option<usize>>,
@@ -153,6 +197,36 @@ impl Emitter {
     fn step(&mut self, n: i64, op: &Op) {
         self.line(&format!("MPV_STEP(w, {n}, \"%s\", {});", c_str(&step_text(op))));
     }
+    /// Emit the pending observation rows as one table check.
+    fn flush_rows(&mut self) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let cells: Vec<String> = self
+            .rows
+            .drain(..)
+            .map(|r| match r {
+                Row::Cp0(v) => format!("{{MPV_X_CP0, -1, {v}}}"),
+                Row::Ready(p, b) => format!("{{MPV_X_READY, {p}, {}}}", b as i32),
+                Row::Pending(p, b) => format!("{{MPV_X_PENDING, {p}, {}}}", b as i32),
+                Row::Listed(p, b) => format!("{{MPV_X_LISTED, {p}, {}}}", b as i32),
+            })
+            .collect();
+        self.checks += cells.len();
+        let mut text = String::from("{\n\t\tstatic const struct mpv_x x[] = {");
+        for (i, c) in cells.iter().enumerate() {
+            if i % 6 == 0 {
+                text.push_str("\n\t\t\t");
+            } else {
+                text.push(' ');
+            }
+            text.push_str(c);
+            text.push(',');
+        }
+        text.push_str("\n\t\t};\n\n\t\tmpv_check(w, x, ARRAY_SIZE(x));\n\t}");
+        self.line(&text);
+    }
+
     fn expect_eq(&mut self, actual: &str, expected: &str) {
         self.checks += 1;
         self.line(&format!("MPV_EXPECT_EQ(w, {actual}, {expected});"));
@@ -270,32 +344,34 @@ impl Emitter {
         if let Some(cp) = &obs.current_path {
             if let Some(v) = cp.first() {
                 let e = match v {
-                    None => "MPV_NONE".to_string(),
-                    Some(p) if *p >= 0 => self.idx(*p as u32)?.to_string(),
+                    None => -1,
+                    Some(p) if *p >= 0 => self.idx(*p as u32)? as i64,
                     Some(_) => return Err("expects an uninitialised current_path pointer".into()),
                 };
-                self.expect_eq("mpv_current_path(w, 0)", &e);
+                self.rows.push(Row::Cp0(e));
             }
             self.na += cp.len().saturating_sub(1);
         }
-        for (list, f) in [(&obs.ready, "mpv_is_ready"), (&obs.ana_pending, "mpv_is_ana_pending")] {
+        for (list, pending) in [(&obs.ready, false), (&obs.ana_pending, true)] {
             if let Some(set) = list {
                 for p in 0..self.map.len() as u32 {
                     let Some(i) = self.map[p as usize] else { continue };
                     if !self.alive(p) {
                         continue;
                     }
-                    self.expect_bool(&format!("{f}(w, {i})"), set.contains(&p));
+                    let b = set.contains(&p);
+                    self.rows.push(if pending { Row::Pending(i, b) } else { Row::Ready(i, b) });
                 }
             }
         }
         if let Some(list) = &obs.dev_list {
             for p in 0..self.map.len() as u32 {
                 if let Some(i) = self.map[p as usize] {
-                    self.expect_bool(&format!("mpv_on_head_list(w, {i})"), list.contains(&p));
+                    self.rows.push(Row::Listed(i, list.contains(&p)));
                 }
             }
         }
+        self.flush_rows();
         let o = obs;
         self.na += [o.head_flags.is_some(), o.link_bits.is_some(), o.links.is_some(), o.requeue_len.is_some(), o.head_disk.is_some(), o.head_ref.is_some(), o.module_refs.is_some(), o.pending_work.is_some(), o.bios_failed.is_some(), o.violations.is_some()]
             .iter()
@@ -366,7 +442,7 @@ fn nvme612_case(t: &Trace, case: &str) -> Result<(String, Case), String> {
     let mut bare = h.clone();
     bare.setup.clear();
     let sys = bare.instantiate()?;
-    let mut e = Emitter { out: String::new(), sys, map: vec![None; h.max_paths], nr: 0, checks: 0, na: 0 };
+    let mut e = Emitter { out: String::new(), rows: Vec::new(), sys, map: vec![None; h.max_paths], nr: 0, checks: 0, na: 0 };
     e.out.push_str(&format!("static void {case}(struct kunit *test)\n{{\n"));
     e.line(&format!("struct mpv_world *w = mpv_world_new(test, {});", c_str(&t.file)));
     e.line("");
@@ -439,6 +515,7 @@ fn assemble(backend: Backend, suite: &str, bodies: &str, cases: &[Case]) -> Stri
             s.push_str("/* ---- mpv_harness.h (static harness, embedded) ---- */\n");
             s.push_str(NVME612_HARNESS);
             s.push_str("\n/* ---- generated cases ---- */\n\n");
+            s.push_str(CHECK_HELPER);
         }
         Backend::Libmultipath => {
             s.push_str(super::export_lib::WIRING_COMMENT);
