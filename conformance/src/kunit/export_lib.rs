@@ -185,6 +185,20 @@ static int mpvl_current_path(struct mpvl_world *w, int node)
 	return mpvl_id(w, rcu_access_pointer(w->head->current_path[node]));
 }
 
+/* Observation rows: kind 0 = current_path[0] (path -1), 1 = on dev_list. */
+struct mpvl_x { u8 kind; s8 path; s8 want; };
+
+static void mpvl_check(struct mpvl_world *w, const struct mpvl_x *x, int n)
+{
+	int i, got;
+
+	for (i = 0; i < n; i++) {
+		got = x[i].kind == 0 ? mpvl_current_path(w, 0) : w->listed[x[i].path];
+		KUNIT_EXPECT_EQ_MSG(w->test, got, (int)x[i].want, "mpv: %s:%d %s path %d",
+				    w->trace, w->step, x[i].kind == 0 ? "current_path[0]" : "on_dev_list", x[i].path);
+	}
+}
+
 "##;
 
 const ANA_NUM: fn(AnaState) -> i32 = |a| match ana_to_access(a) {
@@ -329,24 +343,27 @@ pub fn case(t: &Trace, case: &str) -> Result<(String, Case), String> {
             }
         }
         if let Some(o) = exp {
+            let mut rows: Vec<String> = Vec::new();
             if let Some(cp) = &o.current_path {
                 if let Some(v) = cp.first() {
                     let e = match v {
-                        None => "MPVL_NONE".to_string(),
-                        Some(p) if *p >= 0 => idx(*p as u32, &map)?.to_string(),
+                        None => -1,
+                        Some(p) if *p >= 0 => idx(*p as u32, &map)? as i64,
                         Some(_) => return Err("expects an uninitialised pointer".into()),
                     };
-                    checks += 1;
-                    let _ = writeln!(s, "\tMPVL_EXPECT_EQ(w, mpvl_current_path(w, 0), {e});");
+                    rows.push(format!("{{0, -1, {e}}}"));
                 }
             }
             if let Some(list) = &o.dev_list {
                 for (p, m) in map.iter().enumerate() {
                     if let Some(i) = m {
-                        checks += 1;
-                        let _ = writeln!(s, "\tMPVL_EXPECT_EQ(w, w->listed[{i}], {});", list.contains(&(p as u32)));
+                        rows.push(format!("{{1, {i}, {}}}", list.contains(&(p as u32)) as i32));
                     }
                 }
+            }
+            if !rows.is_empty() {
+                checks += rows.len();
+                let _ = writeln!(s, "\t{{\n\t\tstatic const struct mpvl_x x[] = {{ {} }};\n\n\t\tmpvl_check(w, x, ARRAY_SIZE(x));\n\t}}", rows.join(", "));
             }
         }
     }
