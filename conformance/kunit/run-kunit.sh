@@ -91,45 +91,59 @@ cat "$HERE/wiring/Makefile.fragment" >> "$HOSTDIR/Makefile"
 cp "$HERE/nvme-6.12/mpv_harness.h" "$HOSTDIR/mpv_harness.h"
 cp "$SUITE" "$HOSTDIR/mpv_test.c"
 
-args=(run --kunitconfig="$HERE/nvme-6.12.kunitconfig" --arch=um
-      --build_dir="$BUILD" --jobs="$JOBS" --timeout="$TIMEOUT" --raw_output=all)
-if [ "${MPV_DEBUG:-0}" = 1 ]; then
-    args+=(--kunitconfig="$HERE/nvme-6.12-debug.kunitconfig" --kernel_args=watchdog_thresh=5)
-fi
-[ -n "${MPV_KUNIT_FILTER:-}" ] && args+=("$MPV_KUNIT_FILTER")
 
 start=$(date +%s)
-# kunit.py runs in its own session (setsid) in the background, so that a
-# signal to this script stops it and its make/UML children at once, and the
-# tree is restored only after they are gone.
-( cd "$TREE" && exec setsid python3 tools/testing/kunit/kunit.py "${args[@]}" ) \
-    > "$KTAP" 2> "$KTAP.stderr" &
-child=$!
+# kunit.py builds the kernel; the UML binary is then run directly with its
+# console on a regular file. (Through kunit.py the console is a pipe, and
+# UML's console drops whatever it cannot write at once: large suites lost
+# KTAP lines that way.) Each runs in its own session (setsid) in the
+# background, so that a signal to this script stops it and its children at
+# once, and the tree is restored only after they are gone.
+child=
 stop_child() {
-    kill -TERM -- "-$child" 2>/dev/null
-    wait "$child" 2>/dev/null
+    [ -n "$child" ] && kill -TERM -- "-$child" 2>/dev/null && wait "$child" 2>/dev/null
     exit 130
 }
 trap stop_child INT TERM
+build_args=(build --kunitconfig="$HERE/nvme-6.12.kunitconfig" --arch=um
+            --build_dir="$BUILD" --jobs="$JOBS")
+[ "${MPV_DEBUG:-0}" = 1 ] && build_args+=(--kunitconfig="$HERE/nvme-6.12-debug.kunitconfig")
+( cd "$TREE" && exec setsid python3 tools/testing/kunit/kunit.py "${build_args[@]}" ) \
+    > "$KTAP.build" 2> "$KTAP.stderr" &
+child=$!
 wait "$child"
 rc=$?
+if [ $rc -ne 0 ]; then
+    : > "$KTAP"
+    tail -n 30 "$KTAP.build" >&2
+    tail -n 30 "$KTAP.stderr" >&2
+    die 4 "kunit.py build failed (exit $rc); see $KTAP.build"
+fi
+kargs=(mem=1G console=tty kunit_shutdown=halt kunit.enable=1)
+[ -n "${MPV_KUNIT_FILTER:-}" ] && kargs+=("kunit.filter_glob=$MPV_KUNIT_FILTER")
+[ "${MPV_DEBUG:-0}" = 1 ] && kargs+=(watchdog_thresh=5)
+( exec setsid timeout --signal=KILL "$TIMEOUT" "$BUILD/linux" "${kargs[@]}" ) \
+    < /dev/null > "$KTAP" 2>> "$KTAP.stderr" &
+child=$!
+wait "$child"
+rc=$?
+child=
 trap 'exit 130' INT TERM
 end=$(date +%s)
-echo "run-kunit: kunit.py exit $rc after $((end - start)) s; output in $KTAP" >&2
+echo "run-kunit: build + UML run exit $rc after $((end - start)) s; output in $KTAP" >&2
 
 # Verdict from the raw KTAP (kunit.py does not parse it with --raw_output,
 # and exits 0 even when tests fail).
 if ! grep -q '^KTAP version' "$KTAP"; then
     tail -n 30 "$KTAP.stderr" >&2
     tail -n 30 "$KTAP" >&2
-    [ $rc -ne 0 ] && die 4 "kunit.py failed (exit $rc) before any KTAP; see $KTAP.stderr"
-    die 5 "no KTAP in $KTAP"
+    die 5 "no KTAP in $KTAP (UML exit $rc)"
 fi
 python3 "$HERE/ktap_verdict.py" "$KTAP"
 v=$?
 case $v in
     0) exit 0;;
     1) exit 1;;
-    *) [ $rc -ne 0 ] && echo "run-kunit: kunit.py exit $rc (timeout kills UML: see $KTAP.stderr)" >&2
+    *) [ $rc -ne 0 ] && echo "run-kunit: UML exit $rc (137 = killed at MPV_TIMEOUT=$TIMEOUT s)" >&2
        exit 5;;
 esac
