@@ -201,11 +201,14 @@ static void mpvl_check(struct mpvl_world *w, const struct mpvl_x *x, int n)
 
 "##;
 
-const ANA_NUM: fn(AnaState) -> i32 = |a| match ana_to_access(a) {
-    AccessState::Optimized => 1,
-    AccessState::Nonoptimized => 2,
-    AccessState::Other => 3,
-};
+/// The suite's ANA encoding: 1 optimized, 2 non-optimized, 3 other.
+fn ana_num(a: AnaState) -> i32 {
+    match ana_to_access(a) {
+        AccessState::Optimized => 1,
+        AccessState::Nonoptimized => 2,
+        AccessState::Other => 3,
+    }
+}
 
 fn ctrl_num(s: CtrlState) -> i32 {
     match s {
@@ -255,12 +258,12 @@ pub fn case(t: &Trace, case: &str) -> Result<(String, Case), String> {
                 if node > 0 {
                     return Err("ctrl_nodes name a node other than 0: needs NUMA".into());
                 }
-                let _ = writeln!(s, "\tKUNIT_ASSERT_EQ(test, mpvl_add(w, {ctrl}, {}, {}), {nr});", ANA_NUM(ana.unwrap_or(AnaState::Optimized)), if node < 0 { "NUMA_NO_NODE".into() } else { node.to_string() });
+                let _ = writeln!(s, "\tKUNIT_ASSERT_EQ(test, mpvl_add(w, {ctrl}, {}, {}), {nr});", ana_num(ana.unwrap_or(AnaState::Optimized)), if node < 0 { "NUMA_NO_NODE".into() } else { node.to_string() });
                 map[*path as usize] = Some(nr);
                 nr += 1;
             }
             Op::SetAnaState { path, state } => {
-                let _ = writeln!(s, "\tmpvl_set_ana(w, {}, {});", idx(*path, &map)?, ANA_NUM(*state));
+                let _ = writeln!(s, "\tmpvl_set_ana(w, {}, {});", idx(*path, &map)?, ana_num(*state));
             }
             Op::SetCtrlState { ctrl, state } => {
                 let _ = writeln!(s, "\tw->ctrl_live[{ctrl}] = {};", ctrl_num(*state));
