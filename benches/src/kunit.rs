@@ -22,7 +22,6 @@
 //! more than one node are skipped there and reported as "needs NUMA".
 
 use crate::workloads::{Action, Workload};
-use mpath_reference::driver::AnaState;
 use mpath_reference::select::{IOPOLICY_QD, IOPOLICY_RR};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -34,16 +33,6 @@ pub const TAG: &str = "# mpv-bench: ";
 /// Target duration of one timed batch, and the number of batches.
 pub const BATCH_TARGET_NS: u64 = 1_000_000;
 pub const ROUNDS: u32 = 15;
-
-fn ana_c(a: AnaState) -> &'static str {
-    match a {
-        AnaState::Optimized => "NVME_ANA_OPTIMIZED",
-        AnaState::Nonoptimized => "NVME_ANA_NONOPTIMIZED",
-        AnaState::Inaccessible => "NVME_ANA_INACCESSIBLE",
-        AnaState::PersistentLoss => "NVME_ANA_PERSISTENT_LOSS",
-        AnaState::Change => "NVME_ANA_CHANGE",
-    }
-}
 
 fn iopolicy_c(name: &str) -> &'static str {
     match mpath_reference::select::IOPOLICY_NAMES.iter().position(|p| *p == name).map(|i| i as u8) {
@@ -109,7 +98,7 @@ pub fn generate_suite(workloads: &[Workload]) -> Result<String, String> {
         c_array(&mut s, "s16", &format!("mpvb_ctrl_node_{i}"), w.ctrls.iter().map(|c| c.node));
         c_array(&mut s, "s32", &format!("mpvb_nr_active_{i}"), w.ctrls.iter().map(|c| c.nr_active));
         c_array(&mut s, "u16", &format!("mpvb_path_ctrl_{i}"), w.paths.iter().map(|p| p.ctrl));
-        c_array(&mut s, "u8", &format!("mpvb_path_ana_{i}"), w.paths.iter().map(|p| ana_c(p.ana)));
+        c_array(&mut s, "u8", &format!("mpvb_path_ana_{i}"), w.paths.iter().map(|p| p.ana.kernel_name()));
         c_array(&mut s, "u8", &format!("mpvb_path_ready_{i}"), w.paths.iter().map(|p| p.ready as u8));
     }
     s.push_str("\nstatic const struct mpvb_wl mpvb_wls[] = {\n");

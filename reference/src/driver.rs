@@ -96,6 +96,34 @@ from_u8!(SdevState { Created, Running, Cancel, Del, Quiesce, Offline, TransportO
 from_u8!(AluaState { Optimal, Active, Standby, Unavailable, Lba, Offline, Transitioning });
 from_u8!(AccessState { Optimized, Nonoptimized, Other });
 
+impl AnaState {
+    /// The kernel's enumerator name (`enum nvme_ana_state`).
+    pub fn kernel_name(self) -> &'static str {
+        match self {
+            AnaState::Optimized => "NVME_ANA_OPTIMIZED",
+            AnaState::Nonoptimized => "NVME_ANA_NONOPTIMIZED",
+            AnaState::Inaccessible => "NVME_ANA_INACCESSIBLE",
+            AnaState::PersistentLoss => "NVME_ANA_PERSISTENT_LOSS",
+            AnaState::Change => "NVME_ANA_CHANGE",
+        }
+    }
+}
+
+impl CtrlState {
+    /// The kernel's enumerator name (`enum nvme_ctrl_state`).
+    pub fn kernel_name(self) -> &'static str {
+        match self {
+            CtrlState::New => "NVME_CTRL_NEW",
+            CtrlState::Live => "NVME_CTRL_LIVE",
+            CtrlState::Resetting => "NVME_CTRL_RESETTING",
+            CtrlState::Connecting => "NVME_CTRL_CONNECTING",
+            CtrlState::Deleting => "NVME_CTRL_DELETING",
+            CtrlState::DeletingNoio => "NVME_CTRL_DELETING_NOIO",
+            CtrlState::Dead => "NVME_CTRL_DEAD",
+        }
+    }
+}
+
 /// NVMe namespace flag bits (`ns->flags`).
 pub const NVME_NS_READY: u32 = 1 << 0;
 pub const NVME_NS_ANA_PENDING: u32 = 1 << 1;

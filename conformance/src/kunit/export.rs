@@ -6,7 +6,7 @@
 
 use super::Backend;
 use crate::parse::Trace;
-use mpath_reference::driver::{AnaState, CtrlState, DriverKind};
+use mpath_reference::driver::DriverKind;
 use mpath_reference::ops::{Op, Ret};
 use mpath_reference::System;
 use serde::Serialize;
@@ -84,28 +84,6 @@ pub fn c_ident(prefix: &str, s: &str) -> String {
         }
     }
     id.trim_end_matches('_').to_string()
-}
-
-fn ana_c(a: AnaState) -> &'static str {
-    match a {
-        AnaState::Optimized => "NVME_ANA_OPTIMIZED",
-        AnaState::Nonoptimized => "NVME_ANA_NONOPTIMIZED",
-        AnaState::Inaccessible => "NVME_ANA_INACCESSIBLE",
-        AnaState::PersistentLoss => "NVME_ANA_PERSISTENT_LOSS",
-        AnaState::Change => "NVME_ANA_CHANGE",
-    }
-}
-
-fn ctrl_c(s: CtrlState) -> &'static str {
-    match s {
-        CtrlState::New => "NVME_CTRL_NEW",
-        CtrlState::Live => "NVME_CTRL_LIVE",
-        CtrlState::Resetting => "NVME_CTRL_RESETTING",
-        CtrlState::Connecting => "NVME_CTRL_CONNECTING",
-        CtrlState::Deleting => "NVME_CTRL_DELETING",
-        CtrlState::DeletingNoio => "NVME_CTRL_DELETING_NOIO",
-        CtrlState::Dead => "NVME_CTRL_DEAD",
-    }
 }
 
 const IOPOLICY_C: [&str; 3] = ["NVME_IOPOLICY_NUMA", "NVME_IOPOLICY_RR", "NVME_IOPOLICY_QD"];
@@ -254,14 +232,14 @@ impl Emitter {
                 self.map[*path as usize] = Some(i);
                 self.line(&format!("KUNIT_ASSERT_EQ(test, mpv_add_path(w, {ctrl}), {i});"));
                 if let Some(a) = ana {
-                    self.line(&format!("mpv_set_ana_state(w, {i}, {});", ana_c(*a)));
+                    self.line(&format!("mpv_set_ana_state(w, {i}, {});", a.kernel_name()));
                 }
             }
             SetAnaState { path, state } => {
                 let i = self.idx(*path)?;
-                self.line(&format!("mpv_set_ana_state(w, {i}, {});", ana_c(*state)));
+                self.line(&format!("mpv_set_ana_state(w, {i}, {});", state.kernel_name()));
             }
-            SetCtrlState { ctrl, state } => self.line(&format!("mpv_set_ctrl_state(w, {ctrl}, {});", ctrl_c(*state))),
+            SetCtrlState { ctrl, state } => self.line(&format!("mpv_set_ctrl_state(w, {ctrl}, {});", state.kernel_name())),
             SetCtrlNode { ctrl, node } => {
                 if *node > 0 {
                     return Err(format!("step {step}: set_ctrl_node to node {node} needs NUMA (UML has only node 0)"));
