@@ -223,6 +223,13 @@ impl BoundArgs {
 }
 
 fn main() -> ExitCode {
+    // Die quietly on a closed pipe (`mpath-verify check | head`) like any
+    // Unix filter, instead of panicking inside println!.
+    // SAFETY: restoring the default disposition of one signal at start-up,
+    // before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let code = match cli.cmd {
         Cmd::Replay { traces, json } => cmd_replay(&traces, json),
