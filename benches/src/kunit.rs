@@ -6,8 +6,7 @@
 //! The suite has one parameterised case, `mpvb_pathsel`, whose parameters
 //! are the [`Workload`]s (param description = workload name). Each builds
 //! the head with the harness (`mpv_world_new`, `mpv_add_ctrl`,
-//! `mpv_add_path`; past the harness's `MPV_MAX_CTRLS` / `MPV_MAX_PATHS` a
-//! bench-local copy of those two helpers adds the rest), applies the
+//! `mpv_add_path`, which hold up to 128 controllers and paths), applies the
 //! workload's states, primes it as the reference does, checks that the
 //! first timed operation selects the path the reference selects (so both
 //! sides really run the same workload), then times batches with
@@ -175,63 +174,15 @@ struct mpvb {
 
 static unsigned long mpvb_sink;
 
-/* mpv_add_ctrl() past MPV_MAX_CTRLS: the same set-up, not kept in w->ctrl. */
+/* The harness world keeps up to MPV_MAX_CTRLS / MPV_MAX_PATHS objects. */
 static struct nvme_ctrl *mpvb_add_ctrl(struct mpvb *b)
 {
-	struct kunit *test = b->w->test;
-	struct nvme_ctrl *ctrl;
-	int c = b->nr_ctrls;
-
-	if (b->w->nr_ctrls < MPV_MAX_CTRLS)
-		return b->w->ctrl[mpv_add_ctrl(b->w)];
-	ctrl = kunit_kzalloc(test, sizeof(*ctrl), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, ctrl);
-	WRITE_ONCE(ctrl->state, NVME_CTRL_LIVE);
-	spin_lock_init(&ctrl->lock);
-	mutex_init(&ctrl->scan_lock);
-	INIT_LIST_HEAD(&ctrl->namespaces);
-	mutex_init(&ctrl->namespaces_lock);
-	KUNIT_ASSERT_EQ(test, init_srcu_struct(&ctrl->srcu), 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mpv_ctrl_cleanup,
-							ctrl), 0);
-	ctrl->numa_node = NUMA_NO_NODE;
-	ctrl->subsys = b->w->subsys;
-	ctrl->instance = c;
-	ctrl->cntlid = c + 1;
-	atomic_set(&ctrl->nr_active, 0);
-	list_add_tail(&ctrl->subsys_entry, &b->w->subsys->ctrls);
-	return ctrl;
+	return b->w->ctrl[mpv_add_ctrl(b->w)];
 }
 
-/* mpv_add_path() past MPV_MAX_PATHS: the same set-up, not kept in w->ns. */
 static struct nvme_ns *mpvb_add_path(struct mpvb *b, int c)
 {
-	struct kunit *test = b->w->test;
-	struct nvme_ctrl *ctrl = b->ctrl[c];
-	struct nvme_ns *ns;
-	int i;
-
-	if (b->w->nr_paths < MPV_MAX_PATHS) {
-		for (i = 0; i < b->w->nr_ctrls; i++)
-			if (b->w->ctrl[i] == ctrl)
-				return b->w->ns[mpv_add_path(b->w, i)];
-	}
-	ns = kunit_kzalloc(test, sizeof(*ns), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, ns);
-	ns->ctrl = ctrl;
-	ns->head = b->head;
-	ns->ana_state = NVME_ANA_OPTIMIZED;
-	ns->ana_grpid = 1;
-	kref_init(&ns->kref);
-	ns->disk = mpv_fake_disk(test, MPV_DEFAULT_CAPACITY, NULL);
-	set_bit(NVME_NS_READY, &ns->flags);
-	mutex_lock(&b->w->subsys->lock);
-	list_add_tail_rcu(&ns->siblings, &b->head->list);
-	mutex_unlock(&b->w->subsys->lock);
-	mutex_lock(&ctrl->namespaces_lock);
-	list_add_tail_rcu(&ns->list, &ctrl->namespaces);
-	mutex_unlock(&ctrl->namespaces_lock);
-	return ns;
+	return b->w->ns[mpv_add_path(b->w, c)];
 }
 
 static int mpvb_path_id(struct mpvb *b, struct nvme_ns *ns)

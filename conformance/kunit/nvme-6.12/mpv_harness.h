@@ -42,8 +42,8 @@
 #include <linux/topology.h>
 #include "nvme.h"
 
-#define MPV_MAX_CTRLS		16
-#define MPV_MAX_PATHS		16
+#define MPV_MAX_CTRLS		128
+#define MPV_MAX_PATHS		128
 #define MPV_NONE		(-1)	/* NULL */
 #define MPV_UNKNOWN		(-2)	/* a pointer that is no path of the world */
 #define MPV_DEFAULT_CAPACITY	((sector_t)2048)

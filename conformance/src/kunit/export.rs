@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 /// The static nvme-6.12 harness, embedded so exported suites are self-contained.
 pub const NVME612_HARNESS: &str = include_str!("../../kunit/nvme-6.12/mpv_harness.h");
 /// Harness limits (MPV_MAX_PATHS / MPV_MAX_CTRLS).
-pub const HARNESS_MAX: usize = 16;
+pub const HARNESS_MAX: usize = 128;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Case {
