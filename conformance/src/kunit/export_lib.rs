@@ -219,6 +219,26 @@ fn ctrl_num(s: CtrlState) -> i32 {
     }
 }
 
+/// Emit `expr;`, or an expectation on it when the trace states its result.
+fn call(s: &mut String, checks: &mut usize, expr: &str, want: Option<String>) {
+    match want {
+        Some(e) => {
+            *checks += 1;
+            let _ = writeln!(s, "\tMPVL_EXPECT_EQ(w, {expr}, {e});");
+        }
+        None => {
+            let _ = writeln!(s, "\t{expr};");
+        }
+    }
+}
+
+fn ret_bool(ret: Option<&Ret>) -> Option<String> {
+    match ret {
+        Some(Ret::Bool(b)) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
 /// The libmultipath case for one trace, or why it cannot be driven.
 pub fn case(t: &Trace, case: &str) -> Result<(String, Case), String> {
     let h = &t.header;
@@ -278,41 +298,22 @@ pub fn case(t: &Trace, case: &str) -> Result<(String, Case), String> {
                 let _ = writeln!(s, "\tw->nr_active[{ctrl}] = {n};");
             }
             Op::Synchronize => s.push_str("\tmpath_synchronize(w->head);\n"),
-            Op::FindPath { node: 0 } => match ret {
-                Some(Ret::Path(p)) => {
-                    let e = match p {
-                        Some(p) => idx(*p, &map)?.to_string(),
-                        None => "MPVL_NONE".into(),
-                    };
-                    checks += 1;
-                    let _ = writeln!(s, "\tMPVL_EXPECT_EQ(w, mpvl_find_path(w), {e});");
-                }
-                _ => s.push_str("\tmpvl_find_path(w);\n"),
-            },
+            Op::FindPath { node: 0 } => {
+                let want = match ret {
+                    Some(Ret::Path(Some(p))) => Some(idx(*p, &map)?.to_string()),
+                    Some(Ret::Path(None)) => Some("MPVL_NONE".into()),
+                    _ => None,
+                };
+                call(&mut s, &mut checks, "mpvl_find_path(w)", want);
+            }
             Op::ClearCurrentPath { path } => {
                 let i = idx(*path, &map)?;
-                match ret {
-                    Some(Ret::Bool(b)) => {
-                        checks += 1;
-                        let _ = writeln!(s, "\tMPVL_EXPECT_EQ(w, mpath_clear_current_path(&w->p[{i}]->dev), {b});");
-                    }
-                    _ => {
-                        let _ = writeln!(s, "\tmpath_clear_current_path(&w->p[{i}]->dev);");
-                    }
-                }
+                call(&mut s, &mut checks, &format!("mpath_clear_current_path(&w->p[{i}]->dev)"), ret_bool(ret));
             }
             Op::ClearPaths => s.push_str("\tmpath_clear_paths(w->head);\n"),
             Op::DeleteDevice { path } => {
                 let i = idx(*path, &map)?;
-                match ret {
-                    Some(Ret::Bool(b)) => {
-                        checks += 1;
-                        let _ = writeln!(s, "\tMPVL_EXPECT_EQ(w, mpath_delete_device(&w->p[{i}]->dev), {b});");
-                    }
-                    _ => {
-                        let _ = writeln!(s, "\tmpath_delete_device(&w->p[{i}]->dev);");
-                    }
-                }
+                call(&mut s, &mut checks, &format!("mpath_delete_device(&w->p[{i}]->dev)"), ret_bool(ret));
                 let _ = writeln!(s, "\tw->listed[{i}] = false;\n\tmpath_synchronize(w->head);");
             }
             Op::HeadDevicesEmpty => {
