@@ -596,14 +596,20 @@ fn set_live_links(profile: &Profile) {
     assert_eq!(sys.disk.partition_scans.load(Ordering::Relaxed), 1, "partition scan ran other than once");
 }
 
-fn revalidate_vs_find_path(profile: &Profile) {
+/// Two optimized paths, no cached path, and a head whose capacity changed:
+/// both paths mismatch, so revalidation clears READY on each.
+fn revalidate_setup(profile: &Profile) -> Arc<System> {
     let sys = new_system(profile, 1, 2);
     sys.alloc_head_disk(false, crate::ops::DEFAULT_CAPACITY);
     add_path(&sys, 0, Some(AnaState::Optimized));
     add_path(&sys, 1, Some(AnaState::Optimized));
     sys.clear_paths();
-    // The head's capacity changed: both paths now mismatch.
     sys.disk.capacity.store(2 * crate::ops::DEFAULT_CAPACITY, Ordering::Relaxed);
+    sys
+}
+
+fn revalidate_vs_find_path(profile: &Profile) {
+    let sys = revalidate_setup(profile);
     let s = sys.clone();
     let v = thread::spawn(move || s.revalidate_paths(true));
     let s = sys.clone();
@@ -689,12 +695,7 @@ fn delayed_removal_vs_add(profile: &Profile) {
 }
 
 fn revalidate_stale_cache(profile: &Profile) {
-    let sys = new_system(profile, 1, 2);
-    sys.alloc_head_disk(false, crate::ops::DEFAULT_CAPACITY);
-    add_path(&sys, 0, Some(AnaState::Optimized));
-    add_path(&sys, 1, Some(AnaState::Optimized));
-    sys.clear_paths();
-    sys.disk.capacity.store(2 * crate::ops::DEFAULT_CAPACITY, Ordering::Relaxed);
+    let sys = revalidate_setup(profile);
     let s = sys.clone();
     let v = thread::spawn(move || s.revalidate_paths(true));
     sys.submit_bio(0);
