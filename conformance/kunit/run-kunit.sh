@@ -3,8 +3,13 @@
 # under UML, then restore the kernel tree exactly.
 #
 # usage: run-kunit.sh <tree> <suite.c> <build-dir> [ktap-out]
-#   tree       unpacked linux-source-6.12 (see setup-kernel.sh)
-#   suite.c    the KUnit suite; it may #include "mpv_harness.h"
+#   tree       unpacked linux-source-6.12 (see setup-kernel.sh), or a tree
+#              carrying the libmultipath series (`mpath-verify series prepare`)
+#   suite.c    the nvme-6.12 KUnit suite; it may #include "mpv_harness.h"
+#   MPV_LIB_SUITE (env) the libmultipath suite (lib/mpv_lib_test.c). A tree
+#              that carries the series (lib/multipath.c) is always wired for
+#              both suites, so one build directory serves both backends;
+#              MPV_KUNIT_FILTER picks the suite that runs.
 #   build-dir  kbuild output dir (O=), outside the tree; reuse it for
 #              incremental builds
 #   ktap-out   raw console/KTAP output file (default <build-dir>/mpv.ktap)
@@ -46,6 +51,14 @@ done
 # Files we modify (backed up and restored) and files we add (removed).
 TOUCHED=(drivers/nvme/host/Kconfig drivers/nvme/host/Makefile)
 ADDED=(drivers/nvme/host/mpv_test.c drivers/nvme/host/mpv_harness.h)
+LIB=0
+if [ -f "$TREE/lib/multipath.c" ]; then
+    LIB=1
+    [ -n "${MPV_LIB_SUITE:-}" ] && [ -f "$MPV_LIB_SUITE" ] || die 2 "tree carries lib/multipath.c: MPV_LIB_SUITE must name the libmultipath suite"
+    MPV_LIB_SUITE="$(cd "$(dirname "$MPV_LIB_SUITE")" && pwd)/$(basename "$MPV_LIB_SUITE")"
+    TOUCHED+=(lib/Kconfig.debug lib/Makefile)
+    ADDED+=(lib/mpv_lib_test.c)
+fi
 BACKUP="$TREE.mpv-backup"   # next to the tree, shared by all build dirs
 
 restore() {
@@ -57,6 +70,7 @@ restore() {
     fi
     for f in "${ADDED[@]}"; do rm -f "$TREE/$f"; done
     [ -f "$BACKUP/hostdir.mtime" ] && touch -r "$BACKUP/hostdir.mtime" "$HOSTDIR"
+    [ -f "$BACKUP/libdir.mtime" ] && touch -r "$BACKUP/libdir.mtime" "$TREE/lib"
     rm -rf "$BACKUP"
 }
 
@@ -73,12 +87,13 @@ if [ -d "$BACKUP" ]; then
     echo "run-kunit: restoring tree from a previous interrupted run" >&2
     restore
 fi
-if grep -q NVME_MPATH_VERIFY "$HOSTDIR/Kconfig" "$HOSTDIR/Makefile"; then
+if grep -q MPATH_VERIFY "$HOSTDIR/Kconfig" "$HOSTDIR/Makefile" || { [ $LIB = 1 ] && grep -q MPATH_VERIFY "$TREE/lib/Kconfig.debug" "$TREE/lib/Makefile"; }; then
     die 3 "tree already contains mpath-verify wiring with no backup to restore from; re-unpack it"
 fi
 
 mkdir -p "$BACKUP"
 touch -r "$HOSTDIR" "$BACKUP/hostdir.mtime"   # adding/removing files changes it
+touch -r "$TREE/lib" "$BACKUP/libdir.mtime"
 for f in "${TOUCHED[@]}"; do
     mkdir -p "$BACKUP/$(dirname "$f")"
     cp -p "$TREE/$f" "$BACKUP/$f" || die 3 "cannot back up $f"
@@ -86,10 +101,20 @@ done
 trap restore EXIT
 trap 'exit 130' INT TERM
 
-cat "$HERE/wiring/Kconfig.fragment" >> "$HOSTDIR/Kconfig"
-cat "$HERE/wiring/Makefile.fragment" >> "$HOSTDIR/Makefile"
+# Append by writing a new file and renaming it over the old one: the tree
+# may share inodes with another (cp -al) and must never be edited in place.
+append() { cat "$TREE/$1" "$2" > "$TREE/$1.mpv-new" && mv "$TREE/$1.mpv-new" "$TREE/$1"; }
+append drivers/nvme/host/Kconfig "$HERE/wiring/Kconfig.fragment"
+append drivers/nvme/host/Makefile "$HERE/wiring/Makefile.fragment"
 cp "$HERE/nvme-6.12/mpv_harness.h" "$HOSTDIR/mpv_harness.h"
-cp "$SUITE" "$HOSTDIR/mpv_test.c"
+# Copy suites only when they changed, so an unchanged suite is not rebuilt.
+place() { cmp -s "$1" "$2" 2>/dev/null || cp "$1" "$2"; }
+place "$SUITE" "$HOSTDIR/mpv_test.c"
+if [ $LIB = 1 ]; then
+    append lib/Kconfig.debug "$HERE/wiring/lib-Kconfig.fragment"
+    append lib/Makefile "$HERE/wiring/lib-Makefile.fragment"
+    place "$MPV_LIB_SUITE" "$TREE/lib/mpv_lib_test.c"
+fi
 
 
 start=$(date +%s)
@@ -107,6 +132,7 @@ stop_child() {
 trap stop_child INT TERM
 build_args=(build --kunitconfig="$HERE/nvme-6.12.kunitconfig" --arch=um
             --build_dir="$BUILD" --jobs="$JOBS")
+[ $LIB = 1 ] && build_args+=(--kunitconfig="$HERE/libmultipath.kunitconfig")
 [ "${MPV_DEBUG:-0}" = 1 ] && build_args+=(--kunitconfig="$HERE/nvme-6.12-debug.kunitconfig")
 ( cd "$TREE" && exec setsid python3 tools/testing/kunit/kunit.py "${build_args[@]}" ) \
     > "$KTAP.build" 2> "$KTAP.stderr" &

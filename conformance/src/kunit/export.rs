@@ -455,11 +455,16 @@ pub fn export(backend: Backend, traces: &[Trace], suite: &str) -> Export {
     let mut x = Export { suite: suite.to_string(), ..Default::default() };
     let mut bodies = String::new();
     let mut used = std::collections::BTreeSet::new();
-    for (n, t) in traces.iter().enumerate() {
+    for t in traces {
         let stem = std::path::Path::new(&t.file).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-        let mut case = c_ident(&format!("mpv_t{n}_"), &stem);
+        // Named by the trace, not its position, so that `kunit check` matches
+        // cases whatever order or subset of traces it is given.
+        let base = c_ident("mpv_", &stem);
+        let mut case = base.clone();
+        let mut k = 1;
         while !used.insert(case.clone()) {
-            case.push('_');
+            k += 1;
+            case = format!("{base}_{k}");
         }
         let r = match backend {
             Backend::Nvme612 => nvme612_case(t, &case),
@@ -496,8 +501,20 @@ fn assemble(backend: Backend, suite: &str, bodies: &str, cases: &[Case]) -> Stri
             s.push_str(CHECK_HELPER);
         }
         Backend::Libmultipath => {
-            s.push_str(super::export_lib::WIRING_COMMENT);
+            s.push_str(" * Wiring (a tree carrying the libmultipath series; `kunit run` does it):\n *   lib/Kconfig.debug:\n");
+            for l in super::export_lib::KCONFIG_FRAGMENT.lines() {
+                let _ = writeln!(s, " *   {}", l.replace("*/", "* /"));
+            }
+            s.push_str(" *   lib/Makefile:\n");
+            for l in super::export_lib::MAKEFILE_FRAGMENT.lines() {
+                let _ = writeln!(s, " *   {}", l.replace("*/", "* /"));
+            }
+            s.push_str(" *   .kunitconfig:\n");
+            for l in super::export_lib::KUNITCONFIG.lines() {
+                let _ = writeln!(s, " *   {l}");
+            }
             s.push_str(" */\n\n");
+            let _ = writeln!(s, "/* the reference's DEFAULT_CAPACITY: head and path disks start with it */\n#define MPVL_CAPACITY {}ULL\n", mpath_reference::ops::DEFAULT_CAPACITY);
             s.push_str(super::export_lib::PRELUDE);
         }
     }

@@ -14,6 +14,9 @@ pub struct CaseResult {
     pub last_step: Option<(String, i64)>,
     /// Step named by the first failed expectation, and its message lines.
     pub failure: Option<(i64, Vec<String>)>,
+    /// `# mpv-finding: <trace>:<step> <text>` lines: what the kernel C was
+    /// seen to do that the trace expected as a violation (e.g. a spin).
+    pub findings: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -89,6 +92,10 @@ pub fn parse(text: &str, suite: &str) -> SuiteResult {
             if l.starts_with("# Subtest:") && l.trim_end().ends_with(suite) {
                 in_suite = true;
             }
+            continue;
+        }
+        if let Some(i) = l.find("# mpv-finding: ") {
+            cur.findings.push(l[i + 15..].trim().to_string());
             continue;
         }
         if let Some((trace, step)) = mpv_step(l) {

@@ -7,7 +7,7 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Verdict {
-    Passed { checks: usize, not_applicable: usize },
+    Passed { checks: usize, not_applicable: usize, findings: Vec<String> },
     /// Failed at a trace step: the expectation and what the kernel gave.
     Failed { step: i64, detail: Vec<String> },
     /// The case started but never finished: the kernel crashed or hung.
@@ -41,10 +41,14 @@ pub struct Summary {
 pub fn join(x: &Export, r: &SuiteResult) -> Summary {
     let mut s = Summary { suite_complete: r.complete, ..Default::default() };
     for c in &x.cases {
-        let got = r.cases.iter().find(|k| k.name == c.case);
+        // A case that never finished has no result line, hence no name: its
+        // diagnostics name the trace.
+        let got = r.cases.iter().find(|k| k.name == c.case).or_else(|| {
+            r.cases.iter().find(|k| k.status.is_none() && k.last_step.as_ref().is_some_and(|(t, _)| *t == c.trace))
+        });
         let verdict = match got {
             Some(k) => match k.status {
-                Some(Status::Ok) => Verdict::Passed { checks: c.checks, not_applicable: c.not_applicable },
+                Some(Status::Ok) => Verdict::Passed { checks: c.checks, not_applicable: c.not_applicable, findings: k.findings.clone() },
                 Some(Status::Skip) => Verdict::Skipped { reason: "skipped by the kernel".into() },
                 Some(Status::NotOk) => match &k.failure {
                     Some((step, detail)) => Verdict::Failed { step: *step, detail: detail.clone() },
@@ -79,7 +83,12 @@ impl Summary {
     pub fn print(&self) {
         for t in &self.traces {
             match &t.verdict {
-                Verdict::Passed { checks, not_applicable } => println!("PASS {} ({checks} kernel checks, {not_applicable} fields not applicable)", t.trace),
+                Verdict::Passed { checks, not_applicable, findings } => {
+                    println!("PASS {} ({checks} kernel checks, {not_applicable} fields not applicable)", t.trace);
+                    for f in findings {
+                        println!("  FINDING {f}");
+                    }
+                }
                 Verdict::Failed { step, detail } => println!("FAIL {} at step {step}: {}", t.trace, detail.join(" | ")),
                 Verdict::Unfinished { last_step } => {
                     println!("UNFINISHED {} (last step {})", t.trace, last_step.map(|s| s.to_string()).unwrap_or_else(|| "none".into()))

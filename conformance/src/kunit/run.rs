@@ -40,20 +40,37 @@ pub struct RunResult {
     pub ktap_file: PathBuf,
 }
 
+/// Whether `tree` carries the libmultipath series.
+pub fn carries_series(tree: &Path) -> bool {
+    tree.join("lib/multipath.c").is_file() && tree.join("include/linux/multipath.h").is_file()
+}
+
 /// Runs `traces` on `backend` in `tree`. Errors are (exit code, one line).
+///
+/// A tree that carries the series is wired for both suites every time (the
+/// one not under test gets an empty suite), so one build directory serves
+/// both backends and switching between them rebuilds two objects.
 pub fn run(tree: &Path, build_dir: &Path, backend: Backend, traces: &[Trace]) -> Result<RunResult, (Exit, String)> {
     check_tree(tree).map_err(|e| (Exit::NoKernel, e))?;
-    if backend == Backend::Libmultipath && !tree.join("lib/multipath.c").is_file() {
-        return Err((Exit::NoKernel, format!("{}: tree does not carry the libmultipath series (no lib/multipath.c); `kunit compile-check` checks the export against plain 6.12", tree.display())));
-    }
-    if backend == Backend::Libmultipath {
-        return Err((Exit::BadInput, "kunit run --backend libmultipath: run the exported suite in your tree with kunit.py (see README); this runner drives nvme-6.12".into()));
+    let lib = carries_series(tree);
+    if backend == Backend::Libmultipath && !lib {
+        return Err((Exit::NoKernel, format!("{}: tree does not carry the libmultipath series (no lib/multipath.c); `mpath-verify series prepare` stands one up", tree.display())));
     }
     std::fs::create_dir_all(build_dir).map_err(|e| (Exit::BadInput, format!("{}: cannot create: {e}", build_dir.display())))?;
     let suite = suite_name(backend);
     let x = export(backend, traces, suite);
-    let suite_file = build_dir.join("mpv_suite.c");
-    std::fs::write(&suite_file, &x.source).map_err(|e| (Exit::BadInput, format!("{}: cannot write: {e}", suite_file.display())))?;
+    let empty = |b: Backend| export(b, &[], suite_name(b)).source;
+    let (nvme_src, lib_src) = match backend {
+        Backend::Nvme612 => (x.source.clone(), empty(Backend::Libmultipath)),
+        Backend::Libmultipath => (empty(Backend::Nvme612), x.source.clone()),
+    };
+    let write = |name: &str, src: &str| -> Result<PathBuf, (Exit, String)> {
+        let f = build_dir.join(name);
+        std::fs::write(&f, src).map_err(|e| (Exit::BadInput, format!("{}: cannot write: {e}", f.display())))?;
+        Ok(f)
+    };
+    let suite_file = write("mpv_suite.c", &nvme_src)?;
+    let lib_file = write("mpv_lib_suite.c", &lib_src)?;
     let ktap_file = build_dir.join("mpv.ktap");
     let _ = std::fs::remove_file(&ktap_file);
     if x.cases.is_empty() {
@@ -68,6 +85,7 @@ pub fn run(tree: &Path, build_dir: &Path, backend: Backend, traces: &[Trace]) ->
         .arg(build_dir)
         .arg(&ktap_file)
         .env("MPV_KUNIT_FILTER", format!("{suite}*"))
+        .env("MPV_LIB_SUITE", &lib_file)
         .status()
         .map_err(|e| (Exit::BadInput, format!("{}: cannot run: {e}", script.display())))?;
     let code = status.code().unwrap_or(130);
