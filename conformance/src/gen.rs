@@ -169,6 +169,88 @@ pub fn generate_lib(seed: u64, nops: usize, paths: Option<usize>) -> Result<Stri
     generate_for_backend(seed, nops, paths, true)
 }
 
+/// A libmultipath trace that also goes through the driver's side of the
+/// library, as the series' NVMe conversion calls it: paths arrive
+/// (`add_path`: `mpath_add_device`, then the ANA state and
+/// `mpath_device_set_live` on a real head gendisk), change ANA state, leave
+/// (`remove_path`), and the sysfs links, the iopolicy store and the
+/// delayed-removal attribute and work. At least one path stays, so the head
+/// gendisk is never torn down mid-trace.
+pub fn generate_lib_driver(seed: u64, nops: usize, paths: Option<usize>) -> Result<String, String> {
+    if nops > 10_000 {
+        return Err(format!("--ops {nops} is more than 10000"));
+    }
+    let mut rng = Rng::new(seed ^ 0x6c69_6264_7276);
+    let npaths = paths.unwrap_or(1 + rng.below(6) as usize);
+    if npaths == 0 || npaths > 14 {
+        return Err(format!("--paths must be in 1..=14 for kernel traces, got {npaths}"));
+    }
+    let max_paths = npaths + 2;
+    let mut h = Header::new("v2", DriverKind::Nvme, Topology::uniform(1), max_paths, max_paths);
+    h.description = format!("generated for the libmultipath KUnit backend, driver side: seed {seed} ops {nops}");
+    h.iopolicy = rng.pick(&["numa", "round-robin", "queue-depth"]).to_string();
+    h.ctrl_nodes = (0..max_paths).map(|_| if rng.chance(50) { 0 } else { -1 }).collect();
+    let add = |rng: &mut Rng, p: u32| Op::AddPath {
+        path: p,
+        ctrl: p,
+        capacity: DEFAULT_CAPACITY,
+        ana: if rng.chance(15) { None } else { Some(rng.pick(&ANA)) },
+        alua: None,
+        missing_ops: vec![],
+    };
+    for p in 0..npaths as u32 {
+        let op = add(&mut rng, p);
+        h.setup.push(op);
+    }
+    h.validate()?;
+    let mut alive: Vec<u32> = (0..npaths as u32).collect();
+    let mut next_new = npaths as u32;
+    let mut ops = Vec::with_capacity(nops);
+    while ops.len() < nops {
+        let p = rng.pick(&alive);
+        let op = match rng.below(20) {
+            0..=4 => Op::FindPath { node: 0 },
+            5 => Op::AnaUpdate { path: p, state: rng.pick(&ANA) },
+            6 => Op::SetCtrlState { ctrl: p, state: rng.pick(&CTRL) },
+            7 => Op::SetReady { path: p, ready: rng.chance(70) },
+            8 => Op::SetNrActive { ctrl: p, n: rng.below(5) as i32 - 1 },
+            9 => Op::ClearCurrentPath { path: p },
+            10 => Op::IopolicyStore { buf: rng.pick(&POLICIES).to_string() },
+            11 => match rng.below(4) {
+                0 => Op::ClearPaths,
+                1 => Op::NumaNodesShow { path: p },
+                2 => Op::RevalidatePaths,
+                _ => Op::SetCapacity { path: p, sectors: rng.pick(&[DEFAULT_CAPACITY, 4096]) },
+            },
+            12 => match rng.below(3) {
+                0 => Op::AddSysfsLink,
+                1 => Op::RemoveSysfsLink { path: p },
+                _ => Op::SetLive { path: p },
+            },
+            13 => Op::DelayedRemovalSecsStore { buf: rng.pick(&["0", "1", "5", "0x10", "-1", "x"]).to_string() },
+            14 => match rng.below(3) {
+                0 => Op::AdvanceTime { secs: rng.pick(&[1, 5, 20]) },
+                1 => Op::DelayedRemovalSecsShow,
+                _ => Op::RunWorks { node: 0 },
+            },
+            15 if alive.len() > 1 => {
+                alive.retain(|&x| x != p);
+                Op::RemovePath { path: p, node: 0 }
+            }
+            15 | 16 if (next_new as usize) < max_paths => {
+                alive.push(next_new);
+                next_new += 1;
+                add(&mut rng, next_new - 1)
+            }
+            17 => Op::SetAnaPending { path: p, pending: rng.chance(30) },
+            _ => Op::SetCtrlState { ctrl: p, state: CtrlState::Live },
+        };
+        ops.push((op, String::new()));
+    }
+    let lines = record(&h, &ops)?;
+    Ok(to_jsonl(&h, &lines))
+}
+
 fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool) -> Result<String, String> {
     if nops > 10_000 {
         return Err(format!("--ops {nops} is more than 10000"));

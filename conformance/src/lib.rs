@@ -2,7 +2,9 @@
 //!
 //! The trace format's parser (with file:line:column errors), replay of
 //! traces against the reference, the random trace generator, and the KUnit
-//! exporter / runner / KTAP checker that tie traces to the real kernel.
+//! exporter / runner / KTAP checker that tie traces to the real kernel, and
+//! `series prepare`, which stands up a kernel tree carrying a libmultipath
+//! series.
 
 pub mod exit;
 pub mod gen;
@@ -10,5 +12,6 @@ pub mod kunit;
 pub mod modelcli;
 pub mod parse;
 pub mod replay;
+pub mod series;
 
 pub use exit::{Exit, InputError};

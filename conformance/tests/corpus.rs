@@ -180,5 +180,10 @@ fn kernel_traces_are_what_gen_produces() {
         assert_eq!(got, want, "kernel/lib-seed-{s}.jsonl is stale: run conformance/traces/kernel/regen.sh");
         n += 1;
     }
+    for s in 1..=24u64 {
+        let want = mpath_conformance::gen::generate_lib_driver(s, 80, Some((s % 5 + 1) as usize)).unwrap();
+        let got = std::fs::read_to_string(dir.join(format!("lib-drv-seed-{s}.jsonl"))).unwrap();
+        assert_eq!(got, want, "kernel/lib-drv-seed-{s}.jsonl is stale: run conformance/traces/kernel/regen.sh");
+    }
     assert_eq!(n, 12);
 }

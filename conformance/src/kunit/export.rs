@@ -450,8 +450,14 @@ fn nvme612_case(t: &Trace, case: &str) -> Result<(String, Case), String> {
     Ok((e.out.clone(), Case { trace: t.file.clone(), case: case.to_string(), steps: t.lines.len(), checks: e.checks, not_applicable: e.na }))
 }
 
-/// Exports `traces` for `backend` as one KUnit suite named `suite`.
+/// Exports `traces` for `backend` as one KUnit suite named `suite`
+/// (libmultipath: for the v2 API; see `export_for_api`).
 pub fn export(backend: Backend, traces: &[Trace], suite: &str) -> Export {
+    export_for_api(backend, crate::series::Api::V2, traces, suite)
+}
+
+/// Exports for a tree whose `include/linux/multipath.h` declares `api`.
+pub fn export_for_api(backend: Backend, api: crate::series::Api, traces: &[Trace], suite: &str) -> Export {
     let mut x = Export { suite: suite.to_string(), ..Default::default() };
     let mut bodies = String::new();
     let mut used = std::collections::BTreeSet::new();
@@ -468,7 +474,7 @@ pub fn export(backend: Backend, traces: &[Trace], suite: &str) -> Export {
         }
         let r = match backend {
             Backend::Nvme612 => nvme612_case(t, &case),
-            Backend::Libmultipath => super::export_lib::case(t, &case),
+            Backend::Libmultipath => super::export_lib::case(t, &case, api),
         };
         match r {
             Ok((body, c)) => {

@@ -547,7 +547,7 @@ enum mpvl_x_kind { MPVL_X_CP, MPVL_X_LISTED, MPVL_X_LIST_POS, MPVL_X_LIST_LEN,
 static const char *const mpvl_x_names[] = {
 	"current_path", "on dev_list", "dev_list position", "dev_list length",
 	"SYSFS_ATTR_LINK bit", "sysfs multipath link", "head flags", "head kref",
-	"requeue_list length", "head gendisk added",
+	"requeue_list length", "head gendisk registered (GD_ADDED, !GD_DEAD)",
 };
 struct mpvl_x { u8 kind; s8 arg; s8 want; };
 
@@ -573,7 +573,14 @@ static int mpvl_read(struct mpvl_world *w, const struct mpvl_x *x)
 	case MPVL_X_REQUEUE_LEN:
 		return mpvl_requeue_len(w);
 	case MPVL_X_DISK_ADDED:
-		return w->head_disk && !w->head_disk_put && mpvl_disk_added(w->head->disk);
+		/*
+		 * "added" in the trace means registered: device_add_disk done,
+		 * del_gendisk not yet. GD_ADDED alone stays set after del_gendisk
+		 * on 6.12; del_gendisk marks the disk GD_DEAD.
+		 */
+		return w->head_disk && !w->head_disk_put &&
+		       mpvl_disk_added(w->head->disk) &&
+		       !test_bit(GD_DEAD, &w->head->disk->state);
 	}
 	return MPVL_UNKNOWN;
 }
@@ -970,8 +977,11 @@ fn ret_bool(ret: Option<&Ret>) -> Option<String> {
 }
 
 /// The libmultipath case for one trace, or why it cannot be driven.
-pub fn case(t: &Trace, case: &str) -> Result<(String, Case), String> {
+pub fn case(t: &Trace, case: &str, api: crate::series::Api) -> Result<(String, Case), String> {
     let h = &t.header;
+    if api != crate::series::Api::V2 {
+        return Err(format!("the tree's multipath.h declares the {api} API; this backend drives the v2 API only (the v1 API differs in every call: mpath_disk, get_access_state, two-argument delete/clear)"));
+    }
     if h.driver != DriverKind::Nvme {
         return Err("the libmultipath suite's template follows NVMe's callbacks; SCSI traces are not exported".into());
     }

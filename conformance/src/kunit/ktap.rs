@@ -33,6 +33,38 @@ pub struct SuiteResult {
     pub cases: Vec<CaseResult>,
     /// The suite's own ok / not ok line was seen.
     pub complete: bool,
+    /// Kernel reports (WARNING, BUG, KASAN, lockdep, list corruption, oops,
+    /// soft lockup) printed while the suite ran, each with the trace step
+    /// that was running: any of them fails the run.
+    pub kernel_reports: Vec<KernelReport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KernelReport {
+    /// The last `# mpv: <trace>:<step>` before the report, if any.
+    pub at: Option<(String, i64)>,
+    pub line: String,
+}
+
+/// The first line of a kernel report, if `l` is one.
+pub fn kernel_report(l: &str) -> bool {
+    const MARKS: [&str; 14] = [
+        "WARNING: CPU:",
+        "BUG: ",
+        "kernel BUG at",
+        "Kernel panic - ",
+        "Oops",
+        "general protection fault",
+        "possible circular locking dependency detected",
+        "possible recursive locking detected",
+        "inconsistent lock state",
+        "suspicious RCU usage",
+        "list_add corruption",
+        "list_del corruption",
+        "watchdog: BUG: soft lockup",
+        "UBSAN: ",
+    ];
+    MARKS.iter().any(|m| l.contains(m)) || l.contains("KASAN: ")
 }
 
 /// Strip a console timestamp (`[   1.234567] `) and leading spaces.
@@ -88,6 +120,9 @@ pub fn parse(text: &str, suite: &str) -> SuiteResult {
     let mut in_failure: Option<Vec<String>> = None;
     for raw in text.lines() {
         let l = clean(raw);
+        if in_suite && kernel_report(l) {
+            r.kernel_reports.push(KernelReport { at: cur.last_step.clone(), line: l.to_string() });
+        }
         if !in_suite {
             if l.starts_with("# Subtest:") && l.trim_end().ends_with(suite) {
                 in_suite = true;
@@ -190,6 +225,20 @@ random kernel noise
         assert_eq!(r.cases.len(), 2);
         assert_eq!(r.cases[1].status, None);
         assert_eq!(r.cases[1].last_step, Some(("b.jsonl".into(), 1)));
+    }
+
+    #[test]
+    fn kernel_reports_are_attributed_to_the_running_step() {
+        let text = SAMPLE.replace(
+            "[    0.100007]     # mpv: b.jsonl:1 {\"op\":\"find_path\"}\n",
+            "[    0.100007]     # mpv: b.jsonl:1 {\"op\":\"find_path\"}\n[    0.100007] WARNING: CPU: 0 PID: 1 at lib/multipath.c:880 multipath_partition_scan_work+0x1/0x2\n",
+        );
+        assert_ne!(text, SAMPLE);
+        let r = parse(&text, "mpv_suite");
+        assert_eq!(r.kernel_reports.len(), 1);
+        assert_eq!(r.kernel_reports[0].at, Some(("b.jsonl".into(), 1)));
+        assert!(r.kernel_reports[0].line.starts_with("WARNING: CPU: 0"));
+        assert!(parse(SAMPLE, "mpv_suite").kernel_reports.is_empty());
     }
 
     #[test]

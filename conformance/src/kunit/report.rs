@@ -35,11 +35,16 @@ pub struct Summary {
     pub traces: Vec<TraceReport>,
     /// Skip reasons with their counts.
     pub skip_reasons: Vec<(String, usize)>,
+    /// Kernel reports printed during the run (each fails it).
+    pub kernel_reports: Vec<super::ktap::KernelReport>,
+    /// Totals over the cases that ran.
+    pub kernel_checks: usize,
+    pub not_applicable: usize,
 }
 
 /// Joins an export with the parsed suite.
 pub fn join(x: &Export, r: &SuiteResult) -> Summary {
-    let mut s = Summary { suite_complete: r.complete, ..Default::default() };
+    let mut s = Summary { suite_complete: r.complete, kernel_reports: r.kernel_reports.clone(), ..Default::default() };
     for c in &x.cases {
         // A case that never finished has no result line, hence no name: its
         // diagnostics name the trace.
@@ -60,7 +65,11 @@ pub fn join(x: &Export, r: &SuiteResult) -> Summary {
             None => Verdict::Unfinished { last_step: None },
         };
         match &verdict {
-            Verdict::Passed { .. } => s.passed += 1,
+            Verdict::Passed { checks, not_applicable, .. } => {
+                s.passed += 1;
+                s.kernel_checks += checks;
+                s.not_applicable += not_applicable;
+            }
             Verdict::Failed { .. } | Verdict::Missing => s.failed += 1,
             Verdict::Unfinished { .. } => s.unfinished += 1,
             Verdict::Skipped { .. } => s.skipped += 1,
@@ -100,6 +109,21 @@ impl Summary {
         for (r, n) in &self.skip_reasons {
             println!("skipped {n}: {r}");
         }
-        println!("{} passed, {} failed, {} unfinished, {} skipped", self.passed, self.failed, self.unfinished, self.skipped);
+        for k in &self.kernel_reports {
+            match &k.at {
+                Some((t, step)) => println!("KERNEL REPORT at {t}:{step}: {}", k.line),
+                None => println!("KERNEL REPORT: {}", k.line),
+            }
+        }
+        println!(
+            "{} passed, {} failed, {} unfinished, {} skipped; {} kernel checks in passed cases, {} fields not applicable; {} kernel reports",
+            self.passed,
+            self.failed,
+            self.unfinished,
+            self.skipped,
+            self.kernel_checks,
+            self.not_applicable,
+            self.kernel_reports.len()
+        );
     }
 }

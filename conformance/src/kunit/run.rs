@@ -58,7 +58,8 @@ pub fn run(tree: &Path, build_dir: &Path, backend: Backend, traces: &[Trace]) ->
     }
     std::fs::create_dir_all(build_dir).map_err(|e| (Exit::BadInput, format!("{}: cannot create: {e}", build_dir.display())))?;
     let suite = suite_name(backend);
-    let x = export(backend, traces, suite);
+    let api = crate::series::Api::detect_tree(tree);
+    let x = super::export::export_for_api(backend, api, traces, suite);
     let empty = |b: Backend| export(b, &[], suite_name(b)).source;
     let (nvme_src, lib_src) = match backend {
         Backend::Nvme612 => (x.source.clone(), empty(Backend::Libmultipath)),
@@ -99,7 +100,7 @@ pub fn run(tree: &Path, build_dir: &Path, backend: Backend, traces: &[Trace]) ->
         }
         130 => Exit::Interrupted,
         _ if !parsed.complete => Exit::KernelCrash,
-        _ if summary.failed > 0 || summary.unfinished > 0 => Exit::Finding,
+        _ if summary.failed > 0 || summary.unfinished > 0 || !summary.kernel_reports.is_empty() => Exit::Finding,
         _ => Exit::Ok,
     };
     Ok(RunResult { export: x, summary, exit, ktap_file })

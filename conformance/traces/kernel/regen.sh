@@ -2,6 +2,7 @@
 # Regenerate the kernel-drivable traces with fixed seeds:
 #   k-seed-N   `gen --kernel` (revision nvme-6.12, node 0): the nvme-6.12 KUnit backend
 #   lib-seed-N `gen --lib` (revision v2, node 0): the libmultipath KUnit backend
+#   lib-drv-seed-N `gen --lib --driver-ops`: the same, through the driver side (gendisks, links, removal)
 # conformance/tests/corpus.rs checks the files equal what gen produces now.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -11,4 +12,7 @@ for s in 1 2 3 4 5 6 7 8; do
 done
 for s in 1 2 3 4; do
     "$MPV" gen --lib --seed "$s" --ops 100 --paths $(( s * 3 )) -o "lib-seed-$s.jsonl"
+done
+for s in $(seq 1 24); do
+    "$MPV" gen --lib --driver-ops --seed "$s" --ops 80 --paths $(( s % 5 + 1 )) -o "lib-drv-seed-$s.jsonl"
 done
