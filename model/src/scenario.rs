@@ -195,7 +195,7 @@ impl Scenario {
         if flags & 2 != 0 {
             hb |= 1 << hbit::QUEUE_IF_NO_PATH;
         }
-        if sys.disk.gd_added.load(ld) {
+        if sys.disk.registered() {
             hb |= 1 << hbit::GD_ADDED;
         }
         if sys.disk.suppress_part_scan.load(ld) {

@@ -122,6 +122,10 @@ impl System {
         if !self.profile.sysfs_links {
             return made;
         }
+        // The C tests GD_ADDED, which del_gendisk leaves set: a deleted head
+        // passes the guard, and the first link then goes through the dead
+        // kobject's NULL sysfs node (kernfs_find_and_get_ns; confirmed under
+        // KUnit on the v2 series).
         if !self.head_disk(F) || !self.disk.gd_added.load(Ordering::Acquire) {
             return made;
         }
@@ -135,6 +139,10 @@ impl System {
             }
             let s = self.path(p, F);
             if self.path_disk(p, F) && s.disk_added.load(Ordering::Acquire) && !self.link_claim(p) {
+                if self.disk.gd_dead.load(Ordering::Acquire) {
+                    self.violate(Kind::NullDeref, Object::HeadDisk, "sysfs_add_link_to_group");
+                    break;
+                }
                 if self.sysfs_create_link(p) {
                     made.push(p);
                 } else {

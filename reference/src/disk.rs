@@ -116,6 +116,7 @@ impl System {
                 return;
             }
             self.disk.gd_added.store(true, Ordering::Release);
+            self.disk.gd_dead.store(false, Ordering::Release);
             if self.drv.has_cdev() {
                 self.disk.cdev_live.store(true, Ordering::Release);
             }
@@ -168,8 +169,11 @@ impl System {
         if !self.head_disk("del_gendisk") {
             return;
         }
-        if !self.disk.gd_added.swap(false, Ordering::AcqRel) {
+        // GD_ADDED stays set (6.12 never clears it); the disk is marked dead.
+        if !self.disk.registered() {
             self.del_gendisk_not_added.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.disk.gd_dead.store(true, Ordering::Release);
         }
     }
 

@@ -155,13 +155,23 @@ impl Ctrl {
 /// The head gendisk and the cdev.
 pub struct HeadDisk {
     pub state: AtomicU8,
+    /// `GD_ADDED`: set by `device_add_disk` and, as on 6.12, never cleared.
     pub gd_added: AtomicBool,
+    /// `GD_DEAD`: set by `del_gendisk` (`blk_mark_disk_dead`).
+    pub gd_dead: AtomicBool,
     pub suppress_part_scan: AtomicBool,
     pub capacity: AtomicU64,
     pub cdev_live: AtomicBool,
     /// Error injection: the next `device_add_disk` fails.
     pub fail_next_add: AtomicBool,
     pub partition_scans: AtomicU32,
+}
+
+impl HeadDisk {
+    /// Registered with the block layer: added and not yet deleted.
+    pub fn registered(&self) -> bool {
+        self.gd_added.load(Ordering::Acquire) && !self.gd_dead.load(Ordering::Acquire)
+    }
 }
 
 /// Configuration of a [`System`].
@@ -250,6 +260,7 @@ impl System {
             disk: HeadDisk {
                 state: AtomicU8::new(DiskState::None as u8),
                 gd_added: AtomicBool::new(false),
+                gd_dead: AtomicBool::new(false),
                 suppress_part_scan: AtomicBool::new(false),
                 capacity: AtomicU64::new(0),
                 cdev_live: AtomicBool::new(false),

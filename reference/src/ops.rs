@@ -575,7 +575,7 @@ impl System {
             DiskState::None => "none",
             DiskState::ErrPtr => "err_ptr",
             DiskState::Freed => "freed",
-            DiskState::Allocated if self.disk.gd_added.load(Ordering::Acquire) => "added",
+            DiskState::Allocated if self.disk.registered() => "added",
             DiskState::Allocated => "allocated",
         };
         Observation {

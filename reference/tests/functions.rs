@@ -203,7 +203,7 @@ fn s6_8_remove_disk_only_once() {
     ap(&s, Op::RunWorks { node: 0 });
     s.remove_disk();
     assert_eq!(s.observe().head_flags, Some(0));
-    assert!(!s.disk.gd_added.load(Ordering::Relaxed), "del_gendisk ran");
+    assert!(!s.disk.registered() && s.disk.gd_added.load(Ordering::Relaxed), "del_gendisk ran (GD_ADDED stays set)");
     assert!(!s.disk.cdev_live.load(Ordering::Relaxed), "del_cdev ran");
     assert_eq!(s.observe().pending_work, Some(vec!["requeue".to_string()]));
     ap(&s, Op::RunWorks { node: 0 });

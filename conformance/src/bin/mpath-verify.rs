@@ -100,6 +100,10 @@ enum Cmd {
         /// A trace the libmultipath KUnit backend can drive (revision v2, node 0).
         #[arg(long)]
         lib: bool,
+        /// With --lib: also the driver's side (path arrival and removal, ANA
+        /// updates, sysfs links, delayed removal) on a real head gendisk.
+        #[arg(long, requires = "lib")]
+        driver_ops: bool,
         #[arg(short = 'o', long)]
         output: String,
     },
@@ -264,10 +268,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.cmd {
         Cmd::Replay { traces, json } => cmd_replay(&traces, json),
-        Cmd::Gen { seed, ops, revision, driver, nodes, paths, kernel, lib, output } => {
+        Cmd::Gen { seed, ops, revision, driver, nodes, paths, kernel, lib, driver_ops, output } => {
             let o = gen::GenOpts { seed, ops, revision, driver: driver.into(), nodes, paths };
             let text = if kernel {
                 gen::generate_kernel(seed, ops, paths)
+            } else if lib && driver_ops {
+                gen::generate_lib_driver(seed, ops, paths)
             } else if lib {
                 gen::generate_lib(seed, ops, paths)
             } else {
@@ -447,7 +453,7 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
                 print_summary(&s, json);
                 Ok(if !parsed.complete && !x.cases.is_empty() {
                     Exit::KernelCrash
-                } else if s.failed > 0 || s.unfinished > 0 {
+                } else if s.failed > 0 || s.unfinished > 0 || !s.kernel_reports.is_empty() {
                     Exit::Finding
                 } else {
                     Exit::Ok
