@@ -449,7 +449,16 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
                 })?;
                 let x = kunit::export::export(b, &ts, kunit::run::suite_name(b));
                 let parsed = kunit::ktap::parse(&text, kunit::run::suite_name(b));
-                let s = kunit::report::join(&x, &parsed);
+                // A KTAP that holds the oops suite (one case's own boot) gives
+                // the verdicts of the cases expected to oops.
+                let osuite = kunit::export::oops_suite(kunit::run::suite_name(b));
+                let oops: Vec<(String, kunit::ktap::SuiteResult)> = if text.contains(&format!("# Subtest: {osuite}")) {
+                    let r = kunit::ktap::parse(&text, &osuite);
+                    x.cases.iter().filter(|c| c.oops_at.is_some()).map(|c| (c.case.clone(), r.clone())).collect()
+                } else {
+                    Vec::new()
+                };
+                let s = kunit::report::join(&x, &parsed, &oops);
                 print_summary(&s, json);
                 Ok(if !parsed.complete && !x.cases.is_empty() {
                     Exit::KernelCrash

@@ -28,6 +28,16 @@ pub struct Case {
     pub checks: usize,
     /// Expectation fields the backend cannot observe (e.g. sysfs links on 6.12).
     pub not_applicable: usize,
+    /// The step at which the trace expects the kernel to oops (a NULL
+    /// dereference): the case stops there and runs alone, in its own boot,
+    /// in the `<suite>_oops` suite.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oops_at: Option<i64>,
+}
+
+/// The suite that holds the cases expected to oops (one boot each).
+pub fn oops_suite(suite: &str) -> String {
+    format!("{suite}_oops")
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -447,7 +457,7 @@ fn nvme612_case(t: &Trace, case: &str) -> Result<(String, Case), String> {
         }
     }
     e.out.push_str("}\n\n");
-    Ok((e.out.clone(), Case { trace: t.file.clone(), case: case.to_string(), steps: t.lines.len(), checks: e.checks, not_applicable: e.na }))
+    Ok((e.out.clone(), Case { trace: t.file.clone(), case: case.to_string(), steps: t.lines.len(), checks: e.checks, not_applicable: e.na, oops_at: None }))
 }
 
 /// Exports `traces` for `backend` as one KUnit suite named `suite`
@@ -525,12 +535,20 @@ fn assemble(backend: Backend, suite: &str, bodies: &str, cases: &[Case]) -> Stri
         }
     }
     s.push_str(bodies);
-    let _ = writeln!(s, "static struct kunit_case {suite}_cases[] = {{");
-    for c in cases {
-        let _ = writeln!(s, "\tKUNIT_CASE({}),", c.case);
+    let oops = oops_suite(suite);
+    let mut suites = vec![suite.to_string()];
+    if cases.iter().any(|c| c.oops_at.is_some()) {
+        suites.push(oops.clone());
     }
-    s.push_str("\t{}\n};\n\n");
-    let _ = writeln!(s, "static struct kunit_suite {suite}_suite = {{\n\t.name = {},\n\t.test_cases = {suite}_cases,\n}};", c_str(suite));
-    let _ = writeln!(s, "kunit_test_suite({suite}_suite);");
+    for name in &suites {
+        let _ = writeln!(s, "static struct kunit_case {name}_cases[] = {{");
+        for c in cases.iter().filter(|c| c.oops_at.is_some() == (*name == oops)) {
+            let _ = writeln!(s, "\tKUNIT_CASE({}),", c.case);
+        }
+        s.push_str("\t{}\n};\n\n");
+        let _ = writeln!(s, "static struct kunit_suite {name}_suite = {{\n\t.name = {},\n\t.test_cases = {name}_cases,\n}};\n", c_str(name));
+    }
+    let list: Vec<String> = suites.iter().map(|n| format!("&{n}_suite")).collect();
+    let _ = writeln!(s, "kunit_test_suites({});", list.join(", "));
     s
 }

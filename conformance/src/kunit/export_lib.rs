@@ -632,6 +632,8 @@ struct Emit<'a> {
     /// Some op may have added the head gendisk (put_disk would then free a
     /// registered disk under the block layer).
     maybe_live: bool,
+    /// The step at which the trace expects a NULL dereference.
+    oops_at: Option<i64>,
 }
 
 impl Emit<'_> {
@@ -941,8 +943,15 @@ impl Emit<'_> {
             }
         }
         if let Some(v) = &o.violations {
-            if v.iter().any(|x| x.kind != Kind::NonTermination) {
-                return Err(format!("step {step}: expects a {:?} violation, which would corrupt the kernel under test (needs a KASAN run)", v.iter().find(|x| x.kind != Kind::NonTermination).map(|x| x.kind).unwrap()));
+            // A NULL dereference is an oops the kernel reports by itself: the
+            // case stops at it and runs in its own boot. A use-after-free or
+            // a wild pointer would go unnoticed without KASAN, or corrupt
+            // the kernel under test.
+            if let Some(x) = v.iter().find(|x| !matches!(x.kind, Kind::NonTermination | Kind::NullDeref | Kind::NullDisk)) {
+                return Err(format!("step {step}: expects a {:?} violation, which a KUnit run without KASAN cannot observe", x.kind));
+            }
+            if v.iter().any(|x| matches!(x.kind, Kind::NullDeref | Kind::NullDisk) && x.step == step as u64) {
+                self.oops_at = Some(step);
             }
         }
         if !rows.is_empty() {
@@ -995,7 +1004,7 @@ pub fn case(t: &Trace, case: &str, api: crate::series::Api) -> Result<(String, C
         return Err(format!("more than {LIB_MAX} paths or controllers"));
     }
     let pol = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == h.iopolicy).unwrap_or(0);
-    let mut e = Emit { out: String::new(), checks: 0, na: 0, map: vec![None; h.max_paths], nr: 0, trace: t, spins: 0, maybe_live: false };
+    let mut e = Emit { out: String::new(), checks: 0, na: 0, map: vec![None; h.max_paths], nr: 0, trace: t, spins: 0, maybe_live: false, oops_at: None };
     let _ = writeln!(e.out, "static void {case}(struct kunit *test)\n{{");
     e.line(&format!("struct mpvl_world *w = mpvl_world_new(test, {}, {}, {}, {});", c_str(&t.file), h.nr_ctrls, IOPOLICY_C[pol], h.head_disk));
     e.out.push('\n');
@@ -1011,12 +1020,22 @@ pub fn case(t: &Trace, case: &str, api: crate::series::Api) -> Result<(String, C
         let spin = spins_now > seen_spins;
         seen_spins = spins_now;
         e.line(&format!("MPVL_STEP(w, {step}, {});", c_str(&step_text(&l.op))));
+        // Under an expected oops the call is the last thing the case does.
+        let oops_here = l.expect.as_ref().and_then(|o| o.violations.as_ref()).is_some_and(|v| {
+            v.iter().any(|x| matches!(x.kind, Kind::NullDeref | Kind::NullDisk) && x.step == step as u64)
+        });
+        if oops_here {
+            e.op(step, &l.op, None, spin)?;
+            e.oops_at = Some(step);
+            e.line("KUNIT_FAIL(test, \"mpv: expected an oops in the call above; the kernel went on\");");
+            break;
+        }
         e.op(step, &l.op, l.ret.as_ref(), spin)?;
         if let Some(o) = &l.expect {
             e.expect(step, o)?;
         }
     }
     e.out.push_str("}\n\n");
-    let c = Case { trace: t.file.clone(), case: case.to_string(), steps: t.lines.len(), checks: e.checks, not_applicable: e.na };
+    let c = Case { trace: t.file.clone(), case: case.to_string(), steps: t.lines.len(), checks: e.checks, not_applicable: e.na, oops_at: e.oops_at };
     Ok((e.out, c))
 }

@@ -48,7 +48,8 @@ pub struct KernelReport {
 
 /// The first line of a kernel report, if `l` is one.
 pub fn kernel_report(l: &str) -> bool {
-    const MARKS: [&str; 14] = [
+    const MARKS: [&str; 15] = [
+        "RIP: ",
         "WARNING: CPU:",
         "BUG: ",
         "kernel BUG at",
@@ -118,10 +119,22 @@ pub fn parse(text: &str, suite: &str) -> SuiteResult {
     let mut in_suite = false;
     let mut cur = CaseResult::default();
     let mut in_failure: Option<Vec<String>> = None;
-    for raw in text.lines() {
+    // Lines of one report (the WARNING / panic line, the RIP line) within a
+    // few lines of each other are one report.
+    let mut last_report_line = usize::MAX - 64;
+    for (n, raw) in text.lines().enumerate() {
         let l = clean(raw);
         if in_suite && kernel_report(l) {
-            r.kernel_reports.push(KernelReport { at: cur.last_step.clone(), line: l.to_string() });
+            match r.kernel_reports.last_mut() {
+                Some(k) if n < last_report_line + 32 && k.at == cur.last_step => {
+                    if k.line.matches(" | ").count() < 2 {
+                        k.line.push_str(" | ");
+                        k.line.push_str(l);
+                    }
+                }
+                _ => r.kernel_reports.push(KernelReport { at: cur.last_step.clone(), line: l.to_string() }),
+            }
+            last_report_line = n;
         }
         if !in_suite {
             if l.starts_with("# Subtest:") && l.trim_end().ends_with(suite) {

@@ -14,6 +14,9 @@ pub enum Verdict {
     Unfinished { last_step: Option<i64> },
     /// The case is missing from the KTAP.
     Missing,
+    /// The trace expected the kernel to oops at `step`, and it did: the
+    /// kernel's own report, from the case's own boot.
+    Reproduced { step: i64, report: String },
     Skipped { reason: String },
 }
 
@@ -28,6 +31,8 @@ pub struct TraceReport {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Summary {
     pub passed: usize,
+    /// Expected oopses that the kernel produced, each in its own boot.
+    pub reproduced: usize,
     pub failed: usize,
     pub unfinished: usize,
     pub skipped: usize,
@@ -42,10 +47,37 @@ pub struct Summary {
     pub not_applicable: usize,
 }
 
-/// Joins an export with the parsed suite.
-pub fn join(x: &Export, r: &SuiteResult) -> Summary {
+/// The verdict of a case expected to oops at `step`, from its own boot.
+fn oops_verdict(trace: &str, case: &str, step: i64, r: Option<&SuiteResult>) -> Verdict {
+    let Some(r) = r else {
+        return Verdict::Skipped { reason: format!("expects an oops at step {step}: runs only in its own boot (`kunit run`)") };
+    };
+    if let Some(k) = r.kernel_reports.iter().find(|k| k.at.as_ref().is_some_and(|(t, n)| t == trace && *n == step)) {
+        return Verdict::Reproduced { step, report: k.line.clone() };
+    }
+    match r.cases.iter().find(|k| k.name == case) {
+        Some(k) if k.status.is_some() => Verdict::Failed { step, detail: vec![format!("expected an oops at step {step}; the kernel went on")] },
+        Some(k) => Verdict::Unfinished { last_step: k.last_step.as_ref().map(|s| s.1) },
+        None => Verdict::Missing,
+    }
+}
+
+/// Joins an export with the parsed suite, and with the boots of the cases
+/// expected to oops (`oops`: case name -> that boot's `<suite>_oops` result).
+pub fn join(x: &Export, r: &SuiteResult, oops: &[(String, SuiteResult)]) -> Summary {
     let mut s = Summary { suite_complete: r.complete, kernel_reports: r.kernel_reports.clone(), ..Default::default() };
     for c in &x.cases {
+        if let Some(step) = c.oops_at {
+            let verdict = oops_verdict(&c.trace, &c.case, step, oops.iter().find(|(n, _)| *n == c.case).map(|(_, r)| r));
+            match &verdict {
+                Verdict::Reproduced { .. } => s.reproduced += 1,
+                Verdict::Skipped { .. } => s.skipped += 1,
+                Verdict::Unfinished { .. } => s.unfinished += 1,
+                _ => s.failed += 1,
+            }
+            s.traces.push(TraceReport { trace: c.trace.clone(), case: Some(c.case.clone()), verdict });
+            continue;
+        }
         // A case that never finished has no result line, hence no name: its
         // diagnostics name the trace.
         let got = r.cases.iter().find(|k| k.name == c.case).or_else(|| {
@@ -70,7 +102,7 @@ pub fn join(x: &Export, r: &SuiteResult) -> Summary {
                 s.kernel_checks += checks;
                 s.not_applicable += not_applicable;
             }
-            Verdict::Failed { .. } | Verdict::Missing => s.failed += 1,
+            Verdict::Failed { .. } | Verdict::Missing | Verdict::Reproduced { .. } => s.failed += 1,
             Verdict::Unfinished { .. } => s.unfinished += 1,
             Verdict::Skipped { .. } => s.skipped += 1,
         }
@@ -103,6 +135,7 @@ impl Summary {
                     println!("UNFINISHED {} (last step {})", t.trace, last_step.map(|s| s.to_string()).unwrap_or_else(|| "none".into()))
                 }
                 Verdict::Missing => println!("MISSING {} (case absent from the KTAP)", t.trace),
+                Verdict::Reproduced { step, report } => println!("REPRODUCED {} at step {step}: the expected oops, in kernel C: {report}", t.trace),
                 Verdict::Skipped { reason } => println!("SKIP {}: {reason}", t.trace),
             }
         }
@@ -116,8 +149,9 @@ impl Summary {
             }
         }
         println!(
-            "{} passed, {} failed, {} unfinished, {} skipped; {} kernel checks in passed cases, {} fields not applicable; {} kernel reports",
+            "{} passed, {} expected oopses reproduced, {} failed, {} unfinished, {} skipped; {} kernel checks in passed cases, {} fields not applicable; {} kernel reports",
             self.passed,
+            self.reproduced,
             self.failed,
             self.unfinished,
             self.skipped,

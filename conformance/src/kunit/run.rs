@@ -33,6 +33,24 @@ pub fn check_tree(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Boots the already built UML kernel of `build_dir` with one KUnit filter,
+/// console to `ktap`, killed after `timeout` seconds; returns the console.
+fn boot(build_dir: &Path, filter: &str, ktap: &Path, timeout: u32) -> Result<String, (Exit, String)> {
+    let linux = build_dir.join("linux");
+    let out = std::fs::File::create(ktap).map_err(|e| (Exit::BadInput, format!("{}: cannot create: {e}", ktap.display())))?;
+    let status = Command::new("setsid")
+        .args(["timeout", "--signal=KILL", &timeout.to_string()])
+        .arg(&linux)
+        .args(["mem=1G", "console=tty", "kunit_shutdown=halt", "kunit.enable=1", &format!("kunit.filter_glob={filter}")])
+        .stdin(std::process::Stdio::null())
+        .stdout(out)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|e| (Exit::KernelCrash, format!("{}: cannot boot: {e}", linux.display())))?;
+    let _ = status;
+    Ok(std::fs::read_to_string(ktap).unwrap_or_default())
+}
+
 pub struct RunResult {
     pub export: Export,
     pub summary: Summary,
@@ -75,7 +93,7 @@ pub fn run(tree: &Path, build_dir: &Path, backend: Backend, traces: &[Trace]) ->
     let ktap_file = build_dir.join("mpv.ktap");
     let _ = std::fs::remove_file(&ktap_file);
     if x.cases.is_empty() {
-        let summary = join(&x, &ktap::SuiteResult { complete: true, ..Default::default() });
+        let summary = join(&x, &ktap::SuiteResult { complete: true, ..Default::default() }, &[]);
         return Ok(RunResult { export: x, summary, exit: Exit::Ok, ktap_file });
     }
     let script = kunit_dir().join("run-kunit.sh");
@@ -85,14 +103,25 @@ pub fn run(tree: &Path, build_dir: &Path, backend: Backend, traces: &[Trace]) ->
         .arg(&suite_file)
         .arg(build_dir)
         .arg(&ktap_file)
-        .env("MPV_KUNIT_FILTER", format!("{suite}*"))
+        .env("MPV_KUNIT_FILTER", suite)
         .env("MPV_LIB_SUITE", &lib_file)
         .status()
         .map_err(|e| (Exit::BadInput, format!("{}: cannot run: {e}", script.display())))?;
     let code = status.code().unwrap_or(130);
     let text = std::fs::read_to_string(&ktap_file).unwrap_or_default();
     let parsed = ktap::parse(&text, suite);
-    let summary = join(&x, &parsed);
+    // Each case expected to oops runs alone in a boot of its own.
+    let mut oops = Vec::new();
+    if matches!(code, 0 | 1) {
+        for c in x.cases.iter().filter(|c| c.oops_at.is_some()) {
+            let ktap = build_dir.join(format!("mpv-oops-{}.ktap", c.case));
+            let osuite = super::export::oops_suite(suite);
+            eprintln!("kunit run: {} expects an oops at step {}: booting it alone", c.trace, c.oops_at.unwrap_or(-1));
+            let text = boot(build_dir, &format!("{osuite}.{}", c.case), &ktap, 120)?;
+            oops.push((c.case.clone(), ktap::parse(&text, &osuite)));
+        }
+    }
+    let summary = join(&x, &parsed, &oops);
     let exit = match code {
         3 => return Err((Exit::NoKernel, format!("{}: rejected by run-kunit.sh (see its message above)", tree.display()))),
         4 if text.is_empty() || parsed.cases.is_empty() => {
