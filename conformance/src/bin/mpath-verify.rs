@@ -193,6 +193,9 @@ enum KunitCmd {
     Export {
         #[arg(long, default_value = "nvme-6.12")]
         backend: String,
+        /// libmultipath: the API the tree's multipath.h declares (v1 or v2).
+        #[arg(long, default_value = "v2", value_parser = ["v1", "v2"])]
+        api: String,
         #[arg(required = true)]
         traces: Vec<String>,
         #[arg(short = 'o', long)]
@@ -219,6 +222,9 @@ enum KunitCmd {
         ktap: String,
         #[arg(long, default_value = "nvme-6.12")]
         backend: String,
+        /// libmultipath: the API the tree's multipath.h declares (v1 or v2).
+        #[arg(long, default_value = "v2", value_parser = ["v1", "v2"])]
+        api: String,
         #[arg(required = true)]
         traces: Vec<String>,
         #[arg(long)]
@@ -400,13 +406,21 @@ fn print_summary(s: &kunit::report::Summary, json: bool) {
     }
 }
 
+fn api_of(name: &str) -> mpath_conformance::series::Api {
+    if name == "v1" {
+        mpath_conformance::series::Api::V1
+    } else {
+        mpath_conformance::series::Api::V2
+    }
+}
+
 fn cmd_kunit(cmd: KunitCmd) -> Exit {
     let r = (|| -> Result<Exit, Exit> {
         match cmd {
-            KunitCmd::Export { backend: b, traces, output, json } => {
+            KunitCmd::Export { backend: b, api, traces, output, json } => {
                 let b = backend(&b)?;
                 let ts = parse_all(&traces)?;
-                let x = kunit::export::export(b, &ts, kunit::run::suite_name(b));
+                let x = kunit::export::export_for_api(b, api_of(&api), &ts, kunit::run::suite_name(b));
                 std::fs::write(&output, &x.source).map_err(|e| {
                     eprintln!("error: {output}: cannot write: {e}");
                     Exit::BadInput
@@ -440,14 +454,14 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
                     }
                 }
             }
-            KunitCmd::Check { ktap, backend: b, traces, json } => {
+            KunitCmd::Check { ktap, backend: b, api, traces, json } => {
                 let b = backend(&b)?;
                 let ts = parse_all(&traces)?;
                 let text = std::fs::read_to_string(&ktap).map_err(|e| {
                     eprintln!("error: {ktap}:0:0: cannot read: {e}");
                     Exit::BadInput
                 })?;
-                let x = kunit::export::export(b, &ts, kunit::run::suite_name(b));
+                let x = kunit::export::export_for_api(b, api_of(&api), &ts, kunit::run::suite_name(b));
                 let parsed = kunit::ktap::parse(&text, kunit::run::suite_name(b));
                 // A KTAP that holds the oops suite (one case's own boot) gives
                 // the verdicts of the cases expected to oops.
