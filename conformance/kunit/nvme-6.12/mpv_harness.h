@@ -533,10 +533,24 @@ static __maybe_unused bool mpv_is_ana_pending(struct mpv_world *w, int p)
 	return test_bit(NVME_NS_ANA_PENDING, &mpv_ns(w, p)->flags);
 }
 
+/*
+ * Is the path's namespace on head->list? Walked under head->srcu, as the
+ * kernel's readers walk it: kernel state, not the harness's bookkeeping.
+ */
 static __maybe_unused bool mpv_on_head_list(struct mpv_world *w, int p)
 {
+	struct nvme_ns *ns;
+	bool found = false;
+	int idx;
+
 	MPV_CHECK_PATH(w, p);
-	return w->on_head_list[p];
+	idx = srcu_read_lock(&w->head->srcu);
+	list_for_each_entry_srcu(ns, &w->head->list, siblings,
+				 srcu_read_lock_held(&w->head->srcu))
+		if (ns == mpv_ns(w, p))
+			found = true;
+	srcu_read_unlock(&w->head->srcu, idx);
+	return found;
 }
 
 static __maybe_unused int mpv_iopolicy(struct mpv_world *w)

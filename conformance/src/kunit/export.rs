@@ -311,16 +311,13 @@ impl Emitter {
                 }
             }
             IopolicyStore { buf } => {
-                // The sysfs text parse is the driver's; the policy change and
-                // the per-controller path clearing are the kernel's.
-                let before = self.sys.get_iopolicy();
-                let (ok, changed) = probe_store(&self.sys, buf);
-                if ok && changed {
-                    let after = mpath_reference::iopolicy::set_iopolicy(Some(buf.trim_end_matches('\n'))).unwrap_or(before);
-                    self.line(&format!("mpv_set_iopolicy(w, {});", IOPOLICY_C[after as usize % 3]));
-                    for c in 0..self.sys.ctrls.len() {
-                        self.line(&format!("mpv_clear_ctrl_paths(w, {c});"));
-                    }
+                // The kernel's own sysfs store (subsys_attr_iopolicy): it
+                // parses, changes the policy and, only on a change, clears
+                // every controller's paths (nvme_subsys_iopolicy_update).
+                let expr = format!("(int)subsys_attr_iopolicy.store(&w->subsys->dev, &subsys_attr_iopolicy, {}, {})", c_str(buf), buf.len());
+                match ret {
+                    Some(Ret::Int(e)) => self.expect_eq(&expr, &e.to_string()),
+                    _ => self.line(&format!("{expr};")),
                 }
             }
             _ => return Err(format!("step {step}: {} is not drivable", op_name(op))),
@@ -392,15 +389,6 @@ pub fn step_text(op: &Op) -> String {
         s.push_str(&format!(" {k}={t}"));
     }
     s
-}
-
-fn probe_store(sys: &System, buf: &str) -> (bool, bool) {
-    for (i, name) in mpath_reference::select::IOPOLICY_NAMES.iter().enumerate() {
-        if mpath_reference::iopolicy::sysfs_streq(buf, name) {
-            return (true, sys.get_iopolicy() != i as u8);
-        }
-    }
-    (false, false)
 }
 
 fn op_name(op: &Op) -> String {
