@@ -6,6 +6,7 @@ use mpath_reference::driver::{AluaState, AnaState, CtrlState, DriverKind, IoctlK
 use mpath_reference::fwd::FwdOp;
 use mpath_reference::ops::{Op, DEFAULT_CAPACITY};
 use mpath_reference::trace::{record, to_jsonl, Header};
+use mpath_reference::violation::Kind;
 use mpath_reference::Topology;
 
 /// SplitMix64: tiny, fast, and fixed forever (determinism across builds).
@@ -177,17 +178,36 @@ pub fn generate_lib(seed: u64, nops: usize, paths: Option<usize>) -> Result<Stri
 /// delayed-removal attribute and work. At least one path stays, so the head
 /// gendisk is never torn down mid-trace.
 pub fn generate_lib_driver(seed: u64, nops: usize, paths: Option<usize>) -> Result<String, String> {
+    generate_lib_driver_rev(seed, nops, paths, "v2")
+}
+
+/// [`generate_lib_driver`] for the series revision `revision` (`v1` or
+/// `v2`; v2's output is [`generate_lib_driver`]'s). For v1, an operation
+/// after which the reference reports a violation other than a
+/// non-termination is drawn again: v1's `__mpath_find_path` publishes an
+/// uninitialised pointer whenever it finds no OPTIMIZED path (R12), which
+/// the C makes undefined behaviour and a KUnit case cannot read.
+pub fn generate_lib_driver_rev(seed: u64, nops: usize, paths: Option<usize>, revision: &str) -> Result<String, String> {
     if nops > 10_000 {
         return Err(format!("--ops {nops} is more than 10000"));
     }
-    let mut rng = Rng::new(seed ^ 0x6c69_6264_7276);
+    let v1 = match revision {
+        "v1" => true,
+        "v2" => false,
+        r => return Err(format!("--lib --driver-ops drives the series' v1 or v2 API, not {r:?}")),
+    };
+    let mut rng = Rng::new(seed ^ 0x6c69_6264_7276 ^ if v1 { 0x7631 << 48 } else { 0 });
     let npaths = paths.unwrap_or(1 + rng.below(6) as usize);
     if npaths == 0 || npaths > 14 {
         return Err(format!("--paths must be in 1..=14 for kernel traces, got {npaths}"));
     }
     let max_paths = npaths + 2;
-    let mut h = Header::new("v2", DriverKind::Nvme, Topology::uniform(1), max_paths, max_paths);
-    h.description = format!("generated for the libmultipath KUnit backend, driver side: seed {seed} ops {nops}");
+    let mut h = Header::new(revision, DriverKind::Nvme, Topology::uniform(1), max_paths, max_paths);
+    h.description = if v1 {
+        format!("generated for the libmultipath KUnit backend, driver side, revision v1: seed {seed} ops {nops}")
+    } else {
+        format!("generated for the libmultipath KUnit backend, driver side: seed {seed} ops {nops}")
+    };
     h.iopolicy = rng.pick(&["numa", "round-robin", "queue-depth"]).to_string();
     h.ctrl_nodes = (0..max_paths).map(|_| if rng.chance(50) { 0 } else { -1 }).collect();
     let add = |rng: &mut Rng, p: u32| Op::AddPath {
@@ -206,7 +226,12 @@ pub fn generate_lib_driver(seed: u64, nops: usize, paths: Option<usize>) -> Resu
     let mut alive: Vec<u32> = (0..npaths as u32).collect();
     let mut next_new = npaths as u32;
     let mut ops = Vec::with_capacity(nops);
+    // v1: the violations the trace carries so far, and the draws in a row
+    // that the reference turned down.
+    let mut seen = 0usize;
+    let mut refused = 0usize;
     while ops.len() < nops {
+        let undo = (alive.clone(), next_new);
         let p = rng.pick(&alive);
         let op = match rng.below(20) {
             0..=4 => Op::FindPath { node: 0 },
@@ -246,6 +271,21 @@ pub fn generate_lib_driver(seed: u64, nops: usize, paths: Option<usize>) -> Resu
             _ => Op::SetCtrlState { ctrl: p, state: CtrlState::Live },
         };
         ops.push((op, String::new()));
+        if v1 {
+            let lines = record(&h, &ops)?;
+            let now = lines.last().and_then(|l| l.expect.as_ref()).and_then(|o| o.violations.as_ref()).map(|v| v.iter().filter(|x| x.kind != Kind::NonTermination).count()).unwrap_or(0);
+            if now > seen {
+                ops.pop();
+                (alive, next_new) = undo;
+                refused += 1;
+                if refused > 1000 {
+                    return Err(format!("seed {seed}: step {}: every draw leads the reference to a violation KUnit cannot drive", ops.len()));
+                }
+                continue;
+            }
+            seen = now;
+            refused = 0;
+        }
     }
     let lines = record(&h, &ops)?;
     Ok(to_jsonl(&h, &lines))

@@ -97,7 +97,8 @@ enum Cmd {
         /// A trace the nvme-6.12 KUnit backend can drive (revision nvme-6.12, node 0).
         #[arg(long, conflicts_with = "lib")]
         kernel: bool,
-        /// A trace the libmultipath KUnit backend can drive (revision v2, node 0).
+        /// A trace the libmultipath KUnit backend can drive (revision v2, node 0;
+        /// with --driver-ops, --revision v1 or v2).
         #[arg(long)]
         lib: bool,
         /// With --lib: also the driver's side (path arrival and removal, ANA
@@ -279,7 +280,7 @@ fn main() -> ExitCode {
             let text = if kernel {
                 gen::generate_kernel(seed, ops, paths)
             } else if lib && driver_ops {
-                gen::generate_lib_driver(seed, ops, paths)
+                gen::generate_lib_driver_rev(seed, ops, paths, &o.revision)
             } else if lib {
                 gen::generate_lib(seed, ops, paths)
             } else {

@@ -33,8 +33,8 @@ pub const KUNITCONFIG: &str = include_str!("../../kunit/libmultipath.kunitconfig
 /// Paths and controllers one case can hold.
 pub const LIB_MAX: usize = 16;
 
-/// Test-side template and world, emitted once per suite.
-pub const PRELUDE: &str = r##"#include <kunit/test.h>
+/// The head of the suite's C: includes and constants.
+const C_HEAD: &str = r##"#include <kunit/test.h>
 #include <linux/blkdev.h>
 #include <linux/kernfs.h>
 #include <linux/multipath.h>
@@ -51,12 +51,23 @@ pub const PRELUDE: &str = r##"#include <kunit/test.h>
  * fallback to the old path; numa: one pass). Far past that, it is spinning.
  */
 #define MPVL_SPIN_BOUND (64 * MPVL_MAX + 1024)
+/* nvme_ns_remove's synchronize points (N2), as the trace's revision has them */
+#define MPVL_SYNC1 BIT(0)
+#define MPVL_SYNC2 BIT(1)
+#define MPVL_SYNC3 BIT(2)
 
 enum mpvl_ctrl { MPVL_CTRL_OTHER, MPVL_CTRL_LIVE, MPVL_CTRL_DELETING, MPVL_CTRL_RECONNECTING };
 enum mpvl_ana { MPVL_ANA_OPTIMIZED = 1, MPVL_ANA_NONOPTIMIZED, MPVL_ANA_OTHER };
 
+"##;
+
+/// The suite's world and the template callbacks every revision shares,
+/// then the contract each API section implements.
+const C_CORE: &str = r##"struct mpvl_world;
+
 struct mpvl_path {
 	struct mpath_device dev;	/* first member, as NVMe and SCSI do */
+	struct mpvl_world *w;
 	int ctrl;
 	bool ready;
 	bool ana_pending;
@@ -70,7 +81,7 @@ struct mpvl_world {
 	const char *trace;
 	int step;
 	struct mpath_head *head;
-	bool head_disk;			/* mpath_alloc_head_disk succeeded */
+	bool head_disk;			/* the head gendisk was allocated */
 	bool head_disk_put;		/* the trace put it: never touch it again */
 	struct mpath_iopolicy pol;
 	int nr;
@@ -82,7 +93,7 @@ struct mpvl_world {
 	bool selecting;
 	unsigned long calls;
 	struct mpvl_path *escape;
-	enum mpath_access_state escape_state;
+	struct mpvl_api api;		/* what the revision's API adds */
 };
 
 #define MPVL_STEP(w, n, text)						\
@@ -96,17 +107,42 @@ struct mpvl_world {
 #define MPVL_EXPECT_STREQ(w, a, e)					\
 	KUNIT_EXPECT_STREQ_MSG((w)->test, (a), (e), "mpv: %s:%d", (w)->trace, (w)->step)
 
-static struct mpvl_world *mpvl_w(struct mpath_device *d)
-{
-	return d->mpath_head->drvdata;
-}
+/*
+ * The driver glue that differs between the series' revisions: the API
+ * section at the end of this prelude implements it.
+ */
+static void mpvl_api_init(struct mpvl_world *w);
+static int mpvl_api_alloc_head_disk(struct mpvl_world *w);
+static struct gendisk *mpvl_head_gd(struct mpvl_world *w);
+static struct work_struct *mpvl_partition_scan_work(struct mpvl_world *w);
+static void mpvl_api_set_access(struct mpvl_path *p);
+static void mpvl_api_escape(struct mpvl_path *p);
+static void mpvl_api_unescape(struct mpvl_path *p);
+static void mpvl_set_live(struct mpvl_world *w, int i);
+static void mpvl_add_sysfs_link(struct mpvl_world *w);
+static void mpvl_remove_sysfs_link(struct mpvl_world *w, int i);
+static void mpvl_remove_disk(struct mpvl_world *w);
+static void mpvl_put_disk(struct mpvl_world *w);
+static bool mpvl_clear_current_path(struct mpvl_world *w, int i);
+static bool mpvl_delete_device(struct mpvl_world *w, int i);
+static bool mpvl_devices_empty(struct mpvl_world *w);
+static void mpvl_revalidate_paths(struct mpvl_world *w);
+static void mpvl_schedule_requeue(struct mpvl_world *w);
+static int mpvl_iopolicy_store(struct mpvl_world *w, const char *buf);
+static ssize_t mpvl_numa_nodes_show(struct mpvl_world *w, int i, char *buf);
 
 static struct mpvl_path *mpvl_p(struct mpath_device *d)
 {
 	return container_of(d, struct mpvl_path, dev);
 }
 
-static bool mpvl_available_path(struct mpath_device *d)
+static struct mpvl_world *mpvl_w(struct mpath_device *d)
+{
+	return mpvl_p(d)->w;
+}
+
+/* nvme_available_path's reading of the controller state */
+static bool mpvl_ctrl_available(struct mpath_device *d)
 {
 	enum mpvl_ctrl s = mpvl_w(d)->ctrl[mpvl_p(d)->ctrl];
 
@@ -122,8 +158,7 @@ static bool mpvl_is_disabled(struct mpath_device *d)
 	if (w->selecting && ++w->calls > MPVL_SPIN_BOUND && !w->escape) {
 		/* Spinning: let the loop out through this path, once. */
 		w->escape = p;
-		w->escape_state = d->access_state;
-		d->access_state = MPATH_STATE_OPTIMIZED;
+		mpvl_api_escape(p);
 		return false;
 	}
 	return !(s == MPVL_CTRL_LIVE || s == MPVL_CTRL_DELETING) || p->ana_pending || !p->ready;
@@ -135,31 +170,17 @@ static bool mpvl_is_optimized(struct mpath_device *d)
 	       mpvl_p(d)->ana == MPVL_ANA_OPTIMIZED;
 }
 
-static int mpvl_get_nr_active(struct mpath_device *d)
-{
-	return mpvl_w(d)->nr_active[mpvl_p(d)->ctrl];
-}
-
 static enum mpath_iopolicy_e mpvl_get_iopolicy(struct mpath_head *h)
 {
 	return mpath_read_iopolicy(&((struct mpvl_world *)h->drvdata)->pol);
 }
 
 /* nvme_mpath_remove_head: the delayed removal found no path come back. */
-static void mpvl_remove_head(struct mpath_head *h)
+static void mpvl_remove_head(struct mpvl_world *w)
 {
-	if (mpath_head_devices_empty(h))
-		mpath_remove_disk(h);
+	if (mpvl_devices_empty(w))
+		mpvl_remove_disk(w);
 }
-
-static const struct mpath_head_template mpvl_mpdt = {
-	.available_path	= mpvl_available_path,
-	.remove_head	= mpvl_remove_head,
-	.is_disabled	= mpvl_is_disabled,
-	.is_optimized	= mpvl_is_optimized,
-	.get_nr_active	= mpvl_get_nr_active,
-	.get_iopolicy	= mpvl_get_iopolicy,
-};
 
 static atomic_t mpvl_disk_seq = ATOMIC_INIT(0);
 
@@ -180,43 +201,64 @@ static bool mpvl_disk_added(struct gendisk *disk)
 	return disk && !IS_ERR(disk) && test_bit(GD_ADDED, &disk->state);
 }
 
+/* The head gendisk is registered: device_add_disk done, del_gendisk not yet. */
+static bool mpvl_head_registered(struct mpvl_world *w)
+{
+	/* GD_ADDED stays set after del_gendisk on 6.12, which sets GD_DEAD. */
+	return w->head_disk && !w->head_disk_put &&
+	       mpvl_disk_added(mpvl_head_gd(w)) &&
+	       !test_bit(GD_DEAD, &mpvl_head_gd(w)->state);
+}
+
+/*
+ * Runs after the case, before KUnit frees what the case allocated after
+ * this action was added: the paths are the suite's own allocations. A
+ * path's sysfs link goes with a deleted head's directory (removing it
+ * then is the NULL dereference of spec trace 9.8).
+ */
 static void mpvl_cleanup(void *data)
 {
 	struct mpvl_world *w = data;
+	bool disk = w->head_disk && !w->head_disk_put;
 	int i;
 
-	for (i = 0; i < w->nr; i++)
-		if (w->head_disk && !w->head_disk_put)
-			mpath_remove_sysfs_link(&w->p[i]->dev);
-	if (w->head_disk && !w->head_disk_put) {
+	if (mpvl_head_registered(w))
+		for (i = 0; i < w->nr; i++)
+			mpvl_remove_sysfs_link(w, i);
+	if (disk) {
 		cancel_delayed_work_sync(&w->head->remove_work);
-		mpath_remove_disk(w->head);
-		mpath_put_disk(w->head);
+		mpvl_remove_disk(w);
+		mpvl_put_disk(w);
 	}
 	cancel_work_sync(&w->head->requeue_work);
 	for (i = 0; i < w->nr; i++) {
-		if (!w->p[i]->disk_deleted)
-			del_gendisk(w->p[i]->dev.disk);
-		put_disk(w->p[i]->dev.disk);
+		struct gendisk *pd = w->p[i]->dev.disk;
+
+		if (!IS_ERR_OR_NULL(pd)) {
+			if (!w->p[i]->disk_deleted && mpvl_disk_added(pd))
+				del_gendisk(pd);
+			put_disk(pd);
+		}
+		kfree(w->p[i]);
 	}
 	mpath_put_head(w->head);
 }
 
-/* The driver's side of mpath_alloc_head_disk: name, groups, capacity. */
+/* The driver's side of mpath_alloc_head_disk: name, capacity. */
 static int mpvl_alloc_head_disk(struct mpvl_world *w, sector_t capacity)
 {
-	struct queue_limits lim = { };
-	int ret = mpath_alloc_head_disk(w->head, &lim, NUMA_NO_NODE);
+	struct gendisk *disk;
+	int ret = mpvl_api_alloc_head_disk(w);
 
 	if (ret)
 		return ret;
 	w->head_disk = true;
-	snprintf(w->head->disk->disk_name, DISK_NAME_LEN, "mpvh%d",
+	disk = mpvl_head_gd(w);
+	snprintf(disk->disk_name, DISK_NAME_LEN, "mpvh%d",
 		 atomic_inc_return(&mpvl_disk_seq));
 	/* no partition-scan I/O may move current_path behind the trace */
-	w->head->disk->flags |= GENHD_FL_NO_PART;
-	w->head->disk_groups = mpath_device_groups;
-	set_capacity(w->head->disk, capacity);
+	disk->flags |= GENHD_FL_NO_PART;
+	set_capacity(disk, capacity);
 	return 0;
 }
 
@@ -233,8 +275,7 @@ static struct mpvl_world *mpvl_world_new(struct kunit *test, const char *trace,
 	w->pol.iopolicy = pol;
 	w->head = mpath_alloc_head();
 	KUNIT_ASSERT_FALSE(test, IS_ERR(w->head));
-	w->head->mpdt = &mpvl_mpdt;
-	w->head->drvdata = w;
+	mpvl_api_init(w);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mpvl_cleanup, w), 0);
 	if (head_disk)
 		KUNIT_ASSERT_EQ(test, mpvl_alloc_head_disk(w, MPVL_CAPACITY), 0);
@@ -243,24 +284,20 @@ static struct mpvl_world *mpvl_world_new(struct kunit *test, const char *trace,
 	return w;
 }
 
-static enum mpath_access_state mpvl_access(enum mpvl_ana ana)
-{
-	return ana == MPVL_ANA_OPTIMIZED ? MPATH_STATE_OPTIMIZED :
-	       ana == MPVL_ANA_NONOPTIMIZED ? MPATH_STATE_NONOPTIMIZED :
-	       MPATH_STATE_OTHER;
-}
-
 /*
  * A path as a driver brings one: its own gendisk (added, hidden), READY,
  * then mpath_add_device.
  */
 static int mpvl_add(struct mpvl_world *w, int ctrl, enum mpvl_ana ana, int node)
 {
-	struct mpvl_path *p = kunit_kzalloc(w->test, sizeof(*p), GFP_KERNEL);
+	struct mpvl_path *p;
 	int i = w->nr;
 
-	KUNIT_ASSERT_NOT_NULL(w->test, p);
 	KUNIT_ASSERT_LT(w->test, i, MPVL_MAX);
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(w->test, p);
+	w->p[w->nr++] = p;		/* mpvl_cleanup frees it */
+	p->w = w;
 	p->dev.disk = blk_alloc_disk(NULL, NUMA_NO_NODE);
 	KUNIT_ASSERT_FALSE(w->test, IS_ERR(p->dev.disk));
 	p->dev.disk->fops = &mpvl_path_fops;
@@ -273,9 +310,7 @@ static int mpvl_add(struct mpvl_world *w, int ctrl, enum mpvl_ana ana, int node)
 	p->ready = true;
 	p->ana = ana;
 	p->dev.numa_node = node;
-	p->dev.access_state = mpvl_access(ana);
-	w->p[i] = p;
-	w->nr++;
+	mpvl_api_set_access(p);
 	mpath_add_device(w->head, &p->dev);
 	return i;
 }
@@ -283,7 +318,7 @@ static int mpvl_add(struct mpvl_world *w, int ctrl, enum mpvl_ana ana, int node)
 static void mpvl_set_ana(struct mpvl_world *w, int i, enum mpvl_ana ana)
 {
 	w->p[i]->ana = ana;
-	w->p[i]->dev.access_state = mpvl_access(ana);
+	mpvl_api_set_access(w->p[i]);
 }
 
 /*
@@ -299,9 +334,9 @@ static void mpvl_ana_update(struct mpvl_world *w, int i, enum mpvl_ana ana)
 	p->ana_pending = false;
 	if ((ana == MPVL_ANA_OPTIMIZED || ana == MPVL_ANA_NONOPTIMIZED) &&
 	    w->ctrl[p->ctrl] == MPVL_CTRL_LIVE)
-		mpath_device_set_live(&p->dev);
+		mpvl_set_live(w, i);
 	else if (test_bit(MPATH_HEAD_DISK_LIVE, &w->head->flags))
-		mpath_add_sysfs_link(w->head);
+		mpvl_add_sysfs_link(w);
 }
 
 /* A new path: mpvl_add, then its ANA state arrives (or stays pending). */
@@ -326,7 +361,7 @@ static void mpvl_flush_works(struct mpvl_world *w)
 {
 	flush_work(&w->head->requeue_work);
 	if (w->head_disk && !w->head_disk_put)
-		flush_work(&w->head->partition_scan_work);
+		flush_work(mpvl_partition_scan_work(w));
 }
 
 static bool mpvl_run_remove_work(struct mpvl_world *w)
@@ -340,16 +375,71 @@ static void mpvl_remove_head_disk(struct mpvl_world *w, bool delayed_removal)
 {
 	if (!w->head_disk || w->head_disk_put)
 		return;
-	if (!mpath_head_devices_empty(w->head))
+	if (!mpvl_devices_empty(w))
 		return;
 	if (!delayed_removal || mpath_can_remove_head(w->head))
-		mpath_remove_disk(w->head);
+		mpvl_remove_disk(w);
 }
 
 static void mpvl_del_path_disk(struct mpvl_world *w, int i)
 {
 	del_gendisk(w->p[i]->dev.disk);
 	w->p[i]->disk_deleted = true;
+}
+
+/* nvme_ns_remove as the series' NVMe conversion has it (syncs: MPVL_SYNC*). */
+static void mpvl_remove_path(struct mpvl_world *w, int i, unsigned int syncs, bool delayed)
+{
+	struct mpvl_path *p = w->p[i];
+	bool last;
+
+	if (p->removing)
+		return;
+	p->removing = true;
+	p->ready = false;
+	set_capacity(p->dev.disk, 0);
+	if (syncs & MPVL_SYNC1)
+		mpath_synchronize(w->head);
+	if (mpvl_clear_current_path(w, i) && (syncs & MPVL_SYNC2))
+		mpath_synchronize(w->head);
+	last = mpvl_delete_device(w, i);
+	if (syncs & MPVL_SYNC3)
+		mpath_synchronize(w->head);
+	mpvl_remove_sysfs_link(w, i);
+	mpvl_del_path_disk(w, i);
+	if (last)
+		mpvl_remove_head_disk(w, delayed);
+}
+
+/* The library calls every revision makes alike. */
+static void mpvl_synchronize(struct mpvl_world *w)
+{
+	mpath_synchronize(w->head);
+}
+
+static void mpvl_clear_paths(struct mpvl_world *w)
+{
+	mpath_clear_paths(w->head);
+}
+
+static bool mpvl_can_remove_head(struct mpvl_world *w)
+{
+	return mpath_can_remove_head(w->head);
+}
+
+static int mpvl_delayed_store(struct mpvl_world *w, const char *buf)
+{
+	return mpath_delayed_removal_secs_store(w->head, buf, strlen(buf));
+}
+
+/* The module parameter: mpath_set_iopolicy parses into an int. */
+static int mpvl_set_iopolicy(struct mpvl_world *w, const char *val)
+{
+	int pol = w->pol.iopolicy;
+	int ret = mpath_set_iopolicy(val, &pol);
+
+	w->pol.iopolicy = pol;
+	return ret;
 }
 
 static int mpvl_id(struct mpvl_world *w, struct mpath_device *d)
@@ -400,7 +490,8 @@ static int mpvl_select(struct mpvl_world *w, int *ret, bool *spun)
 			  "# mpv-finding: %s:%d non-termination reproduced in kernel C: one selection called is_disabled() %lu times without returning (bound %d); let out through path %d",
 			  w->trace, w->step, w->calls, MPVL_SPIN_BOUND,
 			  mpvl_id(w, &w->escape->dev));
-		w->escape->dev.access_state = w->escape_state;
+		mpvl_api_unescape(w->escape);
+		w->escape = NULL;
 		for_each_node(node)
 			rcu_assign_pointer(w->head->current_path[node], before[node]);
 		mpath_synchronize(w->head);
@@ -419,11 +510,20 @@ static int mpvl_find_path(struct mpvl_world *w, bool expect_spin)
 	return id;
 }
 
+static int mpvl_call_for_device(struct mpvl_world *w)
+{
+	bool spun;
+	int r;
+
+	mpvl_select(w, &r, &spun);
+	MPVL_EXPECT_EQ(w, spun, false);
+	return r;
+}
+
 static int mpvl_current_path(struct mpvl_world *w, int node)
 {
 	return mpvl_id(w, rcu_access_pointer(w->head->current_path[node]));
 }
-
 /* Is the path on head->dev_list? Walked under SRCU, as the library reads it. */
 static int mpvl_listed(struct mpvl_world *w, int i)
 {
@@ -475,9 +575,9 @@ static int mpvl_link_exists(struct mpvl_world *w, int i)
 	struct kernfs_node *grp, *kn;
 	int found;
 
-	if (!w->head_disk || w->head_disk_put || !mpvl_disk_added(w->head->disk))
+	if (!mpvl_head_registered(w))
 		return 0;
-	grp = kernfs_find_and_get(disk_to_dev(w->head->disk)->kobj.sd, "multipath");
+	grp = kernfs_find_and_get(disk_to_dev(mpvl_head_gd(w))->kobj.sd, "multipath");
 	if (!grp)
 		return 0;
 	kn = kernfs_find_and_get(grp, w->p[i]->dev.disk->disk_name);
@@ -497,23 +597,15 @@ static int mpvl_requeue_len(struct mpvl_world *w)
 	return n;
 }
 
-static void mpvl_not_ready_cb(struct mpath_device *d)
-{
-	mpvl_p(d)->ready = false;
-}
-
-/* The driver's iopolicy store: the library parses, the driver clears. */
-static int mpvl_iopolicy_store(struct mpvl_world *w, const char *buf)
+/* nvme_mpath_clear_ctrl_paths on every controller, as the iopolicy store does. */
+static void mpvl_clear_ctrl_paths(struct mpvl_world *w)
 {
 	int i;
 
-	if (!mpath_iopolicy_store(&w->pol, buf, strlen(buf)))
-		return -EINVAL;
 	for (i = 0; i < w->nr; i++)
 		if (mpvl_listed(w, i))
-			mpath_clear_current_path(&w->p[i]->dev);
-	mpath_schedule_requeue_work(w->head);
-	return strlen(buf);
+			mpvl_clear_current_path(w, i);
+	mpvl_schedule_requeue(w);
 }
 
 static const char *mpvl_show(struct mpvl_world *w, ssize_t (*show)(struct mpvl_world *, int, char *), int arg)
@@ -528,11 +620,6 @@ static const char *mpvl_show(struct mpvl_world *w, ssize_t (*show)(struct mpvl_w
 static ssize_t mpvl_iopolicy_show(struct mpvl_world *w, int arg, char *buf)
 {
 	return mpath_iopolicy_show(&w->pol, buf);
-}
-
-static ssize_t mpvl_numa_nodes_show(struct mpvl_world *w, int i, char *buf)
-{
-	return mpath_numa_nodes_show(&w->p[i]->dev, &w->pol, buf);
 }
 
 static ssize_t mpvl_delayed_show(struct mpvl_world *w, int arg, char *buf)
@@ -573,14 +660,8 @@ static int mpvl_read(struct mpvl_world *w, const struct mpvl_x *x)
 	case MPVL_X_REQUEUE_LEN:
 		return mpvl_requeue_len(w);
 	case MPVL_X_DISK_ADDED:
-		/*
-		 * "added" in the trace means registered: device_add_disk done,
-		 * del_gendisk not yet. GD_ADDED alone stays set after del_gendisk
-		 * on 6.12; del_gendisk marks the disk GD_DEAD.
-		 */
-		return w->head_disk && !w->head_disk_put &&
-		       mpvl_disk_added(w->head->disk) &&
-		       !test_bit(GD_DEAD, &w->head->disk->state);
+		/* "added" in the trace means registered */
+		return mpvl_head_registered(w);
 	}
 	return MPVL_UNKNOWN;
 }
@@ -596,6 +677,172 @@ static void mpvl_check(struct mpvl_world *w, const struct mpvl_x *x, int n)
 }
 
 "##;
+
+/// The v2 API's own state: the watchdog saves the access state it forces.
+const C_API_V2_TYPES: &str = r##"/* The v2 API: the library reads dev->access_state, set by the driver. */
+struct mpvl_api {
+	enum mpath_access_state escape_state;	/* the spin watchdog's saved state */
+};
+
+"##;
+
+/// The v2 API section: the driver glue of the v2 series (`mpath_head`
+/// carries the gendisk, `drvdata`, `access_state` in the device).
+const C_API_V2: &str = r##"/* ---- the v2 API ---- */
+
+static enum mpath_access_state mpvl_access(enum mpvl_ana ana)
+{
+	return ana == MPVL_ANA_OPTIMIZED ? MPATH_STATE_OPTIMIZED :
+	       ana == MPVL_ANA_NONOPTIMIZED ? MPATH_STATE_NONOPTIMIZED :
+	       MPATH_STATE_OTHER;
+}
+
+static void mpvl_api_set_access(struct mpvl_path *p)
+{
+	p->dev.access_state = mpvl_access(p->ana);
+}
+
+static void mpvl_api_escape(struct mpvl_path *p)
+{
+	p->w->api.escape_state = p->dev.access_state;
+	p->dev.access_state = MPATH_STATE_OPTIMIZED;
+}
+
+static void mpvl_api_unescape(struct mpvl_path *p)
+{
+	p->dev.access_state = p->w->api.escape_state;
+}
+
+static bool mpvl_available_path(struct mpath_device *d)
+{
+	return mpvl_ctrl_available(d);
+}
+
+static int mpvl_get_nr_active(struct mpath_device *d)
+{
+	return mpvl_w(d)->nr_active[mpvl_p(d)->ctrl];
+}
+
+static void mpvl_remove_head_cb(struct mpath_head *h)
+{
+	mpvl_remove_head(h->drvdata);
+}
+
+static const struct mpath_head_template mpvl_mpdt = {
+	.available_path	= mpvl_available_path,
+	.remove_head	= mpvl_remove_head_cb,
+	.is_disabled	= mpvl_is_disabled,
+	.is_optimized	= mpvl_is_optimized,
+	.get_nr_active	= mpvl_get_nr_active,
+	.get_iopolicy	= mpvl_get_iopolicy,
+};
+
+static void mpvl_api_init(struct mpvl_world *w)
+{
+	w->head->mpdt = &mpvl_mpdt;
+	w->head->drvdata = w;
+}
+
+static int mpvl_api_alloc_head_disk(struct mpvl_world *w)
+{
+	struct queue_limits lim = { };
+	int ret = mpath_alloc_head_disk(w->head, &lim, NUMA_NO_NODE);
+
+	if (!ret)
+		w->head->disk_groups = mpath_device_groups;
+	return ret;
+}
+
+static struct gendisk *mpvl_head_gd(struct mpvl_world *w)
+{
+	return w->head->disk;
+}
+
+static struct work_struct *mpvl_partition_scan_work(struct mpvl_world *w)
+{
+	return &w->head->partition_scan_work;
+}
+
+static void mpvl_set_live(struct mpvl_world *w, int i)
+{
+	mpath_device_set_live(&w->p[i]->dev);
+}
+
+static void mpvl_add_sysfs_link(struct mpvl_world *w)
+{
+	mpath_add_sysfs_link(w->head);
+}
+
+static void mpvl_remove_sysfs_link(struct mpvl_world *w, int i)
+{
+	mpath_remove_sysfs_link(&w->p[i]->dev);
+}
+
+static void mpvl_remove_disk(struct mpvl_world *w)
+{
+	mpath_remove_disk(w->head);
+}
+
+static void mpvl_put_disk(struct mpvl_world *w)
+{
+	mpath_put_disk(w->head);
+}
+
+static bool mpvl_clear_current_path(struct mpvl_world *w, int i)
+{
+	return mpath_clear_current_path(&w->p[i]->dev);
+}
+
+static bool mpvl_delete_device(struct mpvl_world *w, int i)
+{
+	return mpath_delete_device(&w->p[i]->dev);
+}
+
+static bool mpvl_devices_empty(struct mpvl_world *w)
+{
+	return mpath_head_devices_empty(w->head);
+}
+
+static void mpvl_not_ready_cb(struct mpath_device *d)
+{
+	mpvl_p(d)->ready = false;
+}
+
+static void mpvl_revalidate_paths(struct mpvl_world *w)
+{
+	mpath_revalidate_paths(w->head, mpvl_not_ready_cb);
+}
+
+static void mpvl_schedule_requeue(struct mpvl_world *w)
+{
+	mpath_schedule_requeue_work(w->head);
+}
+
+/* The driver's iopolicy store: the library parses, the driver clears. */
+static int mpvl_iopolicy_store(struct mpvl_world *w, const char *buf)
+{
+	if (!mpath_iopolicy_store(&w->pol, buf, strlen(buf)))
+		return -EINVAL;
+	mpvl_clear_ctrl_paths(w);
+	return strlen(buf);
+}
+
+static ssize_t mpvl_numa_nodes_show(struct mpvl_world *w, int i, char *buf)
+{
+	return mpath_numa_nodes_show(&w->p[i]->dev, &w->pol, buf);
+}
+
+"##;
+
+/// The C prelude for a tree whose `multipath.h` declares `api`: the
+/// shared head and core, then the API's own section.
+pub fn prelude(api: crate::series::Api) -> String {
+    let (types, body) = match api {
+        crate::series::Api::V1 => (super::export_lib_v1::C_API_V1_TYPES, super::export_lib_v1::C_API_V1),
+        _ => (C_API_V2_TYPES, C_API_V2),
+    };
+    [C_HEAD, types, C_CORE, body].concat()
+}
 
 /// The suite's ANA encoding (`enum mpvl_ana`).
 fn ana_c(a: AnaState) -> &'static str {
@@ -634,6 +881,8 @@ struct Emit<'a> {
     maybe_live: bool,
     /// The step at which the trace expects a NULL dereference.
     oops_at: Option<i64>,
+    /// The API the tree declares.
+    api: crate::series::Api,
 }
 
 impl Emit<'_> {
@@ -708,26 +957,31 @@ impl Emit<'_> {
             }
             Op::SetLive { path } => {
                 let i = self.idx(*path)?;
-                self.line(&format!("mpath_device_set_live(&w->p[{i}]->dev);"));
+                self.line(&format!("mpvl_set_live(w, {i});"));
                 self.maybe_live = true;
             }
             Op::AddSysfsLink => {
                 if !h.head_disk {
                     return Err(format!("step {step}: add_sysfs_link without a head gendisk dereferences NULL"));
                 }
-                self.line("mpath_add_sysfs_link(w->head);");
+                self.line("mpvl_add_sysfs_link(w);");
                 self.na += ret.is_some() as usize;
             }
             Op::RemoveSysfsLink { path } => {
                 let i = self.idx(*path)?;
-                self.line(&format!("mpath_remove_sysfs_link(&w->p[{i}]->dev);"));
+                self.line(&format!("mpvl_remove_sysfs_link(w, {i});"));
             }
-            Op::RemoveDisk => self.line("mpath_remove_disk(w->head);"),
+            Op::RemoveDisk => {
+                if self.api == crate::series::Api::V1 && !h.head_disk {
+                    return Err(format!("step {step}: remove_disk without a head gendisk: v1's mpath_remove_disk takes the struct mpath_disk a driver without one does not have"));
+                }
+                self.line("mpvl_remove_disk(w);");
+            }
             Op::PutDisk => {
                 if self.maybe_live {
                     return Err(format!("step {step}: put_disk after the head gendisk may have been added frees a registered disk under the block layer"));
                 }
-                self.line("if (w->head_disk) {\n\t\tmpath_put_disk(w->head);\n\t\tw->head_disk_put = true;\n\t}");
+                self.line("if (w->head_disk) {\n\t\tmpvl_put_disk(w);\n\t\tw->head_disk_put = true;\n\t}");
             }
             Op::AllocHeadDisk { fail, capacity } => {
                 if *fail {
@@ -742,25 +996,9 @@ impl Emit<'_> {
             Op::RemovePath { path, node: 0 } => {
                 let i = self.idx(*path)?;
                 let pr = &self.trace.profile;
-                let sync = |b: bool| if b { "mpath_synchronize(w->head);" } else { "/* no synchronize in this revision */" };
-                let lines = [
-                    format!("if (!w->p[{i}]->removing) {{"),
-                    "\tbool last;\n".to_string(),
-                    format!("\tw->p[{i}]->removing = true;"),
-                    format!("\tw->p[{i}]->ready = false;"),
-                    format!("\tset_capacity(w->p[{i}]->dev.disk, 0);"),
-                    format!("\t{}", sync(pr.remove_sync1)),
-                    format!("\tif (mpath_clear_current_path(&w->p[{i}]->dev))\n\t\t\t{}", sync(pr.remove_sync2)),
-                    format!("\tlast = mpath_delete_device(&w->p[{i}]->dev);"),
-                    format!("\t{}", sync(pr.remove_sync3)),
-                    format!("\tmpath_remove_sysfs_link(&w->p[{i}]->dev);"),
-                    format!("\tmpvl_del_path_disk(w, {i});"),
-                    format!("\tif (last)\n\t\t\tmpvl_remove_head_disk(w, {});", pr.delayed_removal),
-                    "}".to_string(),
-                ];
-                for l in lines {
-                    self.line(&l);
-                }
+                let syncs: Vec<&str> = [(pr.remove_sync1, "MPVL_SYNC1"), (pr.remove_sync2, "MPVL_SYNC2"), (pr.remove_sync3, "MPVL_SYNC3")].iter().filter(|x| x.0).map(|x| x.1).collect();
+                let syncs = if syncs.is_empty() { "0".to_string() } else { syncs.join(" | ") };
+                self.line(&format!("mpvl_remove_path(w, {i}, {syncs}, {});", pr.delayed_removal));
             }
             Op::RunWorks { node: 0 } => {
                 self.line("mpvl_flush_works(w);");
@@ -793,7 +1031,7 @@ impl Emit<'_> {
                 let i = self.idx(*path)?;
                 self.line(&format!("set_capacity(w->p[{i}]->dev.disk, {sectors}ULL);"));
             }
-            Op::Synchronize => self.line("mpath_synchronize(w->head);"),
+            Op::Synchronize => self.line("mpvl_synchronize(w);"),
             Op::FindPath { node: 0 } => {
                 // Under a spin the return value is the watchdog's, not the
                 // kernel's: only the did-not-terminate verdict is checked.
@@ -818,45 +1056,31 @@ impl Emit<'_> {
                     Some(Ret::Int(e)) => Some(e.to_string()),
                     _ => None,
                 };
-                self.checks += 1;
-                self.line("{\n\t\tint r;\n\t\tbool spun;\n");
-                self.line(&format!("\tmpvl_select(w, &r, &spun);\n\t\tMPVL_EXPECT_EQ(w, spun, false);"));
-                if let Some(e) = want {
-                    self.checks += 1;
-                    self.line(&format!("\tMPVL_EXPECT_EQ(w, r, {e});"));
-                }
-                self.line("}");
+                self.checks += 1; // the terminated verdict, inside
+                self.call("mpvl_call_for_device(w)", want);
             }
             Op::ClearCurrentPath { path } => {
                 let i = self.idx(*path)?;
-                self.call(&format!("mpath_clear_current_path(&w->p[{i}]->dev)"), ret_bool(ret));
+                self.call(&format!("mpvl_clear_current_path(w, {i})"), ret_bool(ret));
             }
-            Op::ClearPaths => self.line("mpath_clear_paths(w->head);"),
+            Op::ClearPaths => self.line("mpvl_clear_paths(w);"),
             Op::DeleteDevice { path } => {
                 let i = self.idx(*path)?;
-                self.call(&format!("mpath_delete_device(&w->p[{i}]->dev)"), ret_bool(ret));
+                self.call(&format!("mpvl_delete_device(w, {i})"), ret_bool(ret));
             }
-            Op::HeadDevicesEmpty => self.call("mpath_head_devices_empty(w->head)", ret_bool(ret)),
+            Op::HeadDevicesEmpty => self.call("mpvl_devices_empty(w)", ret_bool(ret)),
             Op::RevalidatePaths => {
                 if !h.head_disk {
                     return Err(format!("step {step}: revalidate_paths without a head gendisk dereferences NULL in get_capacity (the reference reports it; a KUnit run would oops)"));
                 }
-                self.line("mpath_revalidate_paths(w->head, mpvl_not_ready_cb);");
+                self.line("mpvl_revalidate_paths(w);");
             }
             Op::SetIopolicy { val } => {
-                // The module parameter: mpath_set_iopolicy parses into an int.
                 let want = match ret {
                     Some(Ret::Int(e)) => Some(e.to_string()),
                     _ => None,
                 };
-                self.line("{\n\t\tint pol = w->pol.iopolicy;\n");
-                if let Some(e) = &want {
-                    self.checks += 1;
-                    self.line(&format!("\tMPVL_EXPECT_EQ(w, mpath_set_iopolicy({}, &pol), {e});", c_str(val)));
-                } else {
-                    self.line(&format!("\tmpath_set_iopolicy({}, &pol);", c_str(val)));
-                }
-                self.line("\tw->pol.iopolicy = pol;\n\t}");
+                self.call(&format!("mpvl_set_iopolicy(w, {})", c_str(val)), want);
             }
             Op::IopolicyStore { buf } => {
                 let want = match ret {
@@ -876,13 +1100,13 @@ impl Emit<'_> {
                     Some(Ret::Int(e)) => Some(e.to_string()),
                     _ => None,
                 };
-                self.call(&format!("(int)mpath_delayed_removal_secs_store(w->head, {}, {})", c_str(buf), buf.len()), want);
+                self.call(&format!("mpvl_delayed_store(w, {})", c_str(buf)), want);
             }
             Op::CanRemoveHead => {
                 if !h.head_disk {
                     return Err(format!("step {step}: can_remove_head without a head gendisk schedules an uninitialised remove_work"));
                 }
-                self.call("mpath_can_remove_head(w->head)", ret_bool(ret));
+                self.call("mpvl_can_remove_head(w)", ret_bool(ret));
             }
             other => {
                 let name = serde_json::to_value(other).ok().and_then(|v| v.get("op").and_then(|o| o.as_str()).map(String::from)).unwrap_or_default();
@@ -988,14 +1212,16 @@ fn ret_bool(ret: Option<&Ret>) -> Option<String> {
 /// The libmultipath case for one trace, or why it cannot be driven.
 pub fn case(t: &Trace, case: &str, api: crate::series::Api) -> Result<(String, Case), String> {
     let h = &t.header;
-    if api != crate::series::Api::V2 {
-        return Err(format!("the tree's multipath.h declares the {api} API; this backend drives the v2 API only (the v1 API differs in every call: mpath_disk, get_access_state, two-argument delete/clear)"));
-    }
+    let want = match api {
+        crate::series::Api::V1 => "v1",
+        crate::series::Api::V2 => "v2",
+        crate::series::Api::Unknown => return Err("the tree's multipath.h declares neither the v1 nor the v2 API of the series".into()),
+    };
     if h.driver != DriverKind::Nvme {
         return Err("the libmultipath suite's template follows NVMe's callbacks; SCSI traces are not exported".into());
     }
-    if t.profile.name != "v2" {
-        return Err(format!("the libmultipath backend drives the v2 API; this trace's expectations are {}'s", t.profile.name));
+    if t.profile.name != want {
+        return Err(format!("the tree declares the {want} API; this trace's expectations are {}'s", t.profile.name));
     }
     if h.labels.iter().any(|l| l == "needs_numa") || h.topology.possible != vec![0] {
         return Err("needs NUMA (UML has only node 0)".into());
@@ -1004,7 +1230,7 @@ pub fn case(t: &Trace, case: &str, api: crate::series::Api) -> Result<(String, C
         return Err(format!("more than {LIB_MAX} paths or controllers"));
     }
     let pol = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == h.iopolicy).unwrap_or(0);
-    let mut e = Emit { out: String::new(), checks: 0, na: 0, map: vec![None; h.max_paths], nr: 0, trace: t, spins: 0, maybe_live: false, oops_at: None };
+    let mut e = Emit { out: String::new(), checks: 0, na: 0, map: vec![None; h.max_paths], nr: 0, trace: t, spins: 0, maybe_live: false, oops_at: None, api };
     let _ = writeln!(e.out, "static void {case}(struct kunit *test)\n{{");
     e.line(&format!("struct mpvl_world *w = mpvl_world_new(test, {}, {}, {}, {});", c_str(&t.file), h.nr_ctrls, IOPOLICY_C[pol], h.head_disk));
     e.out.push('\n');
