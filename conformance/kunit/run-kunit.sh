@@ -41,7 +41,46 @@ BUILD="$(cd "$3" && pwd)"
 KTAP="${4:-$BUILD/mpv.ktap}"
 case "$BUILD/" in "$TREE"/*) die 2 "build dir must be outside the tree";; esac
 JOBS="${MPV_JOBS:-2}"
+# MPV_ARCH: um (default; UML, one CPU, Tiny SRCU, no NUMA) or x86_64 (QEMU,
+# KVM when /dev/kvm is usable, TCG otherwise; SMP, Tree SRCU, NUMA nodes as
+# MPV_QEMU_ARGS describes them, default two nodes of one CPU each).
 TIMEOUT="${MPV_TIMEOUT:-300}"
+ARCH="${MPV_ARCH:-um}"
+case "$ARCH" in um|x86_64) ;; *) die 2 "MPV_ARCH must be um or x86_64, not $ARCH";; esac
+QEMU_TOPOLOGY="${MPV_QEMU_ARGS:--smp 2 -object memory-backend-ram,size=512M,id=m0 -object memory-backend-ram,size=512M,id=m1 -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1}"
+
+# Boot the built kernel of $BUILD once with the KUnit filter
+# $MPV_KUNIT_FILTER, console to $KTAP, in the background (sets $child).
+boot_kernel() {
+    if [ "$ARCH" = um ]; then
+        kargs=(mem=1G console=tty kunit_shutdown=halt kunit.enable=1)
+        [ -n "${MPV_KUNIT_FILTER:-}" ] && kargs+=("kunit.filter_glob=$MPV_KUNIT_FILTER")
+        [ "${MPV_DEBUG:-0}" = 1 ] && kargs+=(watchdog_thresh=5)
+        ( exec setsid timeout --signal=KILL "$TIMEOUT" "$BUILD/linux" "${kargs[@]}" ) \
+            < /dev/null > "$KTAP" 2>> "$KTAP.stderr" &
+    else
+        if [ -w /dev/kvm ]; then
+            accel="-accel kvm -cpu host"
+        else
+            accel="-accel tcg"
+            echo "run-kunit: NOTICE: /dev/kvm is not usable here: QEMU runs under TCG (slower, same results)" >&2
+        fi
+        ( cd "$TREE" && exec setsid timeout --signal=KILL "$TIMEOUT" python3 tools/testing/kunit/kunit.py exec \
+            --arch=x86_64 --build_dir="$BUILD" --raw_output=all --timeout="$TIMEOUT" \
+            --qemu_args="$accel $QEMU_TOPOLOGY" ${MPV_KUNIT_FILTER:+"$MPV_KUNIT_FILTER"} ) \
+            < /dev/null > "$KTAP" 2>> "$KTAP.stderr" &
+    fi
+    child=$!
+}
+
+# MPV_BOOT_ONLY=1: boot what is built, touch nothing (a case expected to
+# oops runs alone this way).
+if [ "${MPV_BOOT_ONLY:-0}" = 1 ]; then
+    [ -e "$BUILD/.config" ] || die 4 "nothing built in $BUILD"
+    boot_kernel
+    wait "$child"
+    exit 0
+fi
 
 HOSTDIR="$TREE/drivers/nvme/host"
 for f in "$HOSTDIR/multipath.c" "$HOSTDIR/Kconfig" "$HOSTDIR/Makefile" "$TREE/tools/testing/kunit/kunit.py"; do
@@ -130,8 +169,9 @@ stop_child() {
     exit 130
 }
 trap stop_child INT TERM
-build_args=(build --kunitconfig="$HERE/nvme-6.12.kunitconfig" --arch=um
+build_args=(build --kunitconfig="$HERE/nvme-6.12.kunitconfig" --arch="$ARCH"
             --build_dir="$BUILD" --jobs="$JOBS")
+[ "$ARCH" = x86_64 ] && build_args+=(--kunitconfig="$HERE/x86_64-numa.kunitconfig")
 [ $LIB = 1 ] && build_args+=(--kunitconfig="$HERE/libmultipath.kunitconfig")
 [ "${MPV_DEBUG:-0}" = 1 ] && build_args+=(--kunitconfig="$HERE/nvme-6.12-debug.kunitconfig")
 ( cd "$TREE" && exec setsid python3 tools/testing/kunit/kunit.py "${build_args[@]}" ) \
@@ -145,18 +185,13 @@ if [ $rc -ne 0 ]; then
     tail -n 30 "$KTAP.stderr" >&2
     die 4 "kunit.py build failed (exit $rc); see $KTAP.build"
 fi
-kargs=(mem=1G console=tty kunit_shutdown=halt kunit.enable=1)
-[ -n "${MPV_KUNIT_FILTER:-}" ] && kargs+=("kunit.filter_glob=$MPV_KUNIT_FILTER")
-[ "${MPV_DEBUG:-0}" = 1 ] && kargs+=(watchdog_thresh=5)
-( exec setsid timeout --signal=KILL "$TIMEOUT" "$BUILD/linux" "${kargs[@]}" ) \
-    < /dev/null > "$KTAP" 2>> "$KTAP.stderr" &
-child=$!
+boot_kernel
 wait "$child"
 rc=$?
 child=
 trap 'exit 130' INT TERM
 end=$(date +%s)
-echo "run-kunit: build + UML run exit $rc after $((end - start)) s; output in $KTAP" >&2
+echo "run-kunit: build + $ARCH run exit $rc after $((end - start)) s; output in $KTAP" >&2
 
 # Verdict from the raw KTAP (kunit.py does not parse it with --raw_output,
 # and exits 0 even when tests fail).

@@ -483,6 +483,25 @@ static __maybe_unused int mpv_find_path(struct mpv_world *w)
 	return mpv_path_id(w, ns);
 }
 
+static long mpv_find_path_fn(void *w)
+{
+	return mpv_find_path(w);
+}
+
+/*
+ * nvme_find_path on a CPU of @node (work_on_cpu), so that numa_node_id()
+ * in the kernel's selection is @node. On a kernel without SMP (UML) the
+ * call is made in place and @node must be the only node, 0.
+ */
+static __maybe_unused int mpv_find_path_on(struct mpv_world *w, int node)
+{
+	unsigned int cpu = cpumask_first_and(cpumask_of_node(node), cpu_online_mask);
+
+	KUNIT_ASSERT_LT_MSG(w->test, cpu, nr_cpu_ids, "mpv: %s:%d no online CPU on node %d",
+			    w->trace, w->step, node);
+	return work_on_cpu(cpu, mpv_find_path_fn, w);
+}
+
 /* nvme_mpath_clear_current_path(ns): true if some slot pointed at @p. */
 static __maybe_unused bool mpv_clear_current_path(struct mpv_world *w, int p)
 {

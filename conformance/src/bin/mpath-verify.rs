@@ -204,10 +204,15 @@ enum KunitCmd {
         #[arg(long)]
         json: bool,
     },
-    /// Place the suite in a kernel tree, run it under UML, report per trace.
+    /// Place the suite in a kernel tree, build and boot it (UML, or x86_64
+    /// under QEMU with two NUMA nodes), report per trace.
     Run {
         #[arg(long)]
         kernel_src: String,
+        /// um (User-mode Linux, node 0 only) or x86_64 (QEMU: KVM when
+        /// /dev/kvm is usable, TCG otherwise; 2 CPUs on 2 NUMA nodes).
+        #[arg(long, default_value = "um", value_parser = ["um", "x86_64"])]
+        arch: String,
         /// kbuild output directory (outside the tree; reused across runs).
         #[arg(long)]
         build_dir: Option<String>,
@@ -421,7 +426,7 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
             KunitCmd::Export { backend: b, api, traces, output, json } => {
                 let b = backend(&b)?;
                 let ts = parse_all(&traces)?;
-                let x = kunit::export::export_for_api(b, api_of(&api), &ts, kunit::run::suite_name(b));
+                let x = kunit::export::export_for(b, &kunit::export::Target { api: api_of(&api), nodes: vec![0] }, &ts, kunit::run::suite_name(b));
                 std::fs::write(&output, &x.source).map_err(|e| {
                     eprintln!("error: {output}: cannot write: {e}");
                     Exit::BadInput
@@ -436,14 +441,15 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
                 }
                 Ok(Exit::Ok)
             }
-            KunitCmd::Run { kernel_src, build_dir, backend: b, traces, json } => {
+            KunitCmd::Run { kernel_src, arch, build_dir, backend: b, traces, json } => {
+                let arch = kunit::run::Arch::parse(&arch).unwrap_or(kunit::run::Arch::Um);
                 let b = backend(&b)?;
                 let ts = parse_all(&traces)?;
                 let tree = std::path::PathBuf::from(&kernel_src);
                 let build = build_dir.map(std::path::PathBuf::from).unwrap_or_else(|| {
-                    std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/tmp".into()).join(".cache/mpath-verify").join(format!("build-{}", b.name()))
+                    std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/tmp".into()).join(".cache/mpath-verify").join(format!("build-{}-{}", b.name(), arch.name()))
                 });
-                match kunit::run::run(&tree, &build, b, &ts) {
+                match kunit::run::run(&tree, &build, b, arch, &ts) {
                     Ok(r) => {
                         print_summary(&r.summary, json);
                         eprintln!("raw KTAP: {}", r.ktap_file.display());
@@ -462,7 +468,7 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
                     eprintln!("error: {ktap}:0:0: cannot read: {e}");
                     Exit::BadInput
                 })?;
-                let x = kunit::export::export_for_api(b, api_of(&api), &ts, kunit::run::suite_name(b));
+                let x = kunit::export::export_for(b, &kunit::export::Target { api: api_of(&api), nodes: vec![0] }, &ts, kunit::run::suite_name(b));
                 let parsed = kunit::ktap::parse(&text, kunit::run::suite_name(b));
                 // A KTAP that holds the oops suite (one case's own boot) gives
                 // the verdicts of the cases expected to oops.

@@ -124,15 +124,16 @@ pub fn nvme612_unsupported(op: &Op) -> Option<&'static str> {
 /// otherwise give gcc functions of tens of thousands of expanded macros.
 #[derive(Clone, Copy)]
 enum Row {
-    Cp0(i64),
+    /// `current_path[node]`.
+    Cp(usize, i64),
     Ready(usize, bool),
     Pending(usize, bool),
     Listed(usize, bool),
 }
 
 /// Emitted once per nvme-6.12 suite, after the harness.
-const CHECK_HELPER: &str = r##"enum { MPV_X_CP0, MPV_X_READY, MPV_X_PENDING, MPV_X_LISTED };
-static const char *const mpv_x_names[] = { "current_path[0]", "ready", "ana_pending", "on_head_list" };
+const CHECK_HELPER: &str = r##"enum { MPV_X_CP, MPV_X_READY, MPV_X_PENDING, MPV_X_LISTED };
+static const char *const mpv_x_names[] = { "current_path[node]", "ready", "ana_pending", "on_head_list" };
 struct mpv_x { u8 kind; s8 path; s8 want; };
 
 /* One expectation per row; the message names the trace, step and field. */
@@ -142,8 +143,8 @@ static void mpv_check(struct mpv_world *w, const struct mpv_x *x, int n)
 
 	for (i = 0; i < n; i++) {
 		switch (x[i].kind) {
-		case MPV_X_CP0:
-			got = mpv_current_path(w, 0);
+		case MPV_X_CP:
+			got = mpv_current_path(w, x[i].path);
 			break;
 		case MPV_X_READY:
 			got = mpv_is_ready(w, x[i].path);
@@ -171,6 +172,8 @@ struct Emitter {
     nr: usize,
     checks: usize,
     na: usize,
+    /// The kernel's NUMA node ids.
+    nodes: Vec<i32>,
 }
 
 impl Emitter {
@@ -194,7 +197,7 @@ impl Emitter {
             .rows
             .drain(..)
             .map(|r| match r {
-                Row::Cp0(v) => format!("{{MPV_X_CP0, -1, {v}}}"),
+                Row::Cp(node, v) => format!("{{MPV_X_CP, {node}, {v}}}"),
                 Row::Ready(p, b) => format!("{{MPV_X_READY, {p}, {}}}", b as i32),
                 Row::Pending(p, b) => format!("{{MPV_X_PENDING, {p}, {}}}", b as i32),
                 Row::Listed(p, b) => format!("{{MPV_X_LISTED, {p}, {}}}", b as i32),
@@ -251,8 +254,8 @@ impl Emitter {
             }
             SetCtrlState { ctrl, state } => self.line(&format!("mpv_set_ctrl_state(w, {ctrl}, {});", state.kernel_name())),
             SetCtrlNode { ctrl, node } => {
-                if *node > 0 {
-                    return Err(format!("step {step}: set_ctrl_node to node {node} needs NUMA (UML has only node 0)"));
+                if *node >= 0 && !self.nodes.contains(node) {
+                    return Err(format!("step {step}: set_ctrl_node to node {node}, which this kernel does not have"));
                 }
                 self.line(&format!("mpv_set_ctrl_numa_node(w, {ctrl}, {});", if *node < 0 { "NUMA_NO_NODE".to_string() } else { node.to_string() }));
             }
@@ -271,18 +274,19 @@ impl Emitter {
             }
             Synchronize => self.line("mpv_synchronize(w);"),
             FindPath { node } => {
-                if *node != 0 {
-                    return Err(format!("step {step}: find_path on node {node} needs NUMA (UML has only node 0)"));
+                if !self.nodes.contains(node) {
+                    return Err(format!("step {step}: find_path on node {node}, which this kernel does not have"));
                 }
+                let call = format!("mpv_find_path_on(w, {node})");
                 match ret {
                     Some(Ret::Path(p)) => {
                         let e = match p {
                             Some(p) => self.idx(*p)?.to_string(),
                             None => "MPV_NONE".into(),
                         };
-                        self.expect_eq("mpv_find_path(w)", &e);
+                        self.expect_eq(&call, &e);
                     }
-                    _ => self.line("mpv_find_path(w);"),
+                    _ => self.line(&format!("{call};")),
                 }
             }
             ClearCurrentPath { path } => {
@@ -327,15 +331,17 @@ impl Emitter {
 
     fn expect(&mut self, obs: &mpath_reference::Observation) -> Result<(), String> {
         if let Some(cp) = &obs.current_path {
-            if let Some(v) = cp.first() {
+            // One slot per possible node, in the order of the trace's
+            // `possible` list (which equals the kernel's node ids here).
+            for (k, v) in cp.iter().enumerate() {
+                let node = self.nodes.get(k).copied().unwrap_or(0) as usize;
                 let e = match v {
                     None => -1,
                     Some(p) if *p >= 0 => self.idx(*p as u32)? as i64,
                     Some(_) => return Err("expects an uninitialised current_path pointer".into()),
                 };
-                self.rows.push(Row::Cp0(e));
+                self.rows.push(Row::Cp(node, e));
             }
-            self.na += cp.len().saturating_sub(1);
         }
         for (list, pending) in [(&obs.ready, false), (&obs.ana_pending, true)] {
             if let Some(set) = list {
@@ -396,7 +402,7 @@ fn op_name(op: &Op) -> String {
 }
 
 /// Checks a trace against the nvme-6.12 backend and emits its case body.
-fn nvme612_case(t: &Trace, case: &str) -> Result<(String, Case), String> {
+fn nvme612_case(t: &Trace, case: &str, target: &Target) -> Result<(String, Case), String> {
     let h = &t.header;
     if h.driver != DriverKind::Nvme {
         return Err("SCSI traces have no Linux 6.12 backend".into());
@@ -404,9 +410,7 @@ fn nvme612_case(t: &Trace, case: &str) -> Result<(String, Case), String> {
     if t.profile.name != "nvme-6.12" {
         return Err(format!("expectations are revision {}'s, not nvme-6.12's", t.profile.name));
     }
-    if h.labels.iter().any(|l| l == "needs_numa") || h.topology.possible != vec![0] {
-        return Err("needs NUMA (UML has only node 0)".into());
-    }
+    target.accepts(&h.topology)?;
     if h.nr_ctrls > HARNESS_MAX || h.max_paths > HARNESS_MAX {
         return Err(format!("more than {HARNESS_MAX} paths or controllers"));
     }
@@ -418,7 +422,7 @@ fn nvme612_case(t: &Trace, case: &str) -> Result<(String, Case), String> {
     let mut bare = h.clone();
     bare.setup.clear();
     let sys = bare.instantiate()?;
-    let mut e = Emitter { out: String::new(), rows: Vec::new(), sys, map: vec![None; h.max_paths], nr: 0, checks: 0, na: 0 };
+    let mut e = Emitter { out: String::new(), rows: Vec::new(), sys, map: vec![None; h.max_paths], nr: 0, checks: 0, na: 0, nodes: target.nodes.clone() };
     e.out.push_str(&format!("static void {case}(struct kunit *test)\n{{\n"));
     e.line(&format!("struct mpv_world *w = mpv_world_new(test, {});", c_str(&t.file)));
     e.line("");
@@ -426,8 +430,8 @@ fn nvme612_case(t: &Trace, case: &str) -> Result<(String, Case), String> {
         e.line("mpv_add_ctrl(w);");
     }
     for (c, n) in h.ctrl_nodes.iter().enumerate() {
-        if *n > 0 {
-            return Err("ctrl_nodes name a node other than 0: needs NUMA".into());
+        if *n >= 0 && !target.nodes.contains(n) {
+            return Err(format!("ctrl_nodes name node {n}, which this kernel does not have"));
         }
         e.line(&format!("mpv_set_ctrl_numa_node(w, {c}, {});", if *n < 0 { "NUMA_NO_NODE".to_string() } else { n.to_string() }));
     }
@@ -448,14 +452,42 @@ fn nvme612_case(t: &Trace, case: &str) -> Result<(String, Case), String> {
     Ok((e.out.clone(), Case { trace: t.file.clone(), case: case.to_string(), steps: t.lines.len(), checks: e.checks, not_applicable: e.na, oops_at: None }))
 }
 
-/// Exports `traces` for `backend` as one KUnit suite named `suite`
-/// (libmultipath: for the v2 API; see `export_for_api`).
-pub fn export(backend: Backend, traces: &[Trace], suite: &str) -> Export {
-    export_for_api(backend, crate::series::Api::V2, traces, suite)
+/// The kernel a suite is exported for: the series API its
+/// `include/linux/multipath.h` declares (libmultipath) and its NUMA nodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub api: crate::series::Api,
+    /// Possible (and online) node ids, with the kernel's default distances
+    /// (10 local, 20 remote): `[0]` under UML, `[0, 1]` under QEMU.
+    pub nodes: Vec<i32>,
 }
 
-/// Exports for a tree whose `include/linux/multipath.h` declares `api`.
-pub fn export_for_api(backend: Backend, api: crate::series::Api, traces: &[Trace], suite: &str) -> Export {
+impl Target {
+    /// UML: one node, v2 API.
+    pub fn uml() -> Target {
+        Target { api: crate::series::Api::V2, nodes: vec![0] }
+    }
+
+    /// Whether a trace's topology is this kernel's; why not, otherwise.
+    pub fn accepts(&self, t: &mpath_reference::Topology) -> Result<(), String> {
+        let mine = mpath_reference::Topology { possible: self.nodes.clone(), online: self.nodes.clone(), distances: Vec::new() };
+        let same_distances = t.possible.iter().all(|&a| t.possible.iter().all(|&b| t.node_distance(a, b) == mine.node_distance(a, b)));
+        if t.possible == self.nodes && t.online == self.nodes && same_distances {
+            return Ok(());
+        }
+        let kernel = if self.nodes == [0] { "UML has only node 0".to_string() } else { format!("this kernel has nodes {:?}, distances 10/20", self.nodes) };
+        Err(format!("needs NUMA nodes {:?} online {:?}{} ({kernel})", t.possible, t.online, if same_distances { "" } else { " with other distances" }))
+    }
+}
+
+/// Exports `traces` for `backend` as one KUnit suite named `suite`, for UML
+/// and the v2 API (see `export_for`).
+pub fn export(backend: Backend, traces: &[Trace], suite: &str) -> Export {
+    export_for(backend, &Target::uml(), traces, suite)
+}
+
+/// Exports for the kernel `target` describes.
+pub fn export_for(backend: Backend, target: &Target, traces: &[Trace], suite: &str) -> Export {
     let mut x = Export { suite: suite.to_string(), ..Default::default() };
     let mut bodies = String::new();
     let mut used = std::collections::BTreeSet::new();
@@ -471,8 +503,8 @@ pub fn export_for_api(backend: Backend, api: crate::series::Api, traces: &[Trace
             case = format!("{base}_{k}");
         }
         let r = match backend {
-            Backend::Nvme612 => nvme612_case(t, &case),
-            Backend::Libmultipath => super::export_lib::case(t, &case, api),
+            Backend::Nvme612 => nvme612_case(t, &case, target),
+            Backend::Libmultipath => super::export_lib::case(t, &case, target.api),
         };
         match r {
             Ok((body, c)) => {
@@ -482,7 +514,7 @@ pub fn export_for_api(backend: Backend, api: crate::series::Api, traces: &[Trace
             Err(reason) => x.skipped.push(Skip { trace: t.file.clone(), reason }),
         }
     }
-    x.source = assemble(backend, api, suite, &bodies, &x.cases);
+    x.source = assemble(backend, target.api, suite, &bodies, &x.cases);
     x
 }
 

@@ -33,21 +33,26 @@ pub fn check_tree(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Boots the already built UML kernel of `build_dir` with one KUnit filter,
-/// console to `ktap`, killed after `timeout` seconds; returns the console.
-fn boot(build_dir: &Path, filter: &str, ktap: &Path, timeout: u32) -> Result<String, (Exit, String)> {
-    let linux = build_dir.join("linux");
-    let out = std::fs::File::create(ktap).map_err(|e| (Exit::BadInput, format!("{}: cannot create: {e}", ktap.display())))?;
-    let status = Command::new("setsid")
-        .args(["timeout", "--signal=KILL", &timeout.to_string()])
-        .arg(&linux)
-        .args(["mem=1G", "console=tty", "kunit_shutdown=halt", "kunit.enable=1", &format!("kunit.filter_glob={filter}")])
-        .stdin(std::process::Stdio::null())
-        .stdout(out)
-        .stderr(std::process::Stdio::null())
+/// Boots what `build_dir` holds once, with one KUnit filter, console to
+/// `ktap` (run-kunit.sh with MPV_BOOT_ONLY=1: the tree is not touched);
+/// returns the console text.
+fn boot(tree: &Path, build_dir: &Path, arch: Arch, filter: &str, ktap: &Path) -> Result<String, (Exit, String)> {
+    let script = kunit_dir().join("run-kunit.sh");
+    let status = Command::new("bash")
+        .arg(&script)
+        .arg(tree)
+        .arg(build_dir.join("mpv_suite.c"))
+        .arg(build_dir)
+        .arg(ktap)
+        .env("MPV_BOOT_ONLY", "1")
+        .env("MPV_ARCH", arch.name())
+        .env("MPV_KUNIT_FILTER", filter)
+        .env("MPV_TIMEOUT", "120")
         .status()
-        .map_err(|e| (Exit::KernelCrash, format!("{}: cannot boot: {e}", linux.display())))?;
-    let _ = status;
+        .map_err(|e| (Exit::KernelCrash, format!("{}: cannot run: {e}", script.display())))?;
+    if status.code() == Some(4) {
+        return Err((Exit::KernelBuild, format!("nothing built in {}", build_dir.display())));
+    }
     Ok(std::fs::read_to_string(ktap).unwrap_or_default())
 }
 
@@ -56,6 +61,38 @@ pub struct RunResult {
     pub summary: Summary,
     pub exit: Exit,
     pub ktap_file: PathBuf,
+}
+
+/// The architecture a run builds and boots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arch {
+    /// User-mode Linux: one CPU, Tiny SRCU, no NUMA; fast.
+    Um,
+    /// x86_64 under QEMU (KVM when usable): two CPUs on two NUMA nodes.
+    X86_64,
+}
+
+impl Arch {
+    pub fn parse(s: &str) -> Option<Arch> {
+        match s {
+            "um" => Some(Arch::Um),
+            "x86_64" => Some(Arch::X86_64),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::Um => "um",
+            Arch::X86_64 => "x86_64",
+        }
+    }
+    /// The NUMA nodes the booted kernel has (run-kunit.sh's default QEMU topology).
+    pub fn nodes(self) -> Vec<i32> {
+        match self {
+            Arch::Um => vec![0],
+            Arch::X86_64 => vec![0, 1],
+        }
+    }
 }
 
 /// Whether `tree` carries the libmultipath series.
@@ -68,7 +105,7 @@ pub fn carries_series(tree: &Path) -> bool {
 /// A tree that carries the series is wired for both suites every time (the
 /// one not under test gets an empty suite), so one build directory serves
 /// both backends and switching between them rebuilds two objects.
-pub fn run(tree: &Path, build_dir: &Path, backend: Backend, traces: &[Trace]) -> Result<RunResult, (Exit, String)> {
+pub fn run(tree: &Path, build_dir: &Path, backend: Backend, arch: Arch, traces: &[Trace]) -> Result<RunResult, (Exit, String)> {
     check_tree(tree).map_err(|e| (Exit::NoKernel, e))?;
     let lib = carries_series(tree);
     if backend == Backend::Libmultipath && !lib {
@@ -76,8 +113,8 @@ pub fn run(tree: &Path, build_dir: &Path, backend: Backend, traces: &[Trace]) ->
     }
     std::fs::create_dir_all(build_dir).map_err(|e| (Exit::BadInput, format!("{}: cannot create: {e}", build_dir.display())))?;
     let suite = suite_name(backend);
-    let api = crate::series::Api::detect_tree(tree);
-    let x = super::export::export_for_api(backend, api, traces, suite);
+    let target = super::export::Target { api: crate::series::Api::detect_tree(tree), nodes: arch.nodes() };
+    let x = super::export::export_for(backend, &target, traces, suite);
     // The suite not under test: compiled, never run (the filter names the
     // other one), and free of any API so it builds whatever the tree carries.
     let empty = |b: Backend| {
@@ -110,6 +147,7 @@ pub fn run(tree: &Path, build_dir: &Path, backend: Backend, traces: &[Trace]) ->
         .arg(&ktap_file)
         .env("MPV_KUNIT_FILTER", suite)
         .env("MPV_LIB_SUITE", &lib_file)
+        .env("MPV_ARCH", arch.name())
         .status()
         .map_err(|e| (Exit::BadInput, format!("{}: cannot run: {e}", script.display())))?;
     let code = status.code().unwrap_or(130);
@@ -122,7 +160,7 @@ pub fn run(tree: &Path, build_dir: &Path, backend: Backend, traces: &[Trace]) ->
             let ktap = build_dir.join(format!("mpv-oops-{}.ktap", c.case));
             let osuite = super::export::oops_suite(suite);
             eprintln!("kunit run: {} expects an oops at step {}: booting it alone", c.trace, c.oops_at.unwrap_or(-1));
-            let text = boot(build_dir, &format!("{osuite}.{}", c.case), &ktap, 120)?;
+            let text = boot(tree, build_dir, arch, &format!("{osuite}.{}", c.case), &ktap)?;
             oops.push((c.case.clone(), ktap::parse(&text, &osuite)));
         }
     }
