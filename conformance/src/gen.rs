@@ -161,13 +161,23 @@ fn add_path(rng: &mut Rng, p: u32, nvme: bool) -> Op {
 /// nvme-6.12, node 0 only, paths added with `add_device`, and only the
 /// operations `kunit::export::nvme612_unsupported` accepts.
 pub fn generate_kernel(seed: u64, nops: usize, paths: Option<usize>) -> Result<String, String> {
-    generate_for_backend(seed, nops, paths, false)
+    generate_for_backend(seed, nops, paths, false, 1)
+}
+
+/// The same on `nodes` NUMA nodes (all online, distances 10/20), for the
+/// x86_64 run: selections on every node, controllers on any node or none.
+/// With one node it is `generate_kernel`, byte for byte.
+pub fn generate_kernel_numa(seed: u64, nops: usize, paths: Option<usize>, nodes: usize) -> Result<String, String> {
+    if nodes == 0 || nodes > 2 {
+        return Err(format!("--nodes must be 1 or 2 for kernel traces (the x86_64 run boots two nodes), got {nodes}"));
+    }
+    generate_for_backend(seed, nops, paths, false, nodes)
 }
 
 /// A trace the libmultipath KUnit backend can drive: revision v2, node 0,
 /// only the exported `mpath_*` calls its suite makes.
 pub fn generate_lib(seed: u64, nops: usize, paths: Option<usize>) -> Result<String, String> {
-    generate_for_backend(seed, nops, paths, true)
+    generate_for_backend(seed, nops, paths, true, 1)
 }
 
 /// A libmultipath trace that also goes through the driver's side of the
@@ -291,7 +301,7 @@ pub fn generate_lib_driver_rev(seed: u64, nops: usize, paths: Option<usize>, rev
     Ok(to_jsonl(&h, &lines))
 }
 
-fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool) -> Result<String, String> {
+fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool, nodes: usize) -> Result<String, String> {
     if nops > 10_000 {
         return Err(format!("--ops {nops} is more than 10000"));
     }
@@ -302,10 +312,13 @@ fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool)
     }
     let max_paths = npaths + 2;
     let (rev, backend) = if lib { ("v2", "libmultipath") } else { ("nvme-6.12", "nvme-6.12") };
-    let mut h = Header::new(rev, DriverKind::Nvme, Topology::uniform(1), max_paths, max_paths);
+    let mut h = Header::new(rev, DriverKind::Nvme, Topology::uniform(nodes), max_paths, max_paths);
     h.description = format!("generated for the {backend} KUnit backend: seed {seed} ops {nops}");
     h.iopolicy = rng.pick(&["numa", "round-robin", "queue-depth"]).to_string();
-    h.ctrl_nodes = (0..max_paths).map(|_| if rng.chance(50) { 0 } else { -1 }).collect();
+    // A node draw only when there is a choice, so one node gives the
+    // one-node traces byte for byte.
+    let node = |rng: &mut Rng| if nodes > 1 { rng.below(nodes as u64) as i32 } else { 0 };
+    h.ctrl_nodes = (0..max_paths).map(|_| if rng.chance(50) { node(&mut rng) } else { -1 }).collect();
     for p in 0..npaths as u32 {
         h.setup.push(Op::AddDevice { path: p, ctrl: p, ana: Some(rng.pick(&ANA)) });
     }
@@ -316,7 +329,7 @@ fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool)
     while ops.len() < nops {
         let p = rng.pick(&alive);
         let op = match rng.below(16) {
-            0..=4 => Op::FindPath { node: 0 },
+            0..=4 => Op::FindPath { node: node(&mut rng) },
             5 => Op::SetAnaState { path: p, state: rng.pick(&ANA) },
             6 => Op::SetCtrlState { ctrl: p, state: rng.pick(&CTRL) },
             7 => Op::SetReady { path: p, ready: rng.chance(70) },
@@ -352,7 +365,7 @@ fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool)
                 Op::AddDevice { path: next_new - 1, ctrl: next_new - 1, ana: Some(rng.pick(&ANA)) }
             }
             14 if lib => Op::Synchronize,
-            14 => Op::SetCtrlNode { ctrl: p, node: rng.pick(&[0, -1]) },
+            14 => Op::SetCtrlNode { ctrl: p, node: if nodes > 1 { rng.pick(&[-1, 0, 1]) } else { rng.pick(&[0, -1]) } },
             _ => Op::SetCtrlState { ctrl: p, state: CtrlState::Live },
         };
         ops.push((op, String::new()));

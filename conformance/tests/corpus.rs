@@ -174,6 +174,11 @@ fn kernel_traces_are_what_gen_produces() {
         assert_eq!(got, want, "kernel/k-seed-{s}.jsonl is stale: run conformance/traces/kernel/regen.sh");
         n += 1;
     }
+    for s in 1..=8u64 {
+        let want = mpath_conformance::gen::generate_kernel_numa(s, 120, Some((s % 6 + 2) as usize), 2).unwrap();
+        let got = std::fs::read_to_string(dir.join(format!("k-numa-seed-{s}.jsonl"))).unwrap();
+        assert_eq!(got, want, "kernel/k-numa-seed-{s}.jsonl is stale: run conformance/traces/kernel/regen.sh");
+    }
     for s in 1..=4u64 {
         let want = generate_lib(s, 100, Some((s * 3) as usize)).unwrap();
         let got = std::fs::read_to_string(dir.join(format!("lib-seed-{s}.jsonl"))).unwrap();

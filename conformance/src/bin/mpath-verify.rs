@@ -283,7 +283,7 @@ fn main() -> ExitCode {
         Cmd::Gen { seed, ops, revision, driver, nodes, paths, kernel, lib, driver_ops, output } => {
             let o = gen::GenOpts { seed, ops, revision, driver: driver.into(), nodes, paths };
             let text = if kernel {
-                gen::generate_kernel(seed, ops, paths)
+                gen::generate_kernel_numa(seed, ops, paths, nodes.unwrap_or(1))
             } else if lib && driver_ops {
                 gen::generate_lib_driver_rev(seed, ops, paths, &o.revision)
             } else if lib {

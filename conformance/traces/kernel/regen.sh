@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the kernel-drivable traces with fixed seeds:
 #   k-seed-N   `gen --kernel` (revision nvme-6.12, node 0): the nvme-6.12 KUnit backend
+#   k-numa-seed-N `gen --kernel --nodes 2`: the nvme-6.12 backend on x86_64 with two NUMA nodes
 #   lib-seed-N `gen --lib` (revision v2, node 0): the libmultipath KUnit backend
 #   lib-drv-seed-N `gen --lib --driver-ops`: the same, through the driver side (gendisks, links, removal)
 # conformance/tests/corpus.rs checks the files equal what gen produces now.
@@ -15,4 +16,7 @@ for s in 1 2 3 4; do
 done
 for s in $(seq 1 24); do
     "$MPV" gen --lib --driver-ops --seed "$s" --ops 80 --paths $(( s % 5 + 1 )) -o "lib-drv-seed-$s.jsonl"
+done
+for s in 1 2 3 4 5 6 7 8; do
+    "$MPV" gen --kernel --nodes 2 --seed "$s" --ops 120 --paths $(( s % 6 + 2 )) -o "k-numa-seed-$s.jsonl"
 done
