@@ -190,5 +190,10 @@ fn kernel_traces_are_what_gen_produces() {
         let got = std::fs::read_to_string(dir.join(format!("lib-drv-seed-{s}.jsonl"))).unwrap();
         assert_eq!(got, want, "kernel/lib-drv-seed-{s}.jsonl is stale: run conformance/traces/kernel/regen.sh");
     }
+    for s in 1..=12u64 {
+        let want = mpath_conformance::gen::generate_lib_driver_rev(s, 80, Some((s % 5 + 1) as usize), "v1").unwrap();
+        let got = std::fs::read_to_string(dir.join(format!("lib-v1-drv-seed-{s}.jsonl"))).unwrap();
+        assert_eq!(got, want, "kernel/lib-v1-drv-seed-{s}.jsonl is stale: run conformance/traces/kernel/regen.sh");
+    }
     assert_eq!(n, 12);
 }

@@ -114,6 +114,7 @@ impl Profile {
             find_path_init_null: false,
             set_live_checks_disk_first: false,
             add_device_module_put: false,
+            iopolicy_clear_only_on_change: true,
             uring_no_path_ewouldblock: true,
             qd_device_counter_unmaintained: true,
             ..Profile::v2()
