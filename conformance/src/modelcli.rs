@@ -3,7 +3,9 @@
 //! cleanly on Ctrl-C and save counterexamples as replayable traces.
 
 use crate::exit::Exit;
-use mpath_model::{catalogue, check, counterexample_to_trace, render_counterexample, run_catalogue, Bounds, Expect, Report, RevisionSpec, Scenario, Verdict};
+use mpath_model::{
+    as_expected, catalogue, check, counterexample_to_trace, finding, render_counterexample, run_catalogue, Bounds, Expect, Expectations, Report, RevisionSpec, Scenario, Verdict,
+};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,12 +40,24 @@ struct Row {
     expected: Option<Expect>,
     verdict: Verdict,
     as_expected: bool,
+    /// Where `expected` comes from when it is not the revision's own
+    /// catalogue column (`"v2"`, `"mut-no-sync1 breaks"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_from: Option<String>,
+    /// The finding, when the verdict is not as expected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
     counterexample_trace: Option<String>,
 }
 
 fn load_rev(name: &str) -> Result<RevisionSpec, Exit> {
     RevisionSpec::load(name).map_err(|e| {
-        eprintln!("error: revision {name}: {e}");
+        use mpath_model::revision::RevisionError as E;
+        match e {
+            // These already name the file (or the unknown name).
+            E::Parse { .. } | E::Invalid { .. } | E::Unknown(..) => eprintln!("error: {e}"),
+            e => eprintln!("error: revision {name}: {e}"),
+        }
         Exit::BadInput
     })
 }
@@ -96,11 +110,22 @@ pub fn cmd_check(o: &CheckOpts) -> Exit {
         Ok(r) => r,
         Err(e) => return e,
     };
+    // The expectations (catalogue column, inherited through `base`, plus
+    // the revision's `breaks` / `fixes`); also rejects a catalogue entry
+    // naming an unknown property.
+    let exps = match Expectations::of(&rev) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::BadInput;
+        }
+    };
+    let own = exps.is_own_column();
+    let from = |e: Option<&mpath_model::Expected>| e.map(|x| x.from.clone()).filter(|_| !own);
     let mut rows: Vec<Row> = Vec::new();
     let mut reports: Vec<(Scenario, Report)> = Vec::new();
     let mut unexpected = false;
     let mut bound = false;
-    let rev_name = rev.reference_profile_name();
     match &o.scenario {
         None => {
             let pb = progress_bar(format!("model-checking the review catalogue on {}", o.revision));
@@ -115,21 +140,27 @@ pub fn cmd_check(o: &CheckOpts) -> Exit {
                 }
             };
             for r in res {
-                let sc = match load_scenario(r.entry.scenario) {
+                let spec = exps.pairs.iter().find(|x| x.scenario == r.scenario).map(|x| x.scenario_spec.clone()).unwrap_or_else(|| r.scenario.clone());
+                let sc = match load_scenario(&spec) {
                     Ok(s) => s,
                     Err(e) => return e,
                 };
                 unexpected |= !r.matches_expectation && r.verdict != Verdict::BoundReached && r.verdict != Verdict::Interrupted;
                 bound |= matches!(r.verdict, Verdict::BoundReached | Verdict::Interrupted);
-                let saved = if r.verdict == Verdict::Violated { save_trace(&rev, &sc, &r.report, r.entry.property, &o.save_dir) } else { None };
-                reports.push((sc, r.report.clone()));
+                let saved = if r.verdict == Verdict::Violated { save_trace(&rev, &sc, &r.report, &r.property, &o.save_dir) } else { None };
+                let e = exps.get(&r.scenario, &r.property);
+                if !reports.iter().any(|(_, x)| x.scenario == r.report.scenario) {
+                    reports.push((sc, r.report.clone()));
+                }
                 rows.push(Row {
-                    id: Some(r.entry.id),
-                    scenario: r.entry.scenario.to_string(),
-                    property: r.entry.property.to_string(),
+                    id: r.entry.as_ref().map(|e| e.id),
+                    scenario: r.scenario.clone(),
+                    property: r.property.clone(),
                     expected: r.expected,
                     verdict: r.verdict,
                     as_expected: r.matches_expectation,
+                    expected_from: from(e),
+                    note: finding(r.verdict, e),
                     counterexample_trace: saved,
                 });
             }
@@ -156,17 +187,26 @@ pub fn cmd_check(o: &CheckOpts) -> Exit {
             let entries = catalogue();
             for p in &rep.properties {
                 let entry = entries.iter().find(|e| e.scenario == rep.scenario && e.property == p.property);
-                let expected = entry.and_then(|e| e.expected_for(&rev_name));
-                let as_expected = match (p.verdict, expected) {
-                    (Verdict::Violated, Some(Expect::Reproduced)) => true,
-                    (Verdict::Violated, _) => false,
-                    (Verdict::Holds, Some(Expect::Reproduced)) => false,
-                    _ => true,
-                };
-                unexpected |= !as_expected && p.verdict == Verdict::Violated;
+                let e = exps.get(&rep.scenario, &p.property);
+                let expected = e.map(|x| x.expect);
+                let ok = as_expected(p.verdict, expected);
+                // A verdict against the expectation is a finding both ways:
+                // an unexpected violation, and an expected violation that
+                // no longer happens (the race was fixed or the model lost it).
+                unexpected |= !ok && matches!(p.verdict, Verdict::Violated | Verdict::Holds);
                 bound |= matches!(p.verdict, Verdict::BoundReached | Verdict::Interrupted);
                 let saved = if p.verdict == Verdict::Violated { save_trace(&rev, &sc, &rep, &p.property, &o.save_dir) } else { None };
-                rows.push(Row { id: entry.map(|e| e.id), scenario: rep.scenario.clone(), property: p.property.clone(), expected, verdict: p.verdict, as_expected, counterexample_trace: saved });
+                rows.push(Row {
+                    id: entry.map(|e| e.id),
+                    scenario: rep.scenario.clone(),
+                    property: p.property.clone(),
+                    expected,
+                    verdict: p.verdict,
+                    as_expected: ok,
+                    expected_from: from(e),
+                    note: finding(p.verdict, e),
+                    counterexample_trace: saved,
+                });
             }
             reports.push((sc, rep));
         }
@@ -197,15 +237,31 @@ pub fn cmd_check(o: &CheckOpts) -> Exit {
                 ms,
                 ups
             );
+            if let Some(n) = &r.note {
+                println!("      ^ {n}");
+            }
+        }
+        if !own {
+            match &exps.column {
+                Some(c) => println!(
+                    "expected verdicts: catalogue column {c} ({}){}",
+                    exps.derivation,
+                    if exps.pairs.iter().any(|p| p.expected.from != *c) { ", then the declared breaks / fixes" } else { "" }
+                ),
+                None => println!("expected verdicts: no catalogue column ({}): only the declared breaks / fixes", exps.derivation),
+            }
         }
         if let Some((_, r)) = reports.first() {
             println!("checker: {}", r.checker_mode);
         }
         let show_all = o.scenario.is_some();
         for (sc, rep) in &reports {
-            let only = if show_all { None } else { rows.iter().find(|r| r.scenario == rep.scenario && r.verdict == Verdict::Violated).map(|r| r.property.as_str()) };
-            if show_all || only.is_some() {
-                swimlanes(&rev, sc, rep, o.width, only);
+            if show_all {
+                swimlanes(&rev, sc, rep, o.width, None);
+                continue;
+            }
+            for r in rows.iter().filter(|r| r.scenario == rep.scenario && r.verdict == Verdict::Violated) {
+                swimlanes(&rev, sc, rep, o.width, Some(r.property.as_str()));
             }
         }
         for r in rows.iter().filter_map(|r| r.counterexample_trace.as_ref()) {

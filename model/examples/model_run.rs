@@ -19,9 +19,9 @@ fn main() {
         for r in run_catalogue(&rev, &bounds, &stop).expect("catalogue") {
             println!(
                 "{:<5} {:<14} {:<28} expected {:<16} got {:<13} {} | {} states {} unique depth {} {} ms",
-                r.entry.id,
-                r.entry.scenario,
-                r.entry.property,
+                r.entry.as_ref().map(|e| e.id).unwrap_or("-"),
+                r.scenario,
+                r.property,
                 format!("{:?}", r.expected),
                 r.verdict.to_string(),
                 if r.matches_expectation { "ok" } else { "MISMATCH" },

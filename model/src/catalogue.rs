@@ -6,7 +6,7 @@
 
 use crate::checker::{check, Bounds, ModelError, Report, Verdict};
 use crate::property as p;
-use crate::revision::RevisionSpec;
+use crate::revision::{RevisionError, RevisionSpec, CATALOGUE_REVISIONS};
 use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::AtomicBool;
@@ -108,12 +108,146 @@ pub fn catalogue() -> Vec<Entry> {
     ]
 }
 
+/// An expected verdict and where it comes from: a catalogue column
+/// (`"v2"`), or a revision's declaration (`"mut-no-sync1 breaks"`,
+/// `"v2-fixed fixes"`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Expected {
+    pub expect: Expect,
+    pub from: String,
+}
+
+/// One (scenario, property) pair with an expected verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExpectedPair {
+    /// The scenario's name.
+    pub scenario: String,
+    /// How to load it (a shipped name or a scenario file).
+    pub scenario_spec: String,
+    pub property: String,
+    pub expected: Expected,
+}
+
+/// The verdicts a revision is checked against.
+///
+/// * v1, v2, v3 and nvme-6.12 have their own column in the catalogue.
+/// * Any other revision (v2-fixed, a mutant, a revision file) has the
+///   expectations of the revision named by its `base`, computed the same
+///   way (so the chain ends in a column); without a `base`, those of its
+///   `reference_profile` if that is a catalogue revision.
+/// * On top, the revision's own declarations: each `breaks` pair is
+///   expected VIOLATED, each `fixes` pair expected to hold. Everything not
+///   declared keeps the inherited expectation, so a mutant is expected to
+///   break exactly what it says it breaks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Expectations {
+    pub revision: String,
+    /// The catalogue column the expectations start from; `None`: no column
+    /// (only declared pairs have an expectation).
+    pub column: Option<String>,
+    /// How the column was reached, e.g. `"v2"` or `"mut-x -> v2-fixed -> v2"`.
+    pub derivation: String,
+    /// Every pair with an expectation: the catalogue entries (when there is
+    /// a column) then declared pairs outside the catalogue.
+    pub pairs: Vec<ExpectedPair>,
+}
+
+impl Expectations {
+    /// The expectations of `revision` against the shipped catalogue.
+    pub fn of(revision: &RevisionSpec) -> Result<Expectations, ModelError> {
+        Self::with_entries(revision, &catalogue())
+    }
+
+    /// The expectations of `revision` against `entries`.
+    pub fn with_entries(revision: &RevisionSpec, entries: &[Entry]) -> Result<Expectations, ModelError> {
+        validate_entries(entries)?;
+        Self::build(revision, entries, 0)
+    }
+
+    fn build(rev: &RevisionSpec, entries: &[Entry], depth: usize) -> Result<Expectations, ModelError> {
+        if depth > 8 {
+            return Err(RevisionError::BaseLoop(rev.name.clone()).into());
+        }
+        let column = |col: &str, derivation: String| Expectations {
+            revision: rev.name.clone(),
+            column: Some(col.to_string()),
+            derivation,
+            pairs: entries
+                .iter()
+                .filter_map(|e| {
+                    e.expected_for(col).map(|x| ExpectedPair {
+                        scenario: e.scenario.into(),
+                        scenario_spec: e.scenario.into(),
+                        property: e.property.into(),
+                        expected: Expected { expect: x, from: col.into() },
+                    })
+                })
+                .collect(),
+        };
+        let mut out = if CATALOGUE_REVISIONS.contains(&rev.name.as_str()) {
+            column(&rev.name, rev.name.clone())
+        } else if let Some(base) = &rev.base {
+            let b = Self::build(&RevisionSpec::by_name(base)?, entries, depth + 1)?;
+            Expectations { revision: rev.name.clone(), column: b.column, derivation: format!("{} -> {}", rev.name, b.derivation), pairs: b.pairs }
+        } else {
+            match rev.reference_profile.as_deref().filter(|p| CATALOGUE_REVISIONS.contains(p)) {
+                Some(p) => column(p, format!("{} -> {p} (reference_profile)", rev.name)),
+                None => Expectations { revision: rev.name.clone(), column: None, derivation: rev.name.clone(), pairs: Vec::new() },
+            }
+        };
+        for (list, expect, verb) in [(&rev.breaks, Expect::Reproduced, "breaks"), (&rev.fixes, Expect::NotReproducible, "fixes")] {
+            for d in list {
+                let name = Scenario::load(&d.scenario)?.name;
+                let expected = Expected { expect, from: format!("{} {verb}", rev.name) };
+                match out.pairs.iter_mut().find(|p| p.scenario == name && p.property == d.property) {
+                    Some(p) => p.expected = expected,
+                    None => out.pairs.push(ExpectedPair { scenario: name, scenario_spec: d.scenario.clone(), property: d.property.clone(), expected }),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The expectation for `property` on the scenario named `scenario`.
+    pub fn get(&self, scenario: &str, property: &str) -> Option<&Expected> {
+        self.pairs.iter().find(|p| p.scenario == scenario && p.property == property).map(|p| &p.expected)
+    }
+
+    /// Whether the expectations are the revision's own catalogue column
+    /// with nothing declared on top.
+    pub fn is_own_column(&self) -> bool {
+        self.column.as_deref() == Some(self.revision.as_str()) && self.pairs.iter().all(|p| p.expected.from == self.revision)
+    }
+}
+
+/// Every entry names a known property and a shipped scenario; a property
+/// that does not exist would otherwise never be reported and the entry
+/// could never fail.
+pub fn validate_entries(entries: &[Entry]) -> Result<(), ModelError> {
+    let known = p::names();
+    for e in entries {
+        if !known.contains(&e.property) {
+            return Err(ModelError::Catalogue(format!("catalogue entry {} (scenario {}): unknown property {:?} (known: {})", e.id, e.scenario, e.property, known.join(", "))));
+        }
+        if !Scenario::shipped_names().contains(&e.scenario) {
+            return Err(ModelError::Catalogue(format!("catalogue entry {}: unknown scenario {:?} (known: {})", e.id, e.scenario, Scenario::shipped_names().join(", "))));
+        }
+    }
+    Ok(())
+}
+
 /// One catalogue row after running it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CatalogueResult {
-    pub entry: Entry,
+    /// The catalogue entry; `None` for a pair the revision declares
+    /// (`breaks` / `fixes`) outside the catalogue.
+    pub entry: Option<Entry>,
+    pub scenario: String,
+    pub property: String,
     pub report: Report,
     pub expected: Option<Expect>,
+    /// Where `expected` comes from (`"v2"`, `"mut-no-sync1 breaks"`).
+    pub expected_from: Option<String>,
     pub verdict: Verdict,
     pub matches_expectation: bool,
 }
@@ -126,21 +260,84 @@ pub fn meets(v: Verdict, e: Expect) -> bool {
     }
 }
 
+/// Whether a verdict is as expected: it meets the expectation, or there is
+/// none and the property did not fail.
+pub fn as_expected(v: Verdict, e: Option<Expect>) -> bool {
+    match e {
+        Some(e) => meets(v, e),
+        None => v != Verdict::Violated,
+    }
+}
+
+/// A finding in one sentence, or `None` when the verdict is as expected or
+/// no verdict was reached (bound, interrupt).
+pub fn finding(v: Verdict, e: Option<&Expected>) -> Option<String> {
+    match (v, e) {
+        (Verdict::Holds, Some(Expected { expect: Expect::Reproduced, from })) => {
+            Some(format!("expected VIOLATED ({from}) but holds: the race no longer happens (fixed, or the model lost it)"))
+        }
+        (Verdict::Violated, Some(Expected { expect: Expect::NotReproducible, from })) => Some(format!("expected to hold ({from}) but VIOLATED")),
+        (Verdict::Violated, None) => Some("VIOLATED, and no expectation says it may fail".into()),
+        _ => None,
+    }
+}
+
 /// Default bounds for catalogue runs.
 pub fn default_bounds() -> Bounds {
     Bounds::default()
 }
 
-/// Run every catalogue entry on `revision`.
+/// Run every catalogue entry on `revision`, plus the pairs it declares
+/// outside the catalogue.
 pub fn run_catalogue(revision: &RevisionSpec, bounds: &Bounds, stop: &AtomicBool) -> Result<Vec<CatalogueResult>, ModelError> {
+    run_entries(&catalogue(), revision, bounds, stop)
+}
+
+/// [`run_catalogue`] over the given entries. Errors (before any checking)
+/// when an entry names an unknown property or scenario, or when the
+/// revision has no expectations for the entries (no catalogue column
+/// reachable through `base` / `reference_profile`).
+pub fn run_entries(entries: &[Entry], revision: &RevisionSpec, bounds: &Bounds, stop: &AtomicBool) -> Result<Vec<CatalogueResult>, ModelError> {
+    let exps = Expectations::with_entries(revision, entries)?;
+    if exps.column.is_none() {
+        return Err(ModelError::Catalogue(format!(
+            "revision {}: no expected verdicts: it is none of {} and neither its \"base\" nor its \"reference_profile\" names one (add \"base\": \"v2\", then \"breaks\" / \"fixes\" for what it changes)",
+            revision.name,
+            CATALOGUE_REVISIONS.join(", ")
+        )));
+    }
+    let mut reports: Vec<Report> = Vec::new();
     let mut out = Vec::new();
-    for e in catalogue() {
-        let sc = Scenario::by_name(e.scenario)?;
-        let report = check(revision, &sc, bounds, None, stop)?;
-        let verdict = report.verdict(e.property).unwrap_or(Verdict::Holds);
-        let expected = e.expected_for(&revision.name);
-        let matches_expectation = expected.map(|x| meets(verdict, x)).unwrap_or(true);
-        out.push(CatalogueResult { entry: e, report, expected, verdict, matches_expectation });
+    let mut report_for = |spec: &str, name: &str| -> Result<Report, ModelError> {
+        if let Some(r) = reports.iter().find(|r| r.scenario == name) {
+            return Ok(r.clone());
+        }
+        let sc = Scenario::load(spec)?;
+        let r = check(revision, &sc, bounds, None, stop)?;
+        reports.push(r.clone());
+        Ok(r)
+    };
+    let rows = entries.iter().map(|e| (Some(e.clone()), e.scenario.to_string(), e.scenario.to_string(), e.property.to_string())).chain(
+        exps.pairs
+            .iter()
+            .filter(|x| !entries.iter().any(|e| e.scenario == x.scenario && e.property == x.property))
+            .map(|x| (None, x.scenario.clone(), x.scenario_spec.clone(), x.property.clone())),
+    );
+    for (entry, scenario, spec, property) in rows {
+        let report = report_for(&spec, &scenario)?;
+        let verdict = report.verdict(&property).ok_or_else(|| ModelError::Catalogue(format!("scenario {scenario}: no verdict for property {property:?}")))?;
+        let expected = exps.get(&scenario, &property);
+        let matches_expectation = as_expected(verdict, expected.map(|x| x.expect));
+        out.push(CatalogueResult {
+            entry,
+            scenario,
+            property,
+            report,
+            expected: expected.map(|x| x.expect),
+            expected_from: expected.map(|x| x.from.clone()),
+            verdict,
+            matches_expectation,
+        });
     }
     Ok(out)
 }

@@ -162,6 +162,10 @@ pub enum ModelError {
     Revision(#[from] RevisionError),
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
+    /// The catalogue or a revision's expectations are unusable (an unknown
+    /// property, no expectation column).
+    #[error("{0}")]
+    Catalogue(String),
 }
 
 /// Build the model for a revision and scenario.

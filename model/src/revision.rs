@@ -22,13 +22,33 @@ pub struct RevisionSpec {
     /// trace (default: `name` if the reference knows it, else the base's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_profile: Option<String>,
-    /// For mutants: the property the mutation is meant to break.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub breaks: Option<String>,
+    /// (property, scenario) pairs this revision makes fail where the
+    /// revision it derives its expectations from (its `base`) has them
+    /// hold: a mutant lists what the mutation breaks. `check --catalogue`
+    /// expects exactly these to change (see `catalogue::Expectations`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breaks: Vec<Declared>,
+    /// (property, scenario) pairs this revision makes hold where its base
+    /// has them fail: a fix, or a mutation that hides a failure (`note`
+    /// says which and why).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Declared>,
     /// Function name -> step program; `null` removes a base function (the
     /// revision lacks it, so operations that need it are rejected).
     #[serde(default)]
     pub functions: BTreeMap<String, Option<Vec<Step>>>,
+}
+
+/// One declared verdict change: `property` on `scenario` (a shipped
+/// scenario name or a scenario file).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Declared {
+    pub property: String,
+    pub scenario: String,
+    /// Why (optional).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
 }
 
 /// The shipped revision files, by name.
@@ -59,6 +79,10 @@ pub enum RevisionError {
     Unknown(String, String),
     #[error("revision {name}: {msg}")]
     Parse { name: String, msg: String },
+    /// A well-formed file that declares something unknown (a property or
+    /// scenario in `breaks` / `fixes`).
+    #[error("revision {name}: {msg}")]
+    Invalid { name: String, msg: String },
     #[error("revision {rev}: function {func}: {msg}")]
     Compile { rev: String, func: String, msg: String },
     #[error("revision base chain too deep at {0}")]
@@ -98,6 +122,7 @@ impl RevisionSpec {
             RevisionError::Parse { msg, .. } => RevisionError::Parse { name: name.into(), msg },
             e => e,
         })?;
+        spec.validate_declarations(name)?;
         spec.resolve(0)
     }
 
@@ -105,14 +130,44 @@ impl RevisionSpec {
     pub fn load(name_or_path: &str) -> Result<RevisionSpec, RevisionError> {
         if name_or_path.ends_with(".json") || name_or_path.contains('/') {
             let text = std::fs::read_to_string(name_or_path).map_err(|e| RevisionError::Io(name_or_path.into(), e.to_string()))?;
-            let spec = Self::parse(&text).map_err(|e| match e {
-                RevisionError::Parse { msg, .. } => RevisionError::Parse { name: name_or_path.into(), msg },
-                e => e,
-            })?;
-            spec.resolve(0)
+            Self::from_text(name_or_path, &text)
         } else {
             Self::by_name(name_or_path)
         }
+    }
+
+    /// A revision file's text, as `load` reads a file: parsed, its
+    /// declarations checked and its base chain resolved. `file` names it in
+    /// errors.
+    pub fn from_text(file: &str, text: &str) -> Result<RevisionSpec, RevisionError> {
+        let spec = Self::parse(text).map_err(|e| match e {
+            RevisionError::Parse { msg, .. } => RevisionError::Parse { name: file.into(), msg },
+            e => e,
+        })?;
+        spec.validate_declarations(file)?;
+        spec.resolve(0)
+    }
+
+    /// `breaks` and `fixes` name known properties and loadable scenarios,
+    /// and no (property, scenario) pair is declared twice. `file` names the
+    /// revision in the error (the path when loaded from a file).
+    pub fn validate_declarations(&self, file: &str) -> Result<(), RevisionError> {
+        let known = crate::property::names();
+        let mut seen: Vec<(String, &str)> = Vec::new();
+        for (key, list) in [("breaks", &self.breaks), ("fixes", &self.fixes)] {
+            for (i, d) in list.iter().enumerate() {
+                let err = |msg: String| RevisionError::Invalid { name: file.into(), msg: format!("{key}[{i}]: {msg}") };
+                if !known.contains(&d.property.as_str()) {
+                    return Err(err(format!("unknown property {:?} (known: {})", d.property, known.join(", "))));
+                }
+                let sc = crate::scenario::Scenario::load(&d.scenario).map_err(|e| err(format!("scenario {:?}: {e}", d.scenario)))?;
+                if seen.iter().any(|(s, p)| *s == sc.name && *p == d.property) {
+                    return Err(err(format!("{} on {} is declared twice", d.property, sc.name)));
+                }
+                seen.push((sc.name, &d.property));
+            }
+        }
+        Ok(())
     }
 
     /// Merge the base chain: functions of `self` override the base's.
@@ -145,7 +200,7 @@ impl RevisionSpec {
                 Some(b.reference_profile.clone().unwrap_or(b.name.clone()))
             }
         });
-        Ok(RevisionSpec { name: self.name, base: Some(base), description: self.description, reference_profile, breaks: self.breaks, functions })
+        Ok(RevisionSpec { name: self.name, base: Some(base), description: self.description, reference_profile, breaks: self.breaks, fixes: self.fixes, functions })
     }
 
     /// The reference profile name for traces.

@@ -12,7 +12,11 @@ fn catalogue_matches_expectations_on_all_revisions() {
             assert!(
                 row.matches_expectation,
                 "{} {} on {rev}: expected {:?}, got {}\n{}",
-                row.entry.id, row.entry.scenario, row.expected, row.verdict, row.report
+                row.entry.as_ref().map(|e| e.id).unwrap_or("-"),
+                row.scenario,
+                row.expected,
+                row.verdict,
+                row.report
             );
         }
     }
@@ -77,4 +81,113 @@ fn diff_v2_nvme_6_12_skips_what_6_12_lacks() {
     // S07 is the catalogue difference; no delayed-removal row (skipped).
     assert!(d.iter().any(|r| r.scenario == "S07" && r.property == "no_use_after_free"), "{d:?}");
     assert!(d.iter().all(|r| r.scenario != "delayed-removal"));
+}
+
+// ---- expectations: checks that must be able to fail (issue 10) ----
+
+fn entry(scenario: &str) -> Entry {
+    catalogue().into_iter().find(|e| e.scenario == scenario).unwrap()
+}
+
+#[test]
+fn unknown_property_in_an_entry_is_an_error() {
+    let good = vec![entry("R4")];
+    let r = RevisionSpec::by_name("v2").unwrap();
+    let rows = run_entries(&good, &r, &Bounds::default(), &AtomicBool::new(false)).unwrap();
+    assert!(rows[0].matches_expectation);
+    let mut bad = good.clone();
+    bad[0].property = "no_null_disc";
+    let e = run_entries(&bad, &r, &Bounds::default(), &AtomicBool::new(false)).unwrap_err().to_string();
+    assert!(e.contains("catalogue entry R4") && e.contains("unknown property \"no_null_disc\"") && e.contains("known: no_use_after_free"), "{e}");
+    assert!(!e.contains('\n'), "{e}");
+    // The shipped catalogue names only known properties.
+    validate_entries(&catalogue()).unwrap();
+}
+
+#[test]
+fn unknown_property_in_a_revision_file_is_an_error() {
+    let good = include_str!("../revisions/mut-no-sync1.json");
+    RevisionSpec::from_text("x.json", good).unwrap();
+    let bad = good.replace("\"property\": \"no_stale_path_after_removal\"", "\"property\": \"no_stale_path\"");
+    assert_ne!(bad, good);
+    let e = RevisionSpec::from_text("x.json", &bad).unwrap_err().to_string();
+    assert!(e.contains("x.json") && e.contains("breaks[0]: unknown property \"no_stale_path\"") && e.contains("known: "), "{e}");
+    let bad = good.replace("\"scenario\": \"N2a\"", "\"scenario\": \"N2z\"");
+    let e = RevisionSpec::from_text("x.json", &bad).unwrap_err().to_string();
+    assert!(e.contains("breaks[0]: scenario \"N2z\""), "{e}");
+}
+
+/// The N2a row of a catalogue run restricted to the N2 (N2a) entry, for
+/// the revision file's text (declared pairs elsewhere add rows of their own).
+fn n2a_row(text: &str) -> CatalogueResult {
+    let r = RevisionSpec::from_text("t.json", text).unwrap();
+    let rows = run_entries(&[entry("N2a")], &r, &Bounds::default(), &AtomicBool::new(false)).unwrap();
+    rows.into_iter().find(|r| r.scenario == "N2a").expect("the N2a row")
+}
+
+#[test]
+fn a_mutant_is_held_to_what_it_declares() {
+    let good = include_str!("../revisions/mut-no-sync1.json");
+    let row = n2a_row(good);
+    assert_eq!((row.verdict, row.expected, row.expected_from.as_deref()), (Verdict::Violated, Some(Expect::Reproduced), Some("mut-no-sync1 breaks")));
+    assert!(row.matches_expectation);
+    // Without the declaration the mutant inherits v2's "holds": the
+    // violation is a finding (it used to pass: no column, no expectation).
+    let start = good.find("  \"breaks\"").unwrap();
+    let end = good[start..].find("],\n").unwrap() + start + 3;
+    let undeclared = format!("{}{}", &good[..start], &good[end..]);
+    let row = n2a_row(&undeclared);
+    assert_eq!((row.verdict, row.expected, row.expected_from.as_deref()), (Verdict::Violated, Some(Expect::NotReproducible), Some("v2")));
+    assert!(!row.matches_expectation);
+    // Declaring the wrong scenario is no better.
+    let row = n2a_row(&good.replace("\"scenario\": \"N2a\"", "\"scenario\": \"N2c\""));
+    assert!(!row.matches_expectation);
+}
+
+#[test]
+fn a_declared_break_that_does_not_happen_fails() {
+    // v2 declaring it breaks N2a's property: it does not, so the row fails.
+    let text = r#"{"name": "v2-claims-n2a", "base": "v2", "breaks": [{"property": "no_stale_path_after_removal", "scenario": "N2a"}]}"#;
+    let row = n2a_row(text);
+    assert_eq!((row.verdict, row.expected), (Verdict::Holds, Some(Expect::Reproduced)));
+    assert!(!row.matches_expectation);
+    // Same revision without the claim: inherits v2, holds, fine.
+    assert!(n2a_row(r#"{"name": "v2-copy", "base": "v2"}"#).matches_expectation);
+}
+
+#[test]
+fn expectations_follow_the_base_chain() {
+    // A mutant of v2-fixed inherits v2's column with v2-fixed's fixes.
+    let r = RevisionSpec::from_text("t.json", r#"{"name": "m", "base": "v2-fixed", "breaks": [{"property": "no_stale_path_after_removal", "scenario": "N2a"}]}"#).unwrap();
+    let x = Expectations::of(&r).unwrap();
+    assert_eq!(x.column.as_deref(), Some("v2"));
+    assert_eq!(x.derivation, "m -> v2-fixed -> v2");
+    let g = |s: &str, p: &str| x.get(s, p).map(|e| (e.expect, e.from.clone()));
+    assert_eq!(g("S03a-A", "selection_terminates"), Some((Expect::NotReproducible, "v2-fixed fixes".into())));
+    assert_eq!(g("S02b-library", "no_leaked_gendisk"), Some((Expect::Reproduced, "v2".into())));
+    assert_eq!(g("N2a", "no_stale_path_after_removal"), Some((Expect::Reproduced, "m breaks".into())));
+    // The catalogue revisions use their own column, nothing declared.
+    for rev in mpath_model::revision::CATALOGUE_REVISIONS {
+        assert!(Expectations::of(&RevisionSpec::by_name(rev).unwrap()).unwrap().is_own_column(), "{rev}");
+    }
+    // No base, no catalogue reference_profile: no expectations, and the
+    // catalogue refuses to run rather than pass everything.
+    let r = RevisionSpec::from_text("t.json", r#"{"name": "standalone", "reference_profile": "mut-no-sync1"}"#).unwrap();
+    let e = run_catalogue(&r, &Bounds::default(), &AtomicBool::new(false)).unwrap_err().to_string();
+    assert!(e.contains("revision standalone: no expected verdicts"), "{e}");
+    let r = RevisionSpec::from_text("t.json", r#"{"name": "standalone", "reference_profile": "v3"}"#).unwrap();
+    assert_eq!(Expectations::of(&r).unwrap().column.as_deref(), Some("v3"));
+}
+
+#[test]
+fn every_shipped_revision_passes_its_derived_catalogue() {
+    for name in RevisionSpec::shipped_names() {
+        if mpath_model::revision::CATALOGUE_REVISIONS.contains(&name) {
+            continue; // catalogue_matches_expectations_on_all_revisions
+        }
+        let r = RevisionSpec::by_name(name).unwrap();
+        for row in run_catalogue(&r, &Bounds::default(), &AtomicBool::new(false)).unwrap() {
+            assert!(row.matches_expectation, "{name}: {} {}: expected {:?} ({:?}), got {}", row.scenario, row.property, row.expected, row.expected_from, row.verdict);
+        }
+    }
 }

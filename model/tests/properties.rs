@@ -57,10 +57,55 @@ fn each_property_holds_and_fails_on_its_mutant() {
 fn every_shipped_mutant_breaks_what_it_claims() {
     for name in RevisionSpec::mutant_names() {
         let r = RevisionSpec::by_name(name).unwrap();
-        let prop = r.breaks.clone().expect("mutant names the property it breaks");
-        let row = TABLE.iter().find(|t| t.3 == name && t.0 == prop).unwrap_or_else(|| panic!("{name} not in the table"));
-        let (v, _) = verdict(name, row.1, &prop);
-        assert_eq!(v, Verdict::Violated, "{name}");
+        assert!(!r.breaks.is_empty(), "{name} declares no breaks");
+        // The table above (one scenario per property) is covered by the
+        // declarations.
+        for row in TABLE.iter().filter(|t| t.3 == name) {
+            assert!(r.breaks.iter().any(|d| d.property == row.0 && d.scenario == row.1), "{name}: {} on {} not declared", row.0, row.1);
+        }
+        for d in &r.breaks {
+            let (v, _) = verdict(name, &d.scenario, &d.property);
+            assert_eq!(v, Verdict::Violated, "{name} breaks {} on {}", d.property, d.scenario);
+        }
+    }
+}
+
+/// On every scenario a mutant declares something about, its violated
+/// properties are exactly its base's, plus `breaks`, minus `fixes`: it
+/// breaks what it says and nothing else there. A fix (v2-fixed) breaks
+/// nothing undeclared and makes hold what it declares.
+#[test]
+fn declarations_are_exact_on_their_scenarios() {
+    let violated = |rev: &RevisionSpec, sc: &str| -> std::collections::BTreeSet<String> {
+        let s = Scenario::load(sc).unwrap();
+        let rep = check(rev, &s, &Bounds::default(), None, &AtomicBool::new(false)).unwrap();
+        rep.violated().into_iter().map(|p| p.property.clone()).collect()
+    };
+    for name in RevisionSpec::shipped_names() {
+        let r = RevisionSpec::by_name(name).unwrap();
+        let Some(base) = &r.base else { continue };
+        let b = RevisionSpec::by_name(base).unwrap();
+        let mut scenarios: Vec<&str> = r.breaks.iter().chain(r.fixes.iter()).map(|d| d.scenario.as_str()).collect();
+        scenarios.sort();
+        scenarios.dedup();
+        for sc in scenarios {
+            let mut want = violated(&b, sc);
+            for d in r.breaks.iter().filter(|d| d.scenario == sc) {
+                assert!(want.insert(d.property.clone()), "{name}: {base} already violates {} on {sc}", d.property);
+            }
+            for d in r.fixes.iter().filter(|d| d.scenario == sc) {
+                assert!(want.remove(&d.property), "{name}: {base} does not violate {} on {sc}", d.property);
+            }
+            let got = violated(&r, sc);
+            if name.starts_with("mut-") {
+                assert_eq!(got, want, "{name} on {sc}");
+            } else {
+                // A fix may make more hold than it declares (pairs without an
+                // expectation), but may not break anything undeclared.
+                assert!(got.is_subset(&want), "{name} on {sc}: {got:?} not within {want:?}");
+                assert!(r.breaks.iter().chain(r.fixes.iter()).filter(|d| d.scenario == sc).all(|d| want.contains(&d.property) == got.contains(&d.property)), "{name} on {sc}");
+            }
+        }
     }
 }
 
