@@ -1,6 +1,12 @@
 //! The `libmultipath` backend: the series' own `lib/multipath.c`, driven
-//! through its exported `mpath_*` API (v2), for a tree that carries the
-//! series (`mpath-verify series prepare`).
+//! through its exported `mpath_*` API, for a tree that carries the series
+//! (`mpath-verify series prepare`): v2, or v1 (`export_lib_v1`).
+//!
+//! Case bodies call only the suite's `mpvl_*` wrappers, so one emitter
+//! serves both APIs. The C prelude is a shared head and core (world,
+//! template callbacks, paths, removal, selection under the watchdog,
+//! observation rows) and one section per API implementing the driver glue
+//! that differs (the contract is the prototype block in the core).
 //!
 //! The suite plays the driver: an NVMe-like template whose callbacks read
 //! per-path test state (controller state, READY, ANA), real gendisks for
@@ -258,7 +264,7 @@ static void mpvl_cleanup(void *data)
 }
 
 /* The driver's side of mpath_alloc_head_disk: name, capacity. */
-static int mpvl_alloc_head_disk(struct mpvl_world *w, sector_t capacity)
+static int __maybe_unused mpvl_alloc_head_disk(struct mpvl_world *w, sector_t capacity)
 {
 	struct gendisk *disk;
 	int ret = mpvl_api_alloc_head_disk(w);
@@ -301,7 +307,7 @@ static struct mpvl_world *mpvl_world_new(struct kunit *test, const char *trace,
  * A path as a driver brings one: its own gendisk (added, hidden), READY,
  * then mpath_add_device.
  */
-static int mpvl_add(struct mpvl_world *w, int ctrl, enum mpvl_ana ana, int node)
+static int __maybe_unused mpvl_add(struct mpvl_world *w, int ctrl, enum mpvl_ana ana, int node)
 {
 	struct mpvl_path *p;
 	int i = w->nr;
@@ -328,7 +334,7 @@ static int mpvl_add(struct mpvl_world *w, int ctrl, enum mpvl_ana ana, int node)
 	return i;
 }
 
-static void mpvl_set_ana(struct mpvl_world *w, int i, enum mpvl_ana ana)
+static void __maybe_unused mpvl_set_ana(struct mpvl_world *w, int i, enum mpvl_ana ana)
 {
 	w->p[i]->ana = ana;
 	mpvl_api_set_access(w->p[i]);
@@ -353,8 +359,8 @@ static void mpvl_ana_update(struct mpvl_world *w, int i, enum mpvl_ana ana)
 }
 
 /* A new path: mpvl_add, then its ANA state arrives (or stays pending). */
-static int mpvl_add_path(struct mpvl_world *w, int ctrl, enum mpvl_ana ana,
-			 bool pending, int node)
+static int __maybe_unused mpvl_add_path(struct mpvl_world *w, int ctrl, enum mpvl_ana ana,
+					bool pending, int node)
 {
 	int i = mpvl_add(w, ctrl, ana, node);
 
@@ -371,14 +377,14 @@ static int mpvl_add_path(struct mpvl_world *w, int ctrl, enum mpvl_ana ana,
  * when the trace says its time has come (kernel timers are not advanced
  * with the trace's clock): true if the C had armed it.
  */
-static void mpvl_flush_works(struct mpvl_world *w)
+static void __maybe_unused mpvl_flush_works(struct mpvl_world *w)
 {
 	flush_work(&w->head->requeue_work);
 	if (w->head_disk && !w->head_disk_put)
 		flush_work(mpvl_partition_scan_work(w));
 }
 
-static bool mpvl_run_remove_work(struct mpvl_world *w)
+static bool __maybe_unused mpvl_run_remove_work(struct mpvl_world *w)
 {
 	return w->head_disk && !w->head_disk_put &&
 	       flush_delayed_work(&w->head->remove_work);
@@ -402,8 +408,8 @@ static void mpvl_del_path_disk(struct mpvl_world *w, int i)
 }
 
 /* nvme_ns_remove as the series' NVMe conversion has it (syncs: MPVL_SYNC*). */
-static void mpvl_remove_path(struct mpvl_world *w, int i, unsigned int syncs,
-			     bool delayed)
+static void __maybe_unused mpvl_remove_path(struct mpvl_world *w, int i, unsigned int syncs,
+					    bool delayed)
 {
 	struct mpvl_path *p = w->p[i];
 	bool last;
@@ -427,28 +433,28 @@ static void mpvl_remove_path(struct mpvl_world *w, int i, unsigned int syncs,
 }
 
 /* The library calls every revision makes alike. */
-static void mpvl_synchronize(struct mpvl_world *w)
+static void __maybe_unused mpvl_synchronize(struct mpvl_world *w)
 {
 	mpath_synchronize(w->head);
 }
 
-static void mpvl_clear_paths(struct mpvl_world *w)
+static void __maybe_unused mpvl_clear_paths(struct mpvl_world *w)
 {
 	mpath_clear_paths(w->head);
 }
 
-static bool mpvl_can_remove_head(struct mpvl_world *w)
+static bool __maybe_unused mpvl_can_remove_head(struct mpvl_world *w)
 {
 	return mpath_can_remove_head(w->head);
 }
 
-static int mpvl_delayed_store(struct mpvl_world *w, const char *buf)
+static int __maybe_unused mpvl_delayed_store(struct mpvl_world *w, const char *buf)
 {
 	return mpath_delayed_removal_secs_store(w->head, buf, strlen(buf));
 }
 
 /* The module parameter: mpath_set_iopolicy parses into an int. */
-static int mpvl_set_iopolicy(struct mpvl_world *w, const char *val)
+static int __maybe_unused mpvl_set_iopolicy(struct mpvl_world *w, const char *val)
 {
 	int pol = w->pol.iopolicy;
 	int ret = mpath_set_iopolicy(val, &pol);
@@ -515,7 +521,7 @@ static int mpvl_select(struct mpvl_world *w, int *ret, bool *spun)
 	return mpvl_id(w, w->found);
 }
 
-static int mpvl_find_path(struct mpvl_world *w, bool expect_spin)
+static int __maybe_unused mpvl_find_path(struct mpvl_world *w, bool expect_spin)
 {
 	bool spun;
 	int id = mpvl_select(w, NULL, &spun);
@@ -525,7 +531,7 @@ static int mpvl_find_path(struct mpvl_world *w, bool expect_spin)
 	return id;
 }
 
-static int mpvl_call_for_device(struct mpvl_world *w)
+static int __maybe_unused mpvl_call_for_device(struct mpvl_world *w)
 {
 	bool spun;
 	int r;
@@ -624,9 +630,9 @@ static void mpvl_clear_ctrl_paths(struct mpvl_world *w)
 	mpvl_schedule_requeue(w);
 }
 
-static const char *mpvl_show(struct mpvl_world *w,
-			     ssize_t (*show)(struct mpvl_world *, int, char *),
-			     int arg)
+static const char *__maybe_unused mpvl_show(struct mpvl_world *w,
+					    ssize_t (*show)(struct mpvl_world *, int, char *),
+					    int arg)
 {
 	char *buf = kunit_kzalloc(w->test, PAGE_SIZE, GFP_KERNEL);
 
@@ -635,12 +641,12 @@ static const char *mpvl_show(struct mpvl_world *w,
 	return buf;
 }
 
-static ssize_t mpvl_iopolicy_show(struct mpvl_world *w, int arg, char *buf)
+static ssize_t __maybe_unused mpvl_iopolicy_show(struct mpvl_world *w, int arg, char *buf)
 {
 	return mpath_iopolicy_show(&w->pol, buf);
 }
 
-static ssize_t mpvl_delayed_show(struct mpvl_world *w, int arg, char *buf)
+static ssize_t __maybe_unused mpvl_delayed_show(struct mpvl_world *w, int arg, char *buf)
 {
 	return mpath_delayed_removal_secs_show(w->head, buf);
 }
@@ -690,7 +696,7 @@ static int mpvl_read(struct mpvl_world *w, const struct mpvl_x *x)
 	return MPVL_UNKNOWN;
 }
 
-static void mpvl_check(struct mpvl_world *w, const struct mpvl_x *x, int n)
+static void __maybe_unused mpvl_check(struct mpvl_world *w, const struct mpvl_x *x, int n)
 {
 	int i;
 
@@ -832,7 +838,7 @@ static void mpvl_not_ready_cb(struct mpath_device *d)
 	mpvl_p(d)->ready = false;
 }
 
-static void mpvl_revalidate_paths(struct mpvl_world *w)
+static void __maybe_unused mpvl_revalidate_paths(struct mpvl_world *w)
 {
 	mpath_revalidate_paths(w->head, mpvl_not_ready_cb);
 }
@@ -843,7 +849,7 @@ static void mpvl_schedule_requeue(struct mpvl_world *w)
 }
 
 /* The driver's iopolicy store: the library parses, the driver clears. */
-static int mpvl_iopolicy_store(struct mpvl_world *w, const char *buf)
+static int __maybe_unused mpvl_iopolicy_store(struct mpvl_world *w, const char *buf)
 {
 	if (!mpath_iopolicy_store(&w->pol, buf, strlen(buf)))
 		return -EINVAL;
@@ -851,7 +857,7 @@ static int mpvl_iopolicy_store(struct mpvl_world *w, const char *buf)
 	return strlen(buf);
 }
 
-static ssize_t mpvl_numa_nodes_show(struct mpvl_world *w, int i, char *buf)
+static ssize_t __maybe_unused mpvl_numa_nodes_show(struct mpvl_world *w, int i, char *buf)
 {
 	return mpath_numa_nodes_show(&w->p[i]->dev, &w->pol, buf);
 }

@@ -172,7 +172,7 @@ static void mpvl_revalidate_cb(struct mpath_device *d, sector_t capacity)
 		mpvl_p(d)->ready = false;
 }
 
-static void mpvl_revalidate_paths(struct mpvl_world *w)
+static void __maybe_unused mpvl_revalidate_paths(struct mpvl_world *w)
 {
 	mpath_revalidate_paths(w->api.mpd, mpvl_revalidate_cb);
 }
@@ -188,12 +188,12 @@ static void mpvl_iopolicy_update(void *data)
 	mpvl_clear_ctrl_paths(data);
 }
 
-static int mpvl_iopolicy_store(struct mpvl_world *w, const char *buf)
+static int __maybe_unused mpvl_iopolicy_store(struct mpvl_world *w, const char *buf)
 {
 	return mpath_iopolicy_store(&w->pol, buf, strlen(buf), mpvl_iopolicy_update, w);
 }
 
-static ssize_t mpvl_numa_nodes_show(struct mpvl_world *w, int i, char *buf)
+static ssize_t __maybe_unused mpvl_numa_nodes_show(struct mpvl_world *w, int i, char *buf)
 {
 	return mpath_numa_nodes_show(w->head, &w->p[i]->dev, &w->pol, buf);
 }
