@@ -49,6 +49,30 @@ ARCH="${MPV_ARCH:-um}"
 case "$ARCH" in um|x86_64) ;; *) die 2 "MPV_ARCH must be um or x86_64, not $ARCH";; esac
 QEMU_TOPOLOGY="${MPV_QEMU_ARGS:--smp 2 -object memory-backend-ram,size=512M,id=m0 -object memory-backend-ram,size=512M,id=m1 -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1}"
 
+# KVM when /dev/kvm is there and a 5 s probe of `-accel kvm -cpu host` does
+# not abort (nested KVM on some hosts refuses an MSR and QEMU asserts);
+# TCG otherwise, with a notice. MPV_QEMU_ACCEL=kvm|tcg forces a choice.
+qemu_accel() {
+    local out rc
+    case "${MPV_QEMU_ACCEL:-auto}" in
+        kvm) echo "-accel kvm -cpu host"; return;;
+        tcg) echo "-accel tcg"; return;;
+    esac
+    if [ -w /dev/kvm ]; then
+        out=$(timeout 5 qemu-system-x86_64 -accel kvm -cpu host -nodefaults -display none \
+              -no-reboot -m 64 -bios qboot.rom 2>&1)
+        rc=$?
+        if [ $rc -eq 124 ] || [ $rc -eq 0 ]; then
+            echo "-accel kvm -cpu host"
+            return
+        fi
+        echo "run-kunit: NOTICE: KVM unusable here ($(echo "$out" | head -n 1)): QEMU runs under TCG (slower, same results)" >&2
+    else
+        echo "run-kunit: NOTICE: /dev/kvm is not usable here: QEMU runs under TCG (slower, same results)" >&2
+    fi
+    echo "-accel tcg"
+}
+
 # Boot the built kernel of $BUILD once with the KUnit filter
 # $MPV_KUNIT_FILTER, console to $KTAP, in the background (sets $child).
 boot_kernel() {
@@ -59,12 +83,7 @@ boot_kernel() {
         ( exec setsid timeout --signal=KILL "$TIMEOUT" "$BUILD/linux" "${kargs[@]}" ) \
             < /dev/null > "$KTAP" 2>> "$KTAP.stderr" &
     else
-        if [ -w /dev/kvm ]; then
-            accel="-accel kvm -cpu host"
-        else
-            accel="-accel tcg"
-            echo "run-kunit: NOTICE: /dev/kvm is not usable here: QEMU runs under TCG (slower, same results)" >&2
-        fi
+        accel=$(qemu_accel)
         ( cd "$TREE" && exec setsid timeout --signal=KILL "$TIMEOUT" python3 tools/testing/kunit/kunit.py exec \
             --arch=x86_64 --build_dir="$BUILD" --raw_output=all --timeout="$TIMEOUT" \
             --qemu_args="$accel $QEMU_TOPOLOGY" ${MPV_KUNIT_FILTER:+"$MPV_KUNIT_FILTER"} ) \

@@ -518,6 +518,17 @@ pub fn export_for(backend: Backend, target: &Target, traces: &[Trace], suite: &s
     x
 }
 
+/// One quoted line of a wiring file in the header comment (checkpatch
+/// --strict clean: no trailing space, no space before a tab, no `*/`).
+fn quoted(s: &mut String, l: &str) {
+    let l = l.replace("*/", "* /");
+    if l.is_empty() {
+        s.push_str(" *\n");
+    } else {
+        let _ = writeln!(s, " *\t{l}");
+    }
+}
+
 fn assemble(backend: Backend, api: crate::series::Api, suite: &str, bodies: &str, cases: &[Case]) -> String {
     let mut s = String::new();
     s.push_str("// SPDX-License-Identifier: GPL-2.0\n");
@@ -528,7 +539,7 @@ fn assemble(backend: Backend, api: crate::series::Api, suite: &str, bodies: &str
         Backend::Nvme612 => {
             s.push_str(" * Wiring (drivers/nvme/host):\n");
             for l in include_str!("../../kunit/wiring/Kconfig.fragment").lines().chain(include_str!("../../kunit/wiring/Makefile.fragment").lines()) {
-                let _ = writeln!(s, " *   {}", l.replace("*/", "* /"));
+                quoted(&mut s, l);
             }
             s.push_str(" * and CONFIG_NVME_MPATH_VERIFY_KUNIT_TEST=y in the .kunitconfig.\n */\n\n");
             s.push_str("/* ---- mpv_harness.h (static harness, embedded) ---- */\n");
@@ -538,16 +549,17 @@ fn assemble(backend: Backend, api: crate::series::Api, suite: &str, bodies: &str
         }
         Backend::Libmultipath => {
             s.push_str(" * Wiring (a tree carrying the libmultipath series; `kunit run` does it):\n *   lib/Kconfig.debug:\n");
-            for l in super::export_lib::KCONFIG_FRAGMENT.lines() {
-                let _ = writeln!(s, " *   {}", l.replace("*/", "* /"));
-            }
-            s.push_str(" *   lib/Makefile:\n");
-            for l in super::export_lib::MAKEFILE_FRAGMENT.lines() {
-                let _ = writeln!(s, " *   {}", l.replace("*/", "* /"));
-            }
-            s.push_str(" *   .kunitconfig:\n");
-            for l in super::export_lib::KUNITCONFIG.lines() {
-                let _ = writeln!(s, " *   {l}");
+            for (file, text) in [
+                (None, super::export_lib::KCONFIG_FRAGMENT),
+                (Some("lib/Makefile"), super::export_lib::MAKEFILE_FRAGMENT),
+                (Some(".kunitconfig"), super::export_lib::KUNITCONFIG),
+            ] {
+                if let Some(f) = file {
+                    let _ = writeln!(s, " *   {f}:");
+                }
+                for l in text.lines() {
+                    quoted(&mut s, l);
+                }
             }
             s.push_str(" */\n\n");
             let _ = writeln!(s, "/* the reference's DEFAULT_CAPACITY: head and path disks start with it */\n#define MPVL_CAPACITY {}ULL\n", mpath_reference::ops::DEFAULT_CAPACITY);
