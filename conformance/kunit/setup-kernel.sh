@@ -12,7 +12,8 @@
 #   6 unpacked tree looks wrong (no Makefile / kunit.py / multipath.c)
 set -euo pipefail
 
-PKGS=(linux-source-6.12 flex bison bc make gcc libc6-dev python3 xz-utils tar)
+# qemu-system-x86 (with qemu-system-data's qboot.rom) boots the x86_64 run.
+PKGS=(linux-source-6.12 flex bison bc make gcc libc6-dev python3 xz-utils tar qemu-system-x86 qemu-system-data perl)
 TARBALL=/usr/src/linux-source-6.12.tar.xz
 CACHE="${MPATH_KERNEL_CACHE:-$HOME/.cache/mpath-verify}"
 TREE="$CACHE/linux-source-6.12"

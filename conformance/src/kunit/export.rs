@@ -504,7 +504,7 @@ pub fn export_for(backend: Backend, target: &Target, traces: &[Trace], suite: &s
         }
         let r = match backend {
             Backend::Nvme612 => nvme612_case(t, &case, target),
-            Backend::Libmultipath => super::export_lib::case(t, &case, target.api),
+            Backend::Libmultipath => super::export_lib::case(t, &case, target),
         };
         match r {
             Ok((body, c)) => {

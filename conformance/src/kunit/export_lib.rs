@@ -488,11 +488,20 @@ static int mpvl_found_cb(struct mpath_device *d)
  * watchdog had to let the loop out, in which case current_path[] and the
  * path's access state are put back as they were before the call.
  */
-static int mpvl_select(struct mpvl_world *w, int *ret, bool *spun)
+static long mpvl_call_fn(void *w)
 {
+	return mpath_call_for_device(((struct mpvl_world *)w)->head, mpvl_found_cb);
+}
+
+/* The selection runs on a CPU of @on, so numa_node_id() there is @on. */
+static int mpvl_select(struct mpvl_world *w, int on, int *ret, bool *spun)
+{
+	unsigned int cpu = cpumask_first_and(cpumask_of_node(on), cpu_online_mask);
 	struct mpath_device **before;
 	int node, r;
 
+	KUNIT_ASSERT_LT_MSG(w->test, cpu, nr_cpu_ids, "mpv: %s:%d no online CPU on node %d",
+			    w->trace, w->step, on);
 	before = kunit_kcalloc(w->test, nr_node_ids, sizeof(*before), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(w->test, before);
 	for_each_node(node)
@@ -501,7 +510,7 @@ static int mpvl_select(struct mpvl_world *w, int *ret, bool *spun)
 	w->escape = NULL;
 	w->calls = 0;
 	w->selecting = true;
-	r = mpath_call_for_device(w->head, mpvl_found_cb);
+	r = work_on_cpu(cpu, mpvl_call_fn, w);
 	w->selecting = false;
 	*spun = w->escape;
 	if (ret)
@@ -521,22 +530,22 @@ static int mpvl_select(struct mpvl_world *w, int *ret, bool *spun)
 	return mpvl_id(w, w->found);
 }
 
-static int __maybe_unused mpvl_find_path(struct mpvl_world *w, bool expect_spin)
+static int __maybe_unused mpvl_find_path(struct mpvl_world *w, int node, bool expect_spin)
 {
 	bool spun;
-	int id = mpvl_select(w, NULL, &spun);
+	int id = mpvl_select(w, node, NULL, &spun);
 
 	KUNIT_EXPECT_EQ_MSG(w->test, spun, expect_spin, "mpv: %s:%d selection %s",
 			    w->trace, w->step, spun ? "did not terminate" : "terminated");
 	return id;
 }
 
-static int __maybe_unused mpvl_call_for_device(struct mpvl_world *w)
+static int __maybe_unused mpvl_call_for_device(struct mpvl_world *w, int node)
 {
 	bool spun;
 	int r;
 
-	mpvl_select(w, &r, &spun);
+	mpvl_select(w, node, &r, &spun);
 	MPVL_EXPECT_EQ(w, spun, false);
 	return r;
 }
@@ -913,6 +922,8 @@ struct Emit<'a> {
     oops_at: Option<i64>,
     /// The API the tree declares.
     api: crate::series::Api,
+    /// The kernel's NUMA node ids.
+    nodes: Vec<i32>,
 }
 
 impl Emit<'_> {
@@ -952,8 +963,8 @@ impl Emit<'_> {
         match op {
             Op::AddDevice { path, ctrl, ana } => {
                 let node = h.ctrl_nodes.get(*ctrl as usize).copied().unwrap_or(-1);
-                if node > 0 {
-                    return Err("ctrl_nodes name a node other than 0: needs NUMA".into());
+                if node >= 0 && !self.nodes.contains(&node) {
+                    return Err(format!("ctrl_nodes name node {node}, which this kernel does not have"));
                 }
                 let node = if node < 0 { "NUMA_NO_NODE".to_string() } else { node.to_string() };
                 let nr = self.nr;
@@ -966,8 +977,8 @@ impl Emit<'_> {
                     return Err(format!("step {step}: add_path with missing block_device_operations only matters to forwarding, which is not driven"));
                 }
                 let node = h.ctrl_nodes.get(*ctrl as usize).copied().unwrap_or(-1);
-                if node > 0 {
-                    return Err("ctrl_nodes name a node other than 0: needs NUMA".into());
+                if node >= 0 && !self.nodes.contains(&node) {
+                    return Err(format!("ctrl_nodes name node {node}, which this kernel does not have"));
                 }
                 let node = if node < 0 { "NUMA_NO_NODE".to_string() } else { node.to_string() };
                 let nr = self.nr;
@@ -1062,7 +1073,7 @@ impl Emit<'_> {
                 self.line(&format!("set_capacity(w->p[{i}]->dev.disk, {sectors}ULL);"));
             }
             Op::Synchronize => self.line("mpvl_synchronize(w);"),
-            Op::FindPath { node: 0 } => {
+            Op::FindPath { node } if self.nodes.contains(node) => {
                 // Under a spin the return value is the watchdog's, not the
                 // kernel's: only the did-not-terminate verdict is checked.
                 let want = if spin {
@@ -1076,9 +1087,9 @@ impl Emit<'_> {
                     }
                 };
                 self.checks += 1; // the terminated / did-not-terminate verdict
-                self.call(&format!("mpvl_find_path(w, {spin})"), want);
+                self.call(&format!("mpvl_find_path(w, {node}, {spin})"), want);
             }
-            Op::CallForDevice { node: 0 } => {
+            Op::CallForDevice { node } if self.nodes.contains(node) => {
                 if spin {
                     return Err(format!("step {step}: call_for_device expected not to terminate: only find_path carries the watchdog verdict"));
                 }
@@ -1087,7 +1098,7 @@ impl Emit<'_> {
                     _ => None,
                 };
                 self.checks += 1; // the terminated verdict, inside
-                self.call("mpvl_call_for_device(w)", want);
+                self.call(&format!("mpvl_call_for_device(w, {node})"), want);
             }
             Op::ClearCurrentPath { path } => {
                 let i = self.idx(*path)?;
@@ -1252,8 +1263,9 @@ fn ret_bool(ret: Option<&Ret>) -> Option<String> {
 }
 
 /// The libmultipath case for one trace, or why it cannot be driven.
-pub fn case(t: &Trace, case: &str, api: crate::series::Api) -> Result<(String, Case), String> {
+pub fn case(t: &Trace, case: &str, target: &super::export::Target) -> Result<(String, Case), String> {
     let h = &t.header;
+    let api = target.api;
     let want = match api {
         crate::series::Api::V1 => "v1",
         crate::series::Api::V2 => "v2",
@@ -1265,14 +1277,12 @@ pub fn case(t: &Trace, case: &str, api: crate::series::Api) -> Result<(String, C
     if t.profile.name != want {
         return Err(format!("the tree declares the {want} API; this trace's expectations are {}'s", t.profile.name));
     }
-    if h.labels.iter().any(|l| l == "needs_numa") || h.topology.possible != vec![0] {
-        return Err("needs NUMA (UML has only node 0)".into());
-    }
+    target.accepts(&h.topology)?;
     if h.max_paths > LIB_MAX || h.nr_ctrls > LIB_MAX {
         return Err(format!("more than {LIB_MAX} paths or controllers"));
     }
     let pol = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == h.iopolicy).unwrap_or(0);
-    let mut e = Emit { out: String::new(), checks: 0, na: 0, map: vec![None; h.max_paths], nr: 0, trace: t, spins: 0, maybe_live: false, oops_at: None, api };
+    let mut e = Emit { out: String::new(), checks: 0, na: 0, map: vec![None; h.max_paths], nr: 0, trace: t, spins: 0, maybe_live: false, oops_at: None, api, nodes: target.nodes.clone() };
     let _ = writeln!(e.out, "static void {case}(struct kunit *test)\n{{");
     // The trace's name on a line of its own: checkpatch lets a string run long.
     let indent = "\t\t\t\t\t      ";
