@@ -89,10 +89,10 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "delayed-removal-vs-add",
-        about: "delayed removal armed (5 s): nvme_ns_remove(last path) vs a new path arriving vs the timer firing and the remove work running",
-        property: "no violation (no module ref underflow); at rest module_refs == 0; head disk live with the new path linked",
-        catches: &["v2+add_device_module_put=false"],
-        passes: &["v2"],
+        about: "finding (found once the series' C showed that GD_ADDED outlives del_gendisk): delayed removal armed (5 s): nvme_ns_remove(last path) vs a new path arriving (add_device, set_live) vs the timer firing and the remove work running",
+        property: "no violation (no module ref underflow); at rest module_refs == 0; head disk live with the new path linked. v2 FAILS: the remove work's mpath_remove_disk runs between the arriving path's mpath_device_set_live (DISK_LIVE still set: no add) and its mpath_add_sysfs_link, whose GD_ADDED guard passes on the deleted head: NullDeref in sysfs_add_link_to_group (the oops trace 9.8 reproduces sequentially in the v2 C)",
+        catches: &["v2", "v2+add_device_module_put=false"],
+        passes: &[],
         body: delayed_removal_vs_add,
     },
     Scenario {
