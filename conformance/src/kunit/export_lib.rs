@@ -914,7 +914,6 @@ struct Emit<'a> {
     map: Vec<Option<usize>>,
     nr: usize,
     trace: &'a Trace,
-    spins: usize,
     /// Some op may have added the head gendisk (put_disk would then free a
     /// registered disk under the block layer).
     maybe_live: bool,
@@ -1077,7 +1076,6 @@ impl Emit<'_> {
                 // Under a spin the return value is the watchdog's, not the
                 // kernel's: only the did-not-terminate verdict is checked.
                 let want = if spin {
-                    self.spins += 1;
                     None
                 } else {
                     match ret {
@@ -1215,9 +1213,6 @@ impl Emit<'_> {
             if let Some(x) = v.iter().find(|x| !matches!(x.kind, Kind::NonTermination | Kind::NullDeref | Kind::NullDisk)) {
                 return Err(format!("step {step}: expects a {:?} violation, which a KUnit run without KASAN cannot observe", x.kind));
             }
-            if v.iter().any(|x| matches!(x.kind, Kind::NullDeref | Kind::NullDisk) && x.step == step as u64) {
-                self.oops_at = Some(step);
-            }
         }
         if !rows.is_empty() {
             self.checks += rows.len();
@@ -1282,7 +1277,7 @@ pub fn case(t: &Trace, case: &str, target: &super::export::Target) -> Result<(St
         return Err(format!("more than {LIB_MAX} paths or controllers"));
     }
     let pol = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == h.iopolicy).unwrap_or(0);
-    let mut e = Emit { out: String::new(), checks: 0, na: 0, map: vec![None; h.max_paths], nr: 0, trace: t, spins: 0, maybe_live: false, oops_at: None, api, nodes: target.nodes.clone() };
+    let mut e = Emit { out: String::new(), checks: 0, na: 0, map: vec![None; h.max_paths], nr: 0, trace: t, maybe_live: false, oops_at: None, api, nodes: target.nodes.clone() };
     let _ = writeln!(e.out, "static void {case}(struct kunit *test)\n{{");
     // The trace's name on a line of its own: checkpatch lets a string run long.
     let indent = "\t\t\t\t\t      ";
