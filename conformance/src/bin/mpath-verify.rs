@@ -223,6 +223,12 @@ enum KunitCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Drift check: the harness's mirror of nvme_ns_remove against the
+    /// function in the tree (the order of the calls it models).
+    Drift {
+        #[arg(long)]
+        kernel_src: String,
+    },
     /// Report from KTAP produced elsewhere (raw console or kunit.py --raw_output=all).
     Check {
         ktap: String,
@@ -458,6 +464,26 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
                     Err((code, msg)) => {
                         eprintln!("error: {msg}");
                         Err(code)
+                    }
+                }
+            }
+            KunitCmd::Drift { kernel_src } => {
+                let m = &kunit::drift::NVME_NS_REMOVE;
+                match kunit::drift::check_tree(std::path::Path::new(&kernel_src), kunit::export::NVME612_HARNESS, m) {
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        Err(Exit::NoKernel)
+                    }
+                    Ok(Ok(seq)) => {
+                        println!("mpv_ns_remove matches {} in {}: {}", m.kernel_fn, m.kernel_file, seq.join(", "));
+                        println!("not mirrored on purpose: {}", m.omits.join(", "));
+                        Ok(Exit::Ok)
+                    }
+                    Ok(Err(d)) => {
+                        println!("DRIFT: mpv_ns_remove no longer follows {} in {}", m.kernel_fn, m.kernel_file);
+                        println!("  kernel: {}", d.kernel.join(", "));
+                        println!("  mirror: {}", d.mirror.join(", "));
+                        Ok(Exit::Finding)
                     }
                 }
             }
