@@ -40,6 +40,8 @@
 #include <linux/workqueue.h>
 #include <linux/numa.h>
 #include <linux/topology.h>
+#include <linux/completion.h>
+#include <linux/kthread.h>
 #include "nvme.h"
 
 #define MPV_MAX_CTRLS		128
@@ -500,6 +502,93 @@ static __maybe_unused int mpv_find_path_on(struct mpv_world *w, int node)
 	KUNIT_ASSERT_LT_MSG(w->test, cpu, nr_cpu_ids, "mpv: %s:%d no online CPU on node %d",
 			    w->trace, w->step, node);
 	return work_on_cpu(cpu, mpv_find_path_fn, w);
+}
+
+struct mpv_watched {
+	struct mpv_world *w;
+	int ret;
+	struct completion done;
+};
+
+static int mpv_find_path_thread(void *arg)
+{
+	struct mpv_watched *s = arg;
+
+	s->ret = mpv_find_path(s->w);
+	complete(&s->done);
+	return 0;
+}
+
+/*
+ * nvme_find_path in a kthread bound to a CPU of @node, watched from
+ * another CPU. If it has not returned within @ms, the selection spins:
+ * the watchdog makes every path usable (READY, ANA optimized, controller
+ * LIVE) so that the loop can return, then puts the paths' state and
+ * current_path[] back as they were. Returns whether it spun. Needs two
+ * online CPUs (the x86_64 run); the exporter emits it only there.
+ */
+static __maybe_unused bool mpv_find_path_watched(struct mpv_world *w, int node,
+						 unsigned int ms)
+{
+	unsigned int cpu = cpumask_first_and(cpumask_of_node(node), cpu_online_mask);
+	unsigned int watch = cpumask_any_but(cpu_online_mask, cpu);
+	struct nvme_ns **before;
+	struct task_struct *t;
+	struct mpv_watched *s;
+	unsigned long *flags;
+	int *ana, *state;
+	bool spun;
+	int i, n;
+
+	KUNIT_ASSERT_LT_MSG(w->test, cpu, nr_cpu_ids, "mpv: %s:%d no online CPU on node %d",
+			    w->trace, w->step, node);
+	KUNIT_ASSERT_LT_MSG(w->test, watch, nr_cpu_ids, "mpv: %s:%d a spin needs a second CPU",
+			    w->trace, w->step);
+	s = kunit_kzalloc(w->test, sizeof(*s), GFP_KERNEL);
+	before = kunit_kcalloc(w->test, nr_node_ids, sizeof(*before), GFP_KERNEL);
+	flags = kunit_kcalloc(w->test, MPV_MAX_PATHS, sizeof(*flags), GFP_KERNEL);
+	ana = kunit_kcalloc(w->test, MPV_MAX_PATHS, sizeof(*ana), GFP_KERNEL);
+	state = kunit_kcalloc(w->test, MPV_MAX_CTRLS, sizeof(*state), GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(w->test, s && before && flags && ana && state);
+	for_each_node(n)
+		before[n] = rcu_access_pointer(w->head->current_path[n]);
+	s->w = w;
+	init_completion(&s->done);
+	/* the watcher must not share the spinner's CPU */
+	KUNIT_ASSERT_EQ(w->test, set_cpus_allowed_ptr(current, cpumask_of(watch)), 0);
+	t = kthread_create(mpv_find_path_thread, s, "mpv_select");
+	KUNIT_ASSERT_FALSE(w->test, IS_ERR(t));
+	kthread_bind(t, cpu);
+	wake_up_process(t);
+	spun = !wait_for_completion_timeout(&s->done, msecs_to_jiffies(ms));
+	if (spun) {
+		for (i = 0; i < w->nr_paths; i++) {
+			flags[i] = READ_ONCE(w->ns[i]->flags);
+			ana[i] = READ_ONCE(w->ns[i]->ana_state);
+			WRITE_ONCE(w->ns[i]->ana_state, NVME_ANA_OPTIMIZED);
+			clear_bit(NVME_NS_ANA_PENDING, &w->ns[i]->flags);
+			set_bit(NVME_NS_READY, &w->ns[i]->flags);
+		}
+		for (i = 0; i < w->nr_ctrls; i++) {
+			state[i] = READ_ONCE(w->ctrl[i]->state);
+			WRITE_ONCE(w->ctrl[i]->state, NVME_CTRL_LIVE);
+		}
+		wait_for_completion(&s->done);
+		for (i = 0; i < w->nr_paths; i++) {
+			WRITE_ONCE(w->ns[i]->flags, flags[i]);
+			WRITE_ONCE(w->ns[i]->ana_state, ana[i]);
+		}
+		for (i = 0; i < w->nr_ctrls; i++)
+			WRITE_ONCE(w->ctrl[i]->state, state[i]);
+		for_each_node(n)
+			rcu_assign_pointer(w->head->current_path[n], before[n]);
+		synchronize_srcu(&w->head->srcu);
+		kunit_log(KERN_INFO, w->test, KUNIT_SUBTEST_INDENT
+			  "# mpv-finding: %s:%d non-termination reproduced in kernel C: nvme_find_path on node %d (CPU %u) did not return within %u ms; let out by making every path usable",
+			  w->trace, w->step, node, cpu, ms);
+	}
+	set_cpus_allowed_ptr(current, cpu_possible_mask);
+	return spun;
 }
 
 /* nvme_mpath_clear_current_path(ns): true if some slot pointed at @p. */

@@ -174,6 +174,8 @@ struct Emitter {
     na: usize,
     /// The kernel's NUMA node ids.
     nodes: Vec<i32>,
+    /// The current step expects a new non-termination.
+    spin_here: bool,
 }
 
 impl Emitter {
@@ -276,6 +278,16 @@ impl Emitter {
             FindPath { node } => {
                 if !self.nodes.contains(node) {
                     return Err(format!("step {step}: find_path on node {node}, which this kernel does not have"));
+                }
+                if self.spin_here {
+                    // The expected verdict is the spin itself; the return
+                    // value would be the watchdog's.
+                    if self.nodes.len() < 2 {
+                        return Err(format!("step {step}: expects nvme_find_path not to terminate; a spin can be watched only with two CPUs (kunit run --arch x86_64)"));
+                    }
+                    self.checks += 1;
+                    self.line(&format!("MPV_EXPECT_TRUE(w, mpv_find_path_watched(w, {node}, 2000));"));
+                    return Ok(());
                 }
                 let call = format!("mpv_find_path_on(w, {node})");
                 match ret {
@@ -422,7 +434,7 @@ fn nvme612_case(t: &Trace, case: &str, target: &Target) -> Result<(String, Case)
     let mut bare = h.clone();
     bare.setup.clear();
     let sys = bare.instantiate()?;
-    let mut e = Emitter { out: String::new(), rows: Vec::new(), sys, map: vec![None; h.max_paths], nr: 0, checks: 0, na: 0, nodes: target.nodes.clone() };
+    let mut e = Emitter { out: String::new(), rows: Vec::new(), sys, map: vec![None; h.max_paths], nr: 0, checks: 0, na: 0, nodes: target.nodes.clone(), spin_here: false };
     e.out.push_str(&format!("static void {case}(struct kunit *test)\n{{\n"));
     e.line(&format!("struct mpv_world *w = mpv_world_new(test, {});", c_str(&t.file)));
     e.line("");
@@ -442,6 +454,9 @@ fn nvme612_case(t: &Trace, case: &str, target: &Target) -> Result<(String, Case)
         e.sys.apply(0, op).map_err(|x| x.0)?;
     }
     for (step, (_lineno, line)) in t.lines.iter().enumerate() {
+        e.spin_here = line.expect.as_ref().and_then(|o| o.violations.as_ref()).is_some_and(|v| {
+            v.iter().any(|x| x.kind == mpath_reference::ViolationKind::NonTermination && x.step == step as u64)
+        });
         e.op(step as i64, &line.op, line.ret.as_ref())?;
         e.sys.apply(step as u64, &line.op).map_err(|x| x.0)?;
         if let Some(obs) = &line.expect {
