@@ -524,11 +524,12 @@ static int mpv_find_path_thread(void *arg)
  * another CPU. If it has not returned within @ms, the selection spins:
  * the watchdog makes every path usable (READY, ANA optimized, controller
  * LIVE) so that the loop can return, then puts the paths' state and
- * current_path[] back as they were. Returns whether it spun. Needs two
- * online CPUs (the x86_64 run); the exporter emits it only there.
+ * current_path[] back as they were. Returns the path chosen (MPV_NONE
+ * after a spin) and sets *spun. Needs two online CPUs (the x86_64 run);
+ * the exporter emits it only there.
  */
-static __maybe_unused bool mpv_find_path_watched(struct mpv_world *w, int node,
-						 unsigned int ms)
+static __maybe_unused int mpv_find_path_watched(struct mpv_world *w, int node,
+						unsigned int ms, bool *spun)
 {
 	unsigned int cpu = cpumask_first_and(cpumask_of_node(node), cpu_online_mask);
 	unsigned int watch = cpumask_any_but(cpu_online_mask, cpu);
@@ -537,7 +538,6 @@ static __maybe_unused bool mpv_find_path_watched(struct mpv_world *w, int node,
 	struct mpv_watched *s;
 	unsigned long *flags;
 	int *ana, *state;
-	bool spun;
 	int i, n;
 
 	KUNIT_ASSERT_LT_MSG(w->test, cpu, nr_cpu_ids, "mpv: %s:%d no online CPU on node %d",
@@ -560,8 +560,8 @@ static __maybe_unused bool mpv_find_path_watched(struct mpv_world *w, int node,
 	KUNIT_ASSERT_FALSE(w->test, IS_ERR(t));
 	kthread_bind(t, cpu);
 	wake_up_process(t);
-	spun = !wait_for_completion_timeout(&s->done, msecs_to_jiffies(ms));
-	if (spun) {
+	*spun = !wait_for_completion_timeout(&s->done, msecs_to_jiffies(ms));
+	if (*spun) {
 		for (i = 0; i < w->nr_paths; i++) {
 			flags[i] = READ_ONCE(w->ns[i]->flags);
 			ana[i] = READ_ONCE(w->ns[i]->ana_state);
@@ -588,7 +588,21 @@ static __maybe_unused bool mpv_find_path_watched(struct mpv_world *w, int node,
 			  w->trace, w->step, node, cpu, ms);
 	}
 	set_cpus_allowed_ptr(current, cpu_possible_mask);
-	return spun;
+	return *spun ? MPV_NONE : s->ret;
+}
+
+/*
+ * A watched selection whose termination is checked: a spin that was not
+ * expected fails the step within seconds instead of hanging the run.
+ */
+static __maybe_unused int mpv_find_path_checked(struct mpv_world *w, int node, bool expect_spin)
+{
+	bool spun;
+	int id = mpv_find_path_watched(w, node, 2000, &spun);
+
+	KUNIT_EXPECT_EQ_MSG(w->test, spun, expect_spin, "mpv: %s:%d nvme_find_path %s",
+			    w->trace, w->step, spun ? "did not terminate" : "terminated");
+	return id;
 }
 
 /* nvme_mpath_clear_current_path(ns): true if some slot pointed at @p. */
