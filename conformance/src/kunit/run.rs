@@ -1,6 +1,8 @@
-//! `kunit run`: place the exported suite in a kernel tree, build and boot
-//! it under UML with kunit.py (through `conformance/kunit/run-kunit.sh`,
-//! which restores the tree afterwards), parse the raw KTAP and report.
+//! `kunit run`: place the exported suites in a kernel tree, build them with
+//! kunit.py and boot (UML, or x86_64 under QEMU with two NUMA nodes)
+//! through `conformance/kunit/run-kunit.sh`, which restores the tree
+//! afterwards; boot each case expected to oops alone; parse the raw KTAP
+//! and report.
 
 use super::export::Export;
 use super::report::{join, Summary};
