@@ -84,20 +84,38 @@ boot_kernel() {
             < /dev/null > "$KTAP" 2>> "$KTAP.stderr" &
     else
         accel=$(qemu_accel)
-        ( cd "$TREE" && exec setsid timeout --signal=KILL "$TIMEOUT" python3 tools/testing/kunit/kunit.py exec \
-            --arch=x86_64 --build_dir="$BUILD" --raw_output=all --timeout="$TIMEOUT" \
+        # A KVM that passes the probe but cannot boot the guest is given
+        # MPV_KVM_TIMEOUT; boot_and_wait then boots again under TCG.
+        local t="$TIMEOUT"
+        case "$accel" in *kvm*) t="${MPV_KVM_TIMEOUT:-180}";; esac
+        ( cd "$TREE" && exec setsid timeout --signal=KILL "$t" python3 tools/testing/kunit/kunit.py exec \
+            --arch=x86_64 --build_dir="$BUILD" --raw_output=all --timeout="$t" \
             --qemu_args="$accel $QEMU_TOPOLOGY" ${MPV_KUNIT_FILTER:+"$MPV_KUNIT_FILTER"} ) \
             < /dev/null > "$KTAP" 2>> "$KTAP.stderr" &
     fi
     child=$!
 }
 
+# Boot and wait; a KVM boot that never reached KUnit is retried under TCG.
+boot_and_wait() {
+    local rc
+    boot_kernel
+    wait "$child"
+    rc=$?
+    if [ "$ARCH" = x86_64 ] && [[ "$accel" == *kvm* ]] && ! grep -q 'KTAP version' "$KTAP"; then
+        echo "run-kunit: NOTICE: the guest did not reach KUnit under KVM (exit $rc): booting it again under TCG" >&2
+        MPV_QEMU_ACCEL=tcg boot_kernel
+        wait "$child"
+        rc=$?
+    fi
+    return $rc
+}
+
 # MPV_BOOT_ONLY=1: boot what is built, touch nothing (a case expected to
 # oops runs alone this way).
 if [ "${MPV_BOOT_ONLY:-0}" = 1 ]; then
     [ -e "$BUILD/.config" ] || die 4 "nothing built in $BUILD"
-    boot_kernel
-    wait "$child"
+    boot_and_wait
     exit 0
 fi
 
@@ -204,8 +222,7 @@ if [ $rc -ne 0 ]; then
     tail -n 30 "$KTAP.stderr" >&2
     die 4 "kunit.py build failed (exit $rc); see $KTAP.build"
 fi
-boot_kernel
-wait "$child"
+boot_and_wait
 rc=$?
 child=
 trap 'exit 130' INT TERM
