@@ -16,6 +16,11 @@
 #
 # Environment: MPV_JOBS (default 2), MPV_TIMEOUT (seconds, default 300),
 #   MPV_KUNIT_FILTER (optional kunit.py filter_glob, e.g. "mpv_*"),
+#   MPV_PATCHES (newline-separated patch files, each against one file of
+#   the tree, -p1 paths): applied in order after the wiring (the race
+#   suite's schedule points, a mutant as C) and reverted with it; a patch
+#   that does not apply stops the run with exit 6 naming the hunk. A
+#   reverted file gets a new mtime, so its object is rebuilt next time.
 #   MPV_DEBUG=1 adds nvme-6.12-debug.kunitconfig (lockdep, DEBUG_LIST,
 #   soft-lockup panic with watchdog_thresh=5); use a separate build dir for
 #   it, since switching configs in one build dir rebuilds nearly everything.
@@ -25,7 +30,8 @@
 #   progress and errors on stderr.
 # Exit codes: 0 all cases ok; 1 some case not ok; 2 usage; 3 tree invalid;
 #   4 kunit.py failed (config/build/boot) before any KTAP; 5 KTAP incomplete
-#   (kernel crash, or a hang killed by kunit.py --timeout).
+#   (kernel crash, or a hang killed by kunit.py --timeout); 6 a patch of
+#   MPV_PATCHES does not apply.
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -145,6 +151,12 @@ restore() {
         done
     fi
     for f in "${ADDED[@]}"; do rm -f "$TREE/$f"; done
+    # Patched files: content back, mtime now (their objects must rebuild).
+    if [ -f "$BACKUP/patched.list" ]; then
+        while IFS= read -r f; do
+            [ -n "$f" ] && [ -f "$BACKUP/patched/$f" ] && cat "$BACKUP/patched/$f" > "$TREE/$f.mpv-new" && mv "$TREE/$f.mpv-new" "$TREE/$f"
+        done < "$BACKUP/patched.list"
+    fi
     [ -f "$BACKUP/hostdir.mtime" ] && touch -r "$BACKUP/hostdir.mtime" "$HOSTDIR"
     [ -f "$BACKUP/libdir.mtime" ] && touch -r "$BACKUP/libdir.mtime" "$TREE/lib"
     rm -rf "$BACKUP"
@@ -165,6 +177,9 @@ if [ -d "$BACKUP" ]; then
 fi
 if grep -q MPATH_VERIFY "$HOSTDIR/Kconfig" "$HOSTDIR/Makefile" || { [ $LIB = 1 ] && grep -q MPATH_VERIFY "$TREE/lib/Kconfig.debug" "$TREE/lib/Makefile"; }; then
     die 3 "tree already contains mpath-verify wiring with no backup to restore from; re-unpack it"
+fi
+if grep -q MPV_SCHED "$HOSTDIR/multipath.c"; then
+    die 3 "$HOSTDIR/multipath.c carries mpath-verify schedule points with no backup to restore from; re-unpack the tree"
 fi
 
 mkdir -p "$BACKUP"
@@ -191,6 +206,27 @@ if [ $LIB = 1 ]; then
     append lib/Makefile "$HERE/wiring/lib-Makefile.fragment"
     place "$MPV_LIB_SUITE" "$TREE/lib/mpv_lib_test.c"
 fi
+
+# MPV_PATCHES: each patch names one file (its +++ line); the file is backed
+# up once, patched into a new file and renamed over the old one.
+while IFS= read -r p; do
+    [ -n "$p" ] || continue
+    [ -f "$p" ] || die 2 "no such patch: $p"
+    f=$(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p" | head -n 1)
+    [ -n "$f" ] && [ -f "$TREE/$f" ] || die 6 "$p: names no file of $TREE (no '+++ b/<file>' line, or the tree lacks it)"
+    if [ ! -f "$BACKUP/patched/$f" ]; then
+        mkdir -p "$BACKUP/patched/$(dirname "$f")"
+        cp -p "$TREE/$f" "$BACKUP/patched/$f" || die 3 "cannot back up $f"
+        echo "$f" >> "$BACKUP/patched.list"
+    fi
+    if ! out=$(patch -s -N -o "$TREE/$f.mpv-new" "$TREE/$f" -i "$p" 2>&1); then
+        rm -f "$TREE/$f.mpv-new" "$TREE/$f.mpv-new.rej"
+        why=$(echo "$out" | grep -m 1 -i 'hunk\|fail\|malformed\|reversed' || echo "$out" | head -n 1)
+        die 6 "$(basename "$p") does not apply to $f in $TREE: $why"
+    fi
+    mv "$TREE/$f.mpv-new" "$TREE/$f"
+    echo "run-kunit: applied $(basename "$p") to $f" >&2
+done <<< "${MPV_PATCHES:-}"
 
 
 start=$(date +%s)

@@ -223,6 +223,25 @@ enum KunitCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Replay model counterexample schedules (`check` saves them beside each
+    /// trace as *.schedule.json) as forced interleavings in the kernel's own
+    /// C: REPRODUCED (exit 0) or NOT-REPRODUCED with where the kernel left
+    /// the schedule (exit 1). nvme-6.12, UML.
+    Race {
+        #[arg(required = true)]
+        schedules: Vec<String>,
+        #[arg(long)]
+        kernel_src: String,
+        /// kbuild output directory (outside the tree; reused across runs).
+        #[arg(long)]
+        build_dir: Option<String>,
+        /// A mutant as a C patch, applied on top of the schedule points
+        /// (conformance/kunit/race/mut-*.patch); repeatable.
+        #[arg(long)]
+        mutant_patch: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Drift check: the harness's mirror of nvme_ns_remove against the
     /// function in the tree (the order of the calls it models).
     Drift {
@@ -466,6 +485,47 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
                         Err(code)
                     }
                 }
+            }
+            KunitCmd::Race { schedules, kernel_src, build_dir, mutant_patch, json } => {
+                let tree = std::path::PathBuf::from(&kernel_src);
+                let build = build_dir.map(std::path::PathBuf::from).unwrap_or_else(|| {
+                    std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/tmp".into()).join(".cache/mpath-verify/build-nvme-6.12-um")
+                });
+                let mutants: Vec<std::path::PathBuf> = mutant_patch.iter().map(std::path::PathBuf::from).collect();
+                let mut inputs = Vec::new();
+                for f in &schedules {
+                    match kunit::race::RaceInput::load(std::path::Path::new(f)) {
+                        Ok(i) => inputs.push(i),
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            return Err(Exit::BadInput);
+                        }
+                    }
+                }
+                let mut worst = Exit::Ok;
+                let mut results = Vec::new();
+                for input in &inputs {
+                    eprintln!("kunit race: {} ({} / {} / {})", input.file, input.revision, input.scenario, input.property);
+                    match kunit::race::run(&tree, &build, kunit::run::Arch::Um, input, &mutants) {
+                        Ok((r, exit)) => {
+                            if !json {
+                                print!("{}", kunit::race::render(&r));
+                            }
+                            results.push(r);
+                            if exit != Exit::Ok && (worst == Exit::Ok || exit as i32 > worst as i32) {
+                                worst = exit;
+                            }
+                        }
+                        Err((code, msg)) => {
+                            eprintln!("error: {msg}");
+                            return Err(code);
+                        }
+                    }
+                }
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&results).unwrap_or_default());
+                }
+                Ok(worst)
             }
             KunitCmd::Drift { kernel_src } => {
                 let m = &kunit::drift::NVME_NS_REMOVE;

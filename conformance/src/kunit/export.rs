@@ -434,30 +434,7 @@ fn nvme612_case(t: &Trace, case: &str, target: &Target) -> Result<(String, Case)
     if !h.head_disk {
         return Err("traces without a head disk are not drivable: the harness head always has one".into());
     }
-    // The emitter replays the trace on the reference as it goes (capacities,
-    // iopolicy changes); setup ops are emitted too, so start without them.
-    let mut bare = h.clone();
-    bare.setup.clear();
-    let sys = bare.instantiate()?;
-    let mut e = Emitter { out: String::new(), rows: Vec::new(), sys, map: vec![None; h.max_paths], nr: 0, checks: 0, na: 0, nodes: target.nodes.clone(), spin_here: false };
-    e.out.push_str(&format!("static void {case}(struct kunit *test)\n{{\n"));
-    e.line(&format!("struct mpv_world *w = mpv_world_new(test, {});", c_str(&t.file)));
-    e.line("");
-    for _ in 0..h.nr_ctrls {
-        e.line("mpv_add_ctrl(w);");
-    }
-    for (c, n) in h.ctrl_nodes.iter().enumerate() {
-        if *n >= 0 && !target.nodes.contains(n) {
-            return Err(format!("ctrl_nodes name node {n}, which this kernel does not have"));
-        }
-        e.line(&format!("mpv_set_ctrl_numa_node(w, {c}, {});", if *n < 0 { "NUMA_NO_NODE".to_string() } else { n.to_string() }));
-    }
-    let pol = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == h.iopolicy).unwrap_or(0);
-    e.line(&format!("mpv_set_iopolicy(w, {});", IOPOLICY_C[pol]));
-    for op in &h.setup {
-        e.op(-1, op, None)?;
-        e.sys.apply(0, op).map_err(|x| x.0)?;
-    }
+    let mut e = Emitter::setup(h, target, &format!("static void {case}(struct kunit *test)\n{{\n\tstruct mpv_world *w = mpv_world_new(test, {});\n\n", c_str(&t.file)))?;
     for (step, (_lineno, line)) in t.lines.iter().enumerate() {
         e.spin_here = line.expect.as_ref().and_then(|o| o.violations.as_ref()).is_some_and(|v| {
             v.iter().any(|x| x.kind == mpath_reference::ViolationKind::NonTermination && x.step == step as u64)
@@ -470,6 +447,43 @@ fn nvme612_case(t: &Trace, case: &str, target: &Target) -> Result<(String, Case)
     }
     e.out.push_str("}\n\n");
     Ok((e.out.clone(), Case { trace: t.file.clone(), case: case.to_string(), steps: t.lines.len(), checks: e.checks, not_applicable: e.na, oops_at: None }))
+}
+
+/// The C lines that build a header's world on nvme-6.12 (controllers, their
+/// nodes, the iopolicy, the setup ops), for a body that has `test` and
+/// `w`, and the harness index of each trace path id.
+pub fn nvme612_setup_lines(h: &mpath_reference::trace::Header, target: &Target) -> Result<(String, Vec<Option<usize>>), String> {
+    let e = Emitter::setup(h, target, "")?;
+    Ok((e.out, e.map))
+}
+
+impl Emitter {
+    /// An emitter whose output is `prefix` followed by the world set-up of
+    /// `h`: controllers, their nodes, the iopolicy and the setup ops.
+    fn setup(h: &mpath_reference::trace::Header, target: &Target, prefix: &str) -> Result<Emitter, String> {
+        // The emitter replays the trace on the reference as it goes (capacities,
+        // iopolicy changes); setup ops are emitted too, so start without them.
+        let mut bare = h.clone();
+        bare.setup.clear();
+        let sys = bare.instantiate()?;
+        let mut e = Emitter { out: prefix.to_string(), rows: Vec::new(), sys, map: vec![None; h.max_paths], nr: 0, checks: 0, na: 0, nodes: target.nodes.clone(), spin_here: false };
+        for _ in 0..h.nr_ctrls {
+            e.line("mpv_add_ctrl(w);");
+        }
+        for (c, n) in h.ctrl_nodes.iter().enumerate() {
+            if *n >= 0 && !target.nodes.contains(n) {
+                return Err(format!("ctrl_nodes name node {n}, which this kernel does not have"));
+            }
+            e.line(&format!("mpv_set_ctrl_numa_node(w, {c}, {});", if *n < 0 { "NUMA_NO_NODE".to_string() } else { n.to_string() }));
+        }
+        let pol = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == h.iopolicy).unwrap_or(0);
+        e.line(&format!("mpv_set_iopolicy(w, {});", IOPOLICY_C[pol]));
+        for op in &h.setup {
+            e.op(-1, op, None)?;
+            e.sys.apply(0, op).map_err(|x| x.0)?;
+        }
+        Ok(e)
+    }
 }
 
 /// The kernel a suite is exported for: the series API its

@@ -6,6 +6,7 @@ pub mod export;
 pub mod export_lib;
 pub mod export_lib_v1;
 pub mod ktap;
+pub mod race;
 pub mod report;
 pub mod run;
 

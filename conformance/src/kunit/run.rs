@@ -102,6 +102,47 @@ pub fn carries_series(tree: &Path) -> bool {
     tree.join("lib/multipath.c").is_file() && tree.join("include/linux/multipath.h").is_file()
 }
 
+/// A suite with no cases, named as `b`'s: compiled, never run (the filter
+/// names the other one), and free of any API so it builds whatever the
+/// tree carries.
+pub fn placeholder_suite(b: Backend) -> String {
+    let name = suite_name(b);
+    format!("// SPDX-License-Identifier: GPL-2.0\n/* mpath-verify: placeholder, the {} suite is not under test in this run */\n#include <kunit/test.h>\n\nstatic struct kunit_case {name}_cases[] = {{\n\t{{}}\n}};\n\nstatic struct kunit_suite {name}_suite = {{\n\t.name = \"{name}\",\n\t.test_cases = {name}_cases,\n}};\nkunit_test_suite({name}_suite);\n", b.name())
+}
+
+/// Writes the two suites into `build_dir` and runs run-kunit.sh once:
+/// `nvme_src` becomes drivers/nvme/host/mpv_test.c, `lib_src`
+/// lib/mpv_lib_test.c (when the tree carries the series), `patches` are
+/// applied to the tree after the wiring and reverted with it; the KUnit
+/// filter is `filter`. Returns the script's exit code; the raw KTAP is in
+/// `build_dir/mpv.ktap`.
+pub fn run_script(tree: &Path, build_dir: &Path, arch: Arch, nvme_src: &str, lib_src: &str, filter: &str, patches: &[PathBuf]) -> Result<i32, (Exit, String)> {
+    let write = |name: &str, src: &str| -> Result<PathBuf, (Exit, String)> {
+        let f = build_dir.join(name);
+        std::fs::write(&f, src).map_err(|e| (Exit::BadInput, format!("{}: cannot write: {e}", f.display())))?;
+        Ok(f)
+    };
+    let suite_file = write("mpv_suite.c", nvme_src)?;
+    let lib_file = write("mpv_lib_suite.c", lib_src)?;
+    let ktap_file = build_dir.join("mpv.ktap");
+    let _ = std::fs::remove_file(&ktap_file);
+    let script = kunit_dir().join("run-kunit.sh");
+    let list: Vec<String> = patches.iter().map(|p| p.display().to_string()).collect();
+    let status = Command::new("bash")
+        .arg(&script)
+        .arg(tree)
+        .arg(&suite_file)
+        .arg(build_dir)
+        .arg(&ktap_file)
+        .env("MPV_KUNIT_FILTER", filter)
+        .env("MPV_LIB_SUITE", &lib_file)
+        .env("MPV_ARCH", arch.name())
+        .env("MPV_PATCHES", list.join("\n"))
+        .status()
+        .map_err(|e| (Exit::BadInput, format!("{}: cannot run: {e}", script.display())))?;
+    Ok(status.code().unwrap_or(130))
+}
+
 /// Runs `traces` on `backend` in `tree`. Errors are (exit code, one line).
 ///
 /// A tree that carries the series is wired for both suites every time (the
@@ -117,42 +158,17 @@ pub fn run(tree: &Path, build_dir: &Path, backend: Backend, arch: Arch, traces: 
     let suite = suite_name(backend);
     let target = super::export::Target { api: crate::series::Api::detect_tree(tree), nodes: arch.nodes() };
     let x = super::export::export_for(backend, &target, traces, suite);
-    // The suite not under test: compiled, never run (the filter names the
-    // other one), and free of any API so it builds whatever the tree carries.
-    let empty = |b: Backend| {
-        let name = suite_name(b);
-        format!("// SPDX-License-Identifier: GPL-2.0\n/* mpath-verify: placeholder, the {} suite is not under test in this run */\n#include <kunit/test.h>\n\nstatic struct kunit_case {name}_cases[] = {{\n\t{{}}\n}};\n\nstatic struct kunit_suite {name}_suite = {{\n\t.name = \"{name}\",\n\t.test_cases = {name}_cases,\n}};\nkunit_test_suite({name}_suite);\n", b.name())
-    };
     let (nvme_src, lib_src) = match backend {
-        Backend::Nvme612 => (x.source.clone(), empty(Backend::Libmultipath)),
-        Backend::Libmultipath => (empty(Backend::Nvme612), x.source.clone()),
+        Backend::Nvme612 => (x.source.clone(), placeholder_suite(Backend::Libmultipath)),
+        Backend::Libmultipath => (placeholder_suite(Backend::Nvme612), x.source.clone()),
     };
-    let write = |name: &str, src: &str| -> Result<PathBuf, (Exit, String)> {
-        let f = build_dir.join(name);
-        std::fs::write(&f, src).map_err(|e| (Exit::BadInput, format!("{}: cannot write: {e}", f.display())))?;
-        Ok(f)
-    };
-    let suite_file = write("mpv_suite.c", &nvme_src)?;
-    let lib_file = write("mpv_lib_suite.c", &lib_src)?;
     let ktap_file = build_dir.join("mpv.ktap");
-    let _ = std::fs::remove_file(&ktap_file);
     if x.cases.is_empty() {
+        let _ = std::fs::remove_file(&ktap_file);
         let summary = join(&x, &ktap::SuiteResult { complete: true, ..Default::default() }, &[]);
         return Ok(RunResult { export: x, summary, exit: Exit::Ok, ktap_file });
     }
-    let script = kunit_dir().join("run-kunit.sh");
-    let status = Command::new("bash")
-        .arg(&script)
-        .arg(tree)
-        .arg(&suite_file)
-        .arg(build_dir)
-        .arg(&ktap_file)
-        .env("MPV_KUNIT_FILTER", suite)
-        .env("MPV_LIB_SUITE", &lib_file)
-        .env("MPV_ARCH", arch.name())
-        .status()
-        .map_err(|e| (Exit::BadInput, format!("{}: cannot run: {e}", script.display())))?;
-    let code = status.code().unwrap_or(130);
+    let code = run_script(tree, build_dir, arch, &nvme_src, &lib_src, suite, &[])?;
     let text = std::fs::read_to_string(&ktap_file).unwrap_or_default();
     let parsed = ktap::parse(&text, suite);
     // Each case expected to oops runs alone in a boot of its own.

@@ -1,0 +1,569 @@
+//! `kunit race`: a model counterexample's schedule replayed as a forced
+//! interleaving in the kernel's own C.
+//!
+//! The schedule (`mpath_model::schedule`, saved by `check` beside each
+//! counterexample trace) lists every shared step of every model thread in
+//! the order the model ran them. Each step maps to a *schedule point* of the
+//! kernel side ([`POINTS`]): a `MPV_SCHED("<point>", obj)` that
+//! `conformance/kunit/race/nvme-6.12-sched.patch` places in 6.12's
+//! `drivers/nvme/host/multipath.c`, or a point of the harness's mirrors of
+//! `nvme_ns_remove()` / `nvme_ns_head_submit_bio()` (`mpv_race.h`). A step
+//! with no point of its own (a list-walk `next` inside
+//! `list_for_each_entry_srcu`, a lock 6.12 does not take) runs in the
+//! kernel with the same thread's previous point; when another thread's step
+//! lies between them in the model, the run says so (an approximation, not
+//! a silent reordering). A step of a function the table does not know is
+//! refused: the replay never guesses.
+//!
+//! The generated suite (one KUnit case) starts one kthread per model thread,
+//! releases them point by point in the model's order, and prints a verdict:
+//! REPRODUCED (the property's consequence, read from kernel objects) or
+//! NOT-REPRODUCED (where the kernel left the schedule, both positions).
+
+use super::export::{c_str, NVME612_HARNESS};
+use crate::exit::Exit;
+use mpath_reference::ops::Op;
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The race engine, embedded in generated suites.
+pub const RACE_ENGINE: &str = include_str!("../../kunit/nvme-6.12/mpv_race.h");
+/// The schedule-point patch for 6.12's multipath.c.
+pub const SCHED_PATCH: &str = "race/nvme-6.12-sched.patch";
+/// KUnit suite name of race runs.
+pub const RACE_SUITE: &str = "mpath_verify_race";
+
+/// Where a model step runs in the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// At this schedule point; `true` when the point's object is the step's path.
+    Point(&'static str, bool),
+    /// No point of its own: runs with the thread's previous point.
+    Folded(&'static str),
+}
+
+/// One row of the step -> point table: model function, step kind (`s`),
+/// an optional `key=value` the step must carry, and where it runs.
+pub struct PointRow {
+    pub function: &'static str,
+    pub kind: &'static str,
+    pub detail: Option<(&'static str, &'static str)>,
+    pub place: Place,
+}
+
+const fn row(function: &'static str, kind: &'static str, detail: Option<(&'static str, &'static str)>, place: Place) -> PointRow {
+    PointRow { function, kind, detail, place }
+}
+use Place::{Folded, Point};
+
+/// nvme-6.12: every model step of the functions a race can run. `"*"`
+/// matches any function.
+pub const POINTS: &[PointRow] = &[
+    // bdev_submit_bio / find_path ops: the harness's mirror of the
+    // multipath part of nvme_ns_head_submit_bio().
+    row("mpath_bdev_submit_bio", "srcu_lock", None, Point("submit:srcu_read_lock", false)),
+    row("mpath_bdev_submit_bio", "use_path_disk", None, Point("submit:submit_bio_noacct", true)),
+    row("mpath_bdev_submit_bio", "requeue_add", None, Point("submit:requeue", false)),
+    row("mpath_bdev_submit_bio", "bio_fail", None, Point("submit:bio_io_error", false)),
+    row("mpath_bdev_submit_bio", "srcu_unlock", None, Point("submit:srcu_read_unlock", false)),
+    row("op_find_path", "srcu_lock", None, Point("submit:srcu_read_lock", false)),
+    row("op_find_path", "srcu_unlock", None, Point("submit:srcu_read_unlock", false)),
+    // multipath.c (the patch's points).
+    row("mpath_find_path", "load", Some(("what", "iopolicy")), Point("nvme_find_path:iopolicy", false)),
+    row("mpath_round_robin_path", "cp_load", None, Point("nvme_round_robin_path:old", false)),
+    row("mpath_round_robin_path", "list_singular", None, Point("nvme_round_robin_path:list_is_singular", false)),
+    row("mpath_round_robin_path", "load", Some(("what", "is_disabled")), Point("nvme_round_robin_path:singular_disabled", true)),
+    row("mpath_round_robin_path", "next_dev", None, Point("nvme_next_ns", true)),
+    row("mpath_round_robin_path", "consider", Some(("mode", "round_robin")), Point("nvme_round_robin_path:consider", false)),
+    row("mpath_round_robin_path", "consider", Some(("mode", "round_robin_old")), Point("nvme_round_robin_path:consider_old", false)),
+    row("mpath_round_robin_path", "cp_store", None, Point("nvme_round_robin_path:assign", true)),
+    row("__mpath_find_path", "list_first", None, Point("__nvme_find_path:first", false)),
+    row("__mpath_find_path", "consider", None, Point("__nvme_find_path:consider", false)),
+    row("__mpath_find_path", "list_next", None, Folded("the `next` of list_for_each_entry_srcu: read at the end of the previous iteration")),
+    row("__mpath_find_path", "cp_store", None, Point("__nvme_find_path:assign", true)),
+    row("mpath_numa_path", "cp_load", None, Point("nvme_numa_path:cached", false)),
+    row("mpath_numa_path", "load", Some(("what", "is_optimized")), Point("nvme_numa_path:is_optimized", true)),
+    row("mpath_queue_depth_path", "list_first", None, Point("nvme_queue_depth_path:first", false)),
+    row("mpath_queue_depth_path", "consider", None, Point("nvme_queue_depth_path:consider", false)),
+    row("mpath_queue_depth_path", "list_next", None, Folded("the `next` of list_for_each_entry_srcu")),
+    row("mpath_clear_current_path", "cp_clear_matching", None, Point("nvme_mpath_clear_current_path", true)),
+    row("mpath_available_path", "test_bit", Some(("bit", "disk_live")), Point("nvme_available_path:disk_live", false)),
+    row("mpath_available_path", "list_first", None, Point("nvme_available_path:first", false)),
+    row("mpath_available_path", "load", Some(("what", "is_available")), Point("nvme_available_path:consider", true)),
+    row("mpath_available_path", "list_next", None, Folded("the `next` of list_for_each_entry_srcu")),
+    // nvme_ns_remove: the harness's mirror (its order is drift-checked
+    // against the tree's nvme_ns_remove by `kunit drift`).
+    row("nvme_ns_remove", "test_and_set_bit", Some(("bit", "removing")), Point("nvme_ns_remove:test_and_set_bit_removing", true)),
+    row("nvme_ns_remove", "clear_bit", Some(("bit", "ready")), Point("nvme_ns_remove:clear_bit_ready", true)),
+    row("nvme_ns_remove", "set_capacity", None, Point("nvme_ns_remove:set_capacity", true)),
+    row("mpath_synchronize", "synchronize", None, Point("nvme_ns_remove:synchronize_srcu", false)),
+    row("nvme_ns_remove", "lock", Some(("m", "subsys")), Point("nvme_ns_remove:mutex_lock_subsys", false)),
+    row("mpath_delete_device", "lock", Some(("m", "head")), Folded("6.12's nvme_ns_remove takes no head->lock around list_del_rcu")),
+    row("mpath_delete_device", "list_del", None, Point("nvme_ns_remove:list_del_rcu", true)),
+    row("mpath_delete_device", "list_empty", None, Point("nvme_ns_remove:list_empty", false)),
+    row("mpath_delete_device", "unlock", Some(("m", "head")), Folded("6.12's nvme_ns_remove takes no head->lock around list_del_rcu")),
+    row("nvme_ns_remove", "unlock", Some(("m", "subsys")), Point("nvme_ns_remove:mutex_unlock_subsys", false)),
+    row("nvme_ns_remove", "clear_bit", Some(("bit", "disk_added")), Point("nvme_ns_remove:del_gendisk", true)),
+    row("nvme_ns_remove", "clear_bit", Some(("bit", "on_ctrl")), Point("nvme_ns_remove:list_del_ctrl", true)),
+    row("nvme_ns_remove", "ctrl_synchronize", None, Point("nvme_ns_remove:synchronize_ctrl_srcu", false)),
+    row("nvme_mpath_remove_disk", "load", Some(("what", "has_head_disk")), Point("nvme_mpath_shutdown_disk", false)),
+    row("nvme_ns_remove", "free_path", None, Point("nvme_ns_remove:nvme_put_ns", true)),
+];
+
+/// Points that sit in the harness's mirrors, not in multipath.c.
+pub fn is_mirror_point(p: &str) -> bool {
+    p.starts_with("submit:") || p.starts_with("nvme_ns_remove:") || p == "nvme_mpath_shutdown_disk"
+}
+
+/// The C enum of a property the race engine can look for.
+pub fn property_c(p: &str) -> Option<&'static str> {
+    Some(match p {
+        "selection_terminates" => "MPV_RACE_SELECTION_TERMINATES",
+        "no_unlinked_path_returned" => "MPV_RACE_NO_UNLINKED_PATH_RETURNED",
+        "no_disabled_path_returned" => "MPV_RACE_NO_DISABLED_PATH_RETURNED",
+        "optimized_path_preferred" => "MPV_RACE_OPTIMIZED_PATH_PREFERRED",
+        "no_stale_path_after_removal" => "MPV_RACE_NO_STALE_PATH_AFTER_REMOVAL",
+        "no_use_after_free" => "MPV_RACE_NO_USE_AFTER_FREE",
+        "no_stranded_requeue" => "MPV_RACE_NO_STRANDED_REQUEUE",
+        _ => return None,
+    })
+}
+
+fn detail_matches(step: &Value, d: Option<(&str, &str)>) -> bool {
+    match d {
+        None => true,
+        Some((k, v)) => step.get(k).and_then(Value::as_str) == Some(v),
+    }
+}
+
+/// Where `function`'s step `step` (its revision-JSON form) runs.
+pub fn place(function: &str, step: &Value) -> Option<Place> {
+    let kind = step.get("s").and_then(Value::as_str)?;
+    POINTS
+        .iter()
+        .find(|r| (r.function == function || r.function == "*") && r.kind == kind && detail_matches(step, r.detail))
+        .map(|r| r.place)
+}
+
+/// A schedule step as the race needs it.
+#[derive(Clone, Debug)]
+pub struct RStep {
+    pub thread: usize,
+    pub function: String,
+    pub primitive: String,
+    pub step: Value,
+    /// The path the step acts on: `Some(Some(id))`, `Some(None)` for NULL,
+    /// `None` when the schedule names none.
+    pub path: Option<Option<u32>>,
+}
+
+/// What the generator reads from a schedule.
+#[derive(Clone, Debug)]
+pub struct RaceInput {
+    pub file: String,
+    pub revision: String,
+    pub scenario: String,
+    pub property: String,
+    pub violation: String,
+    pub header: mpath_reference::trace::Header,
+    pub threads: Vec<(String, Vec<Op>)>,
+    pub steps: Vec<RStep>,
+}
+
+impl RaceInput {
+    /// Reads a schedule file (`mpath_model::schedule`); errors are one line
+    /// naming the file.
+    pub fn load(path: &Path) -> Result<RaceInput, String> {
+        let s = mpath_model::schedule::Schedule::load(path).map_err(|e| e.to_string())?;
+        let file = path.display().to_string();
+        let steps = s
+            .steps
+            .iter()
+            .map(|st| {
+                let step = serde_json::to_value(&st.step).unwrap_or(Value::Null);
+                let obj = serde_json::to_value(&st.objects).unwrap_or(Value::Null);
+                let path = match obj.get("path") {
+                    None => None,
+                    Some(Value::Null) => Some(None),
+                    Some(v) => v.as_u64().map(|p| Some(p as u32)),
+                };
+                RStep { thread: st.thread, function: st.function.clone(), primitive: st.primitive.clone(), step, path }
+            })
+            .collect();
+        Ok(RaceInput {
+            file,
+            revision: s.revision.clone(),
+            scenario: s.scenario.clone(),
+            property: s.property.clone(),
+            violation: s.violation_text.clone(),
+            header: s.header.clone(),
+            threads: s.threads.iter().map(|t| (t.name.clone(), t.ops.clone())).collect(),
+            steps,
+        })
+    }
+}
+
+/// A hooked step of the generated table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HookedStep {
+    pub model_index: usize,
+    pub thread: usize,
+    pub point: String,
+    /// Expected path: id, -1 NULL, -3 not checked.
+    pub path: i64,
+}
+
+/// The generated suite and what the generator could not place exactly.
+#[derive(Clone, Debug, Serialize)]
+pub struct RaceSuite {
+    #[serde(skip)]
+    pub source: String,
+    pub case: String,
+    pub hooked: Vec<HookedStep>,
+    /// Steps that run with their thread's previous point although another
+    /// thread's step lies between them in the model.
+    pub approximations: Vec<String>,
+}
+
+/// The world of a schedule's header. A setup `add_path` (driver path
+/// arrival: nvme_init_ns_head's list add, then nvme_mpath_set_live) is
+/// driven as the harness's path add with its ANA state plus
+/// NVME_NSHEAD_DISK_LIVE on the head: the flag set_live sets, without the
+/// head gendisk registration a KUnit test cannot do (nothing in the race
+/// engine reaches that disk).
+pub fn race_setup(h: &mpath_reference::trace::Header) -> Result<(String, Vec<Option<usize>>), String> {
+    let mut h2 = h.clone();
+    let mut live = false;
+    // The works set_live queues (partition scan, a requeue kick of an empty
+    // list) touch nothing the race reads: a setup `run_works` is dropped.
+    h2.setup.retain(|op| !matches!(op, Op::RunWorks { .. }));
+    for op in h2.setup.iter_mut() {
+        if let Op::AddPath { path, ctrl, capacity, ana, alua, missing_ops } = op {
+            if ana.is_none() || alua.is_some() || !missing_ops.is_empty() || *capacity != mpath_reference::ops::DEFAULT_CAPACITY {
+                return Err(format!("add_path of path {path}: only NVMe paths with an ANA state and the default capacity are driven"));
+            }
+            *op = Op::AddDevice { path: *path, ctrl: *ctrl, ana: *ana };
+            live = true;
+        }
+    }
+    let (mut lines, map) = super::export::nvme612_setup_lines(&h2, &super::export::Target::uml())?;
+    if live {
+        lines.push_str("\t/* add_path: nvme_mpath_set_live's flag, without registering the head disk */\n");
+        lines.push_str("\tset_bit(NVME_NSHEAD_DISK_LIVE, &w->head->flags);\n");
+    }
+    // What set_live leaves behind that the path add does not: current_path[]
+    // (its __nvme_find_path for an optimized path) and the path flags, as
+    // the reference has them after the full setup.
+    let obs = h.instantiate()?.observe();
+    lines.push_str("\t/* the state the setup leaves, from the reference */\n");
+    for (node, cp) in obs.current_path.unwrap_or_default().iter().enumerate() {
+        let v = match cp {
+            None => "MPV_NONE".to_string(),
+            Some(p) if *p >= 0 => map.get(*p as usize).copied().flatten().ok_or_else(|| format!("current_path names path {p}, not added"))?.to_string(),
+            Some(_) => return Err("the setup leaves a junk current_path".into()),
+        };
+        let _ = writeln!(lines, "\tmpv_set_current_path(w, {}, {v});", h.topology.possible[node]);
+    }
+    let ready = obs.ready.unwrap_or_default();
+    let pending = obs.ana_pending.unwrap_or_default();
+    for (p, idx) in map.iter().enumerate() {
+        if let Some(i) = idx {
+            if !ready.contains(&(p as u32)) {
+                let _ = writeln!(lines, "\tmpv_set_ready(w, {i}, false);");
+            }
+            if pending.contains(&(p as u32)) {
+                let _ = writeln!(lines, "\tmpv_set_ana_pending(w, {i}, true);");
+            }
+        }
+    }
+    Ok((lines, map))
+}
+
+/// Builds the suite for `input` on nvme-6.12. Errors say why the schedule
+/// cannot be replayed (exit 2).
+pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
+    let f = &input.file;
+    // A mutant of nvme-6.12 writes its traces with the nvme-6.12 profile.
+    if input.header.revision != "nvme-6.12" {
+        return Err(format!(
+            "{f}: revision {} (reference profile {}): kunit race replays nvme-6.12 schedules (the libmultipath series backend is not wired for races yet)",
+            input.revision, input.header.revision
+        ));
+    }
+    let prop = property_c(&input.property).ok_or_else(|| format!("{f}: property {}: the race engine has no kernel-side check for it", input.property))?;
+    if input.threads.len() > 8 {
+        return Err(format!("{f}: {} threads; the race engine runs at most 8", input.threads.len()));
+    }
+    let (setup, map) = race_setup(&input.header).map_err(|e| format!("{f}: setup: {e}"))?;
+    let harness = |p: u32| -> Result<usize, String> { map.get(p as usize).copied().flatten().ok_or_else(|| format!("{f}: path {p} is not added by the setup")) };
+    let mut spec = String::new();
+    for (name, ops) in &input.threads {
+        if ops.len() > 8 {
+            return Err(format!("{f}: thread {name} has {} operations; at most 8", ops.len()));
+        }
+        let mut cells = Vec::new();
+        for op in ops {
+            cells.push(match op {
+                Op::SubmitBio { node } | Op::FindPath { node } if *node != 0 => {
+                    return Err(format!("{f}: thread {name} selects on node {node}; races run under UML, node 0 only"))
+                }
+                Op::SubmitBio { .. } => "{MPV_RACE_SUBMIT_BIO, 0}".to_string(),
+                Op::FindPath { .. } => "{MPV_RACE_FIND_PATH, 0}".to_string(),
+                Op::RemovePath { path, .. } => format!("{{MPV_RACE_REMOVE_PATH, {}}}", harness(*path)?),
+                other => {
+                    return Err(format!(
+                        "{f}: thread {name}: operation {} is not driven by the race engine yet (submit_bio, find_path, remove_path are)",
+                        serde_json::to_string(other).unwrap_or_default()
+                    ))
+                }
+            });
+        }
+        let _ = writeln!(spec, "\t{{ {}, {}, {{ {} }} }},", c_str(name), ops.len(), cells.join(", "));
+    }
+    let mut hooked = Vec::new();
+    let mut approximations = Vec::new();
+    // Per thread: index (in input.steps) of its last step that has a point.
+    let mut last_point: Vec<Option<usize>> = vec![None; input.threads.len()];
+    for (i, st) in input.steps.iter().enumerate() {
+        if st.thread >= input.threads.len() {
+            return Err(format!("{f}: step {i}: thread {} is the delayed-work worker; works are not driven by the race engine yet", st.thread));
+        }
+        match place(&st.function, &st.step) {
+            None => {
+                return Err(format!("{f}: step {i}: {} `{}` has no schedule point for nvme-6.12 (conformance/src/kunit/race.rs POINTS)", st.function, st.primitive));
+            }
+            Some(Place::Point(p, carries)) => {
+                let path = match (carries, st.path) {
+                    (true, Some(Some(id))) => harness(id)? as i64,
+                    (true, Some(None)) => -1,
+                    _ => -3,
+                };
+                hooked.push(HookedStep { model_index: i, thread: st.thread, point: p.to_string(), path });
+                last_point[st.thread] = Some(i);
+            }
+            Some(Place::Folded(why)) => {
+                let from = last_point[st.thread].map(|j| j + 1).unwrap_or(0);
+                let between: Vec<usize> = (from..i).filter(|&j| input.steps[j].thread != st.thread).collect();
+                if !between.is_empty() {
+                    approximations.push(format!(
+                        "model step {i} ({}: {} `{}`) runs in the kernel before model step(s) {:?} of other threads ({why})",
+                        input.threads[st.thread].0, st.function, st.primitive, between
+                    ));
+                }
+            }
+        }
+    }
+    let case = super::export::c_ident("mpv_race_", &input.scenario);
+    let mut s = String::new();
+    s.push_str("// SPDX-License-Identifier: GPL-2.0\n");
+    s.push_str("/*\n * Generated by `mpath-verify kunit race`. Do not edit.\n");
+    let _ = writeln!(s, " * schedule: {}", input.file.replace("*/", "* /"));
+    let _ = writeln!(s, " * revision {}, scenario {}, property {}", input.revision, input.scenario, input.property);
+    let _ = writeln!(s, " * model: {}", input.violation.replace("*/", "* /"));
+    s.push_str(" */\n\n/* ---- mpv_harness.h (static harness, embedded) ---- */\n");
+    s.push_str(NVME612_HARNESS);
+    s.push_str("\n/* ---- mpv_race.h (race engine, embedded) ---- */\n");
+    s.push_str(RACE_ENGINE);
+    s.push_str("\n/* ---- generated from the schedule ---- */\n\n");
+    let _ = writeln!(s, "static const struct mpv_race_thread_spec mpv_race_threads[] = {{\n{spec}}};\n");
+    s.push_str("static const struct mpv_race_step mpv_race_steps[] = {\n");
+    for h in &hooked {
+        let path = match h.path {
+            -1 => "MPV_NONE".to_string(),
+            -3 => "MPV_RACE_ANY".to_string(),
+            p => p.to_string(),
+        };
+        let _ = writeln!(s, "\t{{ {}, {}, {}, {path} }},", h.model_index, h.thread, c_str(&h.point));
+    }
+    s.push_str("};\n\n");
+    let _ = writeln!(s, "static void {case}(struct kunit *test)\n{{");
+    let _ = writeln!(s, "\tstruct mpv_world *w = mpv_world_new(test, {});\n", c_str(&input.file));
+    s.push_str(&setup);
+    let _ = writeln!(
+        s,
+        "\tMPV_RACE_LOG(test, \"mpv-race-schedule: %s revision %s scenario %s property %s: %d hooked steps\", {}, {}, {}, {}, {});",
+        c_str(&input.file),
+        c_str(&input.revision),
+        c_str(&input.scenario),
+        c_str(&input.property),
+        hooked.len()
+    );
+    let _ = writeln!(s, "\tmpv_race_run(w, {prop}, mpv_race_threads, ARRAY_SIZE(mpv_race_threads),\n\t\t     mpv_race_steps, ARRAY_SIZE(mpv_race_steps));\n}}\n");
+    let _ = writeln!(s, "static struct kunit_case {RACE_SUITE}_cases[] = {{\n\tKUNIT_CASE({case}),\n\t{{}}\n}};\n");
+    let _ = writeln!(s, "static struct kunit_suite {RACE_SUITE}_suite = {{\n\t.name = {},\n\t.test_cases = {RACE_SUITE}_cases,\n}};\n", c_str(RACE_SUITE));
+    let _ = writeln!(s, "kunit_test_suites(&{RACE_SUITE}_suite);");
+    Ok(RaceSuite { source: s, case, hooked, approximations })
+}
+
+/// The verdict of one race run, parsed from the KTAP.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct RaceResult {
+    pub schedule: String,
+    pub reproduced: Option<bool>,
+    pub verdict: String,
+    /// `mpv-race-*` diagnostics in order, `line=N` of multipath.c points
+    /// turned into the unpatched file's line numbers.
+    pub log: Vec<String>,
+    pub approximations: Vec<String>,
+    pub kernel_reports: Vec<String>,
+    pub mutant_patches: Vec<String>,
+}
+
+/// Maps a line of the patched multipath.c to the unpatched file's: the
+/// statement a point precedes. Every line the patches add carries "mpv".
+pub fn unpatched_line(patched: &str, line: usize) -> Option<usize> {
+    let lines: Vec<&str> = patched.lines().collect();
+    if line == 0 || line > lines.len() {
+        return None;
+    }
+    let added = |l: &str| l.to_ascii_lowercase().contains("mpv");
+    // The first original line at or after the point.
+    let mut k = line - 1;
+    while k < lines.len() && added(lines[k]) {
+        k += 1;
+    }
+    if k >= lines.len() {
+        return None;
+    }
+    let before = lines[..k].iter().filter(|l| added(l)).count();
+    Some(k + 1 - before)
+}
+
+/// Parses the race case's diagnostics out of raw KTAP.
+pub fn parse_ktap(text: &str, patched_multipath: Option<&str>) -> (Option<bool>, String, Vec<String>) {
+    let mut log = Vec::new();
+    let mut verdict = String::new();
+    let mut reproduced = None;
+    for l in text.lines() {
+        let Some(pos) = l.find("# mpv-race-") else { continue };
+        let mut d = l[pos + 2..].trim_end().to_string();
+        if let Some(src) = patched_multipath {
+            d = rewrite_lines(&d, src);
+        }
+        if let Some(v) = d.strip_prefix("mpv-race-verdict: ") {
+            verdict = v.to_string();
+            reproduced = Some(v.starts_with("REPRODUCED"));
+        }
+        log.push(d);
+    }
+    (reproduced, verdict, log)
+}
+
+/// `line=N` of a multipath.c point -> `multipath.c:M` (unpatched); mirror
+/// points (line 0) say so.
+fn rewrite_lines(d: &str, src: &str) -> String {
+    let mut out = String::new();
+    let mut rest = d;
+    while let Some(i) = rest.find("line=") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + 5..];
+        let end = tail.find(|c: char| !c.is_ascii_digit()).unwrap_or(tail.len());
+        let n: usize = tail[..end].parse().unwrap_or(0);
+        if n == 0 {
+            out.push_str("(harness mirror)");
+        } else if let Some(m) = unpatched_line(src, n) {
+            let _ = write!(out, "multipath.c:{m}");
+        } else {
+            let _ = write!(out, "line={n}");
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Runs one schedule on the kernel tree: wires the race suite, applies the
+/// schedule-point patch (and `mutants`, C patches applied on top of it),
+/// builds, boots, restores the tree.
+pub fn run(tree: &Path, build_dir: &Path, arch: super::run::Arch, input: &RaceInput, mutants: &[PathBuf]) -> Result<(RaceResult, Exit), (Exit, String)> {
+    super::run::check_tree(tree).map_err(|e| (Exit::NoKernel, e))?;
+    let suite = generate(input).map_err(|e| (Exit::BadInput, e))?;
+    for a in &suite.approximations {
+        eprintln!("kunit race: approximation: {a}");
+    }
+    std::fs::create_dir_all(build_dir).map_err(|e| (Exit::BadInput, format!("{}: cannot create: {e}", build_dir.display())))?;
+    let mut patches = vec![super::run::kunit_dir().join(SCHED_PATCH)];
+    for m in mutants {
+        if !m.is_file() {
+            return Err((Exit::BadInput, format!("{}: no such patch", m.display())));
+        }
+        patches.push(m.clone());
+    }
+    let lib = super::run::placeholder_suite(super::Backend::Libmultipath);
+    let code = super::run::run_script(tree, build_dir, arch, &suite.source, &lib, RACE_SUITE, &patches)?;
+    let text = std::fs::read_to_string(build_dir.join("mpv.ktap")).unwrap_or_default();
+    // The patched multipath.c, for line numbers: rebuild it from the tree's
+    // file and the patches (the tree itself is restored by now).
+    let patched = patched_file(tree, &patches);
+    let (reproduced, verdict, log) = parse_ktap(&text, patched.as_deref());
+    let parsed = super::ktap::parse(&text, RACE_SUITE);
+    let result = RaceResult {
+        schedule: input.file.clone(),
+        reproduced,
+        verdict,
+        log,
+        approximations: suite.approximations.clone(),
+        kernel_reports: parsed.kernel_reports.iter().map(|r| r.line.clone()).collect(),
+        mutant_patches: mutants.iter().map(|m| m.display().to_string()).collect(),
+    };
+    let exit = match code {
+        3 => return Err((Exit::NoKernel, format!("{}: rejected by run-kunit.sh (see its message above)", tree.display()))),
+        6 => return Err((Exit::NoKernel, "a patch does not apply to the tree (see run-kunit.sh's message above)".to_string())),
+        4 if text.is_empty() => return Err((Exit::KernelBuild, format!("kernel build or boot failed before any KTAP (build dir {})", build_dir.display()))),
+        130 => Exit::Interrupted,
+        _ if result.reproduced.is_none() => Exit::KernelCrash,
+        _ if !result.kernel_reports.is_empty() => Exit::Finding,
+        _ if result.reproduced == Some(true) => Exit::Ok,
+        _ => Exit::Finding,
+    };
+    Ok((result, exit))
+}
+
+/// multipath.c of `tree` with `patches` applied, computed in a temp dir
+/// (for mapping point lines back); None when `patch` cannot do it.
+fn patched_file(tree: &Path, patches: &[PathBuf]) -> Option<String> {
+    let dir = std::env::temp_dir().join(format!("mpv-race-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let f = dir.join("multipath.c");
+    std::fs::copy(tree.join("drivers/nvme/host/multipath.c"), &f).ok()?;
+    for p in patches {
+        let ok = std::process::Command::new("patch").arg("-s").arg("-N").arg(&f).arg("-i").arg(p).status().ok()?.success();
+        if !ok {
+            let _ = std::fs::remove_dir_all(&dir);
+            return None;
+        }
+    }
+    let s = std::fs::read_to_string(&f).ok();
+    let _ = std::fs::remove_dir_all(&dir);
+    s
+}
+
+/// The human report of one race run.
+pub fn render(r: &RaceResult) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "schedule {}", r.schedule);
+    for m in &r.mutant_patches {
+        let _ = writeln!(s, "  mutant patch: {m}");
+    }
+    for a in &r.approximations {
+        let _ = writeln!(s, "  approximation: {a}");
+    }
+    for l in &r.log {
+        if !l.starts_with("mpv-race-verdict") {
+            let _ = writeln!(s, "  {l}");
+        }
+    }
+    for k in &r.kernel_reports {
+        let _ = writeln!(s, "  KERNEL REPORT: {k}");
+    }
+    let v = match r.reproduced {
+        Some(true) => "REPRODUCED in kernel C",
+        Some(false) => "NOT REPRODUCED in kernel C",
+        None => "NO VERDICT (the race case did not finish; see the raw KTAP)",
+    };
+    let detail = r.verdict.split_once(' ').map(|x| x.1).unwrap_or("");
+    let _ = writeln!(s, "verdict: {v}: {detail}");
+    s
+}
