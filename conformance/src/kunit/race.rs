@@ -42,6 +42,9 @@ pub enum Place {
     Point(&'static str, bool),
     /// No point of its own: runs with the thread's previous point.
     Folded(&'static str),
+    /// Touches nothing another thread reads (a preemption point): needs no
+    /// point and reorders nothing.
+    Local(&'static str),
 }
 
 /// One row of the step -> point table: model function, step kind (`s`),
@@ -56,7 +59,7 @@ pub struct PointRow {
 const fn row(function: &'static str, kind: &'static str, detail: Option<(&'static str, &'static str)>, place: Place) -> PointRow {
     PointRow { function, kind, detail, place }
 }
-use Place::{Folded, Point};
+use Place::{Folded, Local, Point};
 
 /// nvme-6.12: every model step of the functions a race can run. `"*"`
 /// matches any function.
@@ -68,6 +71,13 @@ pub const POINTS: &[PointRow] = &[
     row("mpath_bdev_submit_bio", "requeue_add", None, Point("submit:requeue", false)),
     row("mpath_bdev_submit_bio", "bio_fail", None, Point("submit:bio_io_error", false)),
     row("mpath_bdev_submit_bio", "srcu_unlock", None, Point("submit:srcu_read_unlock", false)),
+    row("nvme_ns_head_submit_bio", "srcu_lock", None, Point("submit:srcu_read_lock", false)),
+    row("nvme_ns_head_submit_bio", "use_path_disk", None, Point("submit:submit_bio_noacct", true)),
+    row("nvme_ns_head_submit_bio", "requeue_add", None, Point("submit:requeue", false)),
+    row("nvme_ns_head_submit_bio", "bio_fail", None, Point("submit:bio_io_error", false)),
+    row("nvme_ns_head_submit_bio", "srcu_unlock", None, Point("submit:srcu_read_unlock", false)),
+    row("bio_queue_enter", "yield", None, Local("the head queue's usage counter: nothing the race reads")),
+    row("blk_queue_exit", "yield", None, Local("the head queue's usage counter: nothing the race reads")),
     row("op_find_path", "srcu_lock", None, Point("submit:srcu_read_lock", false)),
     row("op_find_path", "srcu_unlock", None, Point("submit:srcu_read_unlock", false)),
     // multipath.c (the patch's points).
@@ -343,6 +353,7 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
                 hooked.push(HookedStep { model_index: i, thread: st.thread, point: p.to_string(), path });
                 last_point[st.thread] = Some(i);
             }
+            Some(Place::Local(_)) => {}
             Some(Place::Folded(why)) => {
                 let from = last_point[st.thread].map(|j| j + 1).unwrap_or(0);
                 let between: Vec<usize> = (from..i).filter(|&j| input.steps[j].thread != st.thread).collect();
@@ -431,17 +442,34 @@ pub fn unpatched_line(patched: &str, line: usize) -> Option<usize> {
     Some(k + 1 - before)
 }
 
-/// Parses the race case's diagnostics out of raw KTAP.
-pub fn parse_ktap(text: &str, patched_multipath: Option<&str>) -> (Option<bool>, String, Vec<String>) {
+/// Where each schedule point of the patched multipath.c sits in the
+/// unpatched file (the statement it precedes). Every point name occurs
+/// once in the patch.
+pub fn point_lines(patched: &str) -> std::collections::BTreeMap<String, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for (i, l) in patched.lines().enumerate() {
+        if let Some(k) = l.find("MPV_SCHED(\"") {
+            let rest = &l[k + 11..];
+            if let Some(e) = rest.find('"') {
+                if let Some(line) = unpatched_line(patched, i + 1) {
+                    m.insert(rest[..e].to_string(), line);
+                }
+            }
+        }
+    }
+    m
+}
+
+/// Parses the race case's diagnostics out of raw KTAP; `line=N` after a
+/// point becomes its place in the unpatched multipath.c (`points`, from
+/// [`point_lines`]) or "(harness mirror)".
+pub fn parse_ktap(text: &str, points: &std::collections::BTreeMap<String, usize>) -> (Option<bool>, String, Vec<String>) {
     let mut log = Vec::new();
     let mut verdict = String::new();
     let mut reproduced = None;
     for l in text.lines() {
         let Some(pos) = l.find("# mpv-race-") else { continue };
-        let mut d = l[pos + 2..].trim_end().to_string();
-        if let Some(src) = patched_multipath {
-            d = rewrite_lines(&d, src);
-        }
+        let d = rewrite_lines(l[pos + 2..].trim_end(), points);
         if let Some(v) = d.strip_prefix("mpv-race-verdict: ") {
             verdict = v.to_string();
             reproduced = Some(v.starts_with("REPRODUCED"));
@@ -451,27 +479,29 @@ pub fn parse_ktap(text: &str, patched_multipath: Option<&str>) -> (Option<bool>,
     (reproduced, verdict, log)
 }
 
-/// `line=N` of a multipath.c point -> `multipath.c:M` (unpatched); mirror
-/// points (line 0) say so.
-fn rewrite_lines(d: &str, src: &str) -> String {
-    let mut out = String::new();
-    let mut rest = d;
-    while let Some(i) = rest.find("line=") {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i + 5..];
-        let end = tail.find(|c: char| !c.is_ascii_digit()).unwrap_or(tail.len());
-        let n: usize = tail[..end].parse().unwrap_or(0);
-        if n == 0 {
-            out.push_str("(harness mirror)");
-        } else if let Some(m) = unpatched_line(src, n) {
-            let _ = write!(out, "multipath.c:{m}");
-        } else {
-            let _ = write!(out, "line={n}");
+/// `line=N` -> `multipath.c:M` for the point named last before it.
+fn rewrite_lines(d: &str, points: &std::collections::BTreeMap<String, usize>) -> String {
+    let mut out = Vec::new();
+    let mut last: Option<&str> = None;
+    for tok in d.split(' ') {
+        if let Some(num) = tok.strip_prefix("line=") {
+            let suffix = num.trim_start_matches(|c: char| c.is_ascii_digit());
+            match last {
+                Some(p) if is_mirror_point(p) => out.push(format!("(harness mirror){suffix}")),
+                Some(p) => match points.get(p) {
+                    Some(m) => out.push(format!("multipath.c:{m}{suffix}")),
+                    None => out.push(tok.to_string()),
+                },
+                None => out.push(tok.to_string()),
+            }
+            continue;
         }
-        rest = &tail[end..];
+        if POINTS.iter().any(|r| matches!(r.place, Place::Point(p, _) if p == tok)) {
+            last = Some(tok);
+        }
+        out.push(tok.to_string());
     }
-    out.push_str(rest);
-    out
+    out.join(" ")
 }
 
 /// Runs one schedule on the kernel tree: wires the race suite, applies the
@@ -494,10 +524,10 @@ pub fn run(tree: &Path, build_dir: &Path, arch: super::run::Arch, input: &RaceIn
     let lib = super::run::placeholder_suite(super::Backend::Libmultipath);
     let code = super::run::run_script(tree, build_dir, arch, &suite.source, &lib, RACE_SUITE, &patches)?;
     let text = std::fs::read_to_string(build_dir.join("mpv.ktap")).unwrap_or_default();
-    // The patched multipath.c, for line numbers: rebuild it from the tree's
-    // file and the patches (the tree itself is restored by now).
-    let patched = patched_file(tree, &patches);
-    let (reproduced, verdict, log) = parse_ktap(&text, patched.as_deref());
+    // Line numbers: the tree's multipath.c with the schedule points only
+    // (computed aside: the tree itself is restored by now).
+    let points = patched_file(tree, &patches[..1]).map(|p| point_lines(&p)).unwrap_or_default();
+    let (reproduced, verdict, log) = parse_ktap(&text, &points);
     let parsed = super::ktap::parse(&text, RACE_SUITE);
     let result = RaceResult {
         schedule: input.file.clone(),
