@@ -502,24 +502,17 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
                         }
                     }
                 }
-                let mut worst = Exit::Ok;
-                let mut results = Vec::new();
-                for input in &inputs {
-                    eprintln!("kunit race: {} ({} / {} / {})", input.file, input.revision, input.scenario, input.property);
-                    match kunit::race::run(&tree, &build, kunit::run::Arch::Um, input, &mutants) {
-                        Ok((r, exit)) => {
-                            if !json {
-                                print!("{}", kunit::race::render(&r));
-                            }
-                            results.push(r);
-                            if exit != Exit::Ok && (worst == Exit::Ok || exit as i32 > worst as i32) {
-                                worst = exit;
-                            }
-                        }
-                        Err((code, msg)) => {
-                            eprintln!("error: {msg}");
-                            return Err(code);
-                        }
+                eprintln!("kunit race: {} schedule(s) in one boot", inputs.len());
+                let (results, worst) = match kunit::race::run(&tree, &build, kunit::run::Arch::Um, &inputs, &mutants) {
+                    Ok(x) => x,
+                    Err((code, msg)) => {
+                        eprintln!("error: {msg}");
+                        return Err(code);
+                    }
+                };
+                if !json {
+                    for r in &results {
+                        print!("{}", kunit::race::render(r));
                     }
                 }
                 if json {
