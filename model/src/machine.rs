@@ -22,6 +22,97 @@ pub enum Action {
     Work(WorkKind),
 }
 
+/// Kernel primitives the step language (`step.rs`) has no step for. A
+/// revision uses one by defining a function of the builtin's name whose
+/// body is exactly the one *carrier* step [`Builtin::carrier`] names; the
+/// interpreter runs that step with the primitive's semantics instead of
+/// (or, for `submit_bio_noacct`, in addition to) its own, and the swimlane
+/// shows the function's name. Revisions that define none of them (v1, v2,
+/// v3 and their mutants) behave exactly as before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Builtin {
+    /// `bio_queue_enter()` on the head disk's queue (`__submit_bio` takes
+    /// it around the head's `->submit_bio`): blocks while the queue is
+    /// frozen, then holds a `q_usage_counter` reference. Carrier: `yield`.
+    QueueEnter,
+    /// `blk_queue_exit()`: drops that reference. Carrier: `yield`.
+    QueueExit,
+    /// `blk_freeze_queue_start()` on the head disk's queue:
+    /// `mq_freeze_depth++`, new `bio_queue_enter` calls wait. Carrier: `yield`.
+    FreezeStart,
+    /// `blk_mq_freeze_queue_wait()`: blocks until no thread holds a
+    /// reference on the head disk's queue. Carrier: `yield`.
+    FreezeWait,
+    /// `blk_mq_unfreeze_queue()`: `mq_freeze_depth--`. Carrier: `yield`.
+    Unfreeze,
+    /// `submit_bio_noacct()` of a bio remapped to the path in `p`: the
+    /// carrier `use_path_disk` step, then a request is in flight on `p`
+    /// (`nvme_mpath_start_request`: counted in `ctrl->nr_active` when the
+    /// iopolicy is queue-depth). Carrier: `use_path_disk`.
+    SubmitToPath,
+    /// `nvme_end_req()`: the oldest request in flight on `p` ends
+    /// (`nvme_mpath_end_request`: `atomic_dec_if_positive(&ns->ctrl->nr_active)`
+    /// if it was counted; reads the path). With none in flight nothing
+    /// happens and nothing is read. Carrier: `deref_path`.
+    EndRequest,
+    /// `dst` = whether a request is in flight on the path in `on`: the
+    /// precondition of a completion operation (the operation stands for a
+    /// request's completion; without a request there is none). Reads no
+    /// kernel object. Carrier: `load` (its `what` is ignored).
+    RequestInFlight,
+    /// `blk_mq_freeze_queue_wait(ns->disk->queue)` in `del_gendisk(ns->disk)`:
+    /// waits for the requests in flight on the path in `p`. They complete
+    /// meanwhile (the device completes them: each execution ends one, as
+    /// [`Builtin::EndRequest`], and the step runs again); with none left it
+    /// continues. Reads the path. Carrier: `deref_path`.
+    DrainRequests,
+}
+
+impl Builtin {
+    /// Every builtin: the function name that selects it, and the builtin.
+    pub const ALL: &'static [(&'static str, Builtin)] = &[
+        ("bio_queue_enter", Builtin::QueueEnter),
+        ("blk_queue_exit", Builtin::QueueExit),
+        ("blk_freeze_queue_start", Builtin::FreezeStart),
+        ("blk_mq_freeze_queue_wait", Builtin::FreezeWait),
+        ("blk_mq_unfreeze_queue", Builtin::Unfreeze),
+        ("submit_bio_noacct", Builtin::SubmitToPath),
+        ("nvme_end_req", Builtin::EndRequest),
+        ("request_in_flight", Builtin::RequestInFlight),
+        ("ns_freeze_queue_wait", Builtin::DrainRequests),
+    ];
+
+    pub fn by_name(name: &str) -> Option<Builtin> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, b)| *b)
+    }
+
+    /// The carrier step's name (`s` in the revision file).
+    pub fn carrier(self) -> &'static str {
+        match self {
+            Builtin::QueueEnter | Builtin::QueueExit | Builtin::FreezeStart | Builtin::FreezeWait | Builtin::Unfreeze => "yield",
+            Builtin::SubmitToPath => "use_path_disk",
+            Builtin::EndRequest | Builtin::DrainRequests => "deref_path",
+            Builtin::RequestInFlight => "load",
+        }
+    }
+
+    fn carrier_ok(self, step: &Step) -> bool {
+        matches!(
+            (self, step),
+            (Builtin::QueueEnter | Builtin::QueueExit | Builtin::FreezeStart | Builtin::FreezeWait | Builtin::Unfreeze, Step::Yield)
+                | (Builtin::SubmitToPath, Step::UsePathDisk { .. })
+                | (Builtin::EndRequest | Builtin::DrainRequests, Step::DerefPath { .. })
+                | (Builtin::RequestInFlight, Step::Load { .. })
+        )
+    }
+}
+
+/// The function whose `consider` steps (mode `find_path`) use the path's
+/// controller's `nr_active` as their metric instead of the NUMA distance:
+/// 6.12's `nvme_queue_depth_path` (`depth = atomic_read(&ns->ctrl->nr_active)`,
+/// the lowest depth wins, ties to the first).
+pub const QUEUE_DEPTH_SELECTOR: &str = "nvme_queue_depth_path";
+
 /// One operation of a thread, compiled.
 #[derive(Clone, Debug)]
 pub struct OpCall {
@@ -51,6 +142,10 @@ pub struct Machine {
     pub distances: [[u8; MAXN]; MAXN],
     pub loop_bound: u8,
     pub find_path_fn: Option<u8>,
+    /// The builtin each function id stands for, if any.
+    pub builtins: Vec<Option<Builtin>>,
+    /// The function id of [`QUEUE_DEPTH_SELECTOR`], if the revision has it.
+    pub qd_fn: Option<u8>,
     pub init: State,
     pub stop: Arc<AtomicBool>,
     /// Keep each operation's return value in `Thread::last_ret` (for the
@@ -77,6 +172,20 @@ impl Machine {
         }
         if program.funcs.len() > 255 {
             return Err(ScenarioError::Invalid { name: scenario.name.clone(), msg: "too many functions".into() });
+        }
+        let mut builtins = Vec::with_capacity(program.funcs.len());
+        for f in &program.funcs {
+            let b = Builtin::by_name(&f.name);
+            if let Some(b) = b {
+                let ok = matches!(f.steps.as_slice(), [CStep::Plain(st)] if b.carrier_ok(st));
+                if !ok {
+                    return Err(ScenarioError::Invalid {
+                        name: scenario.name.clone(),
+                        msg: format!("revision {}: builtin function {:?} must be exactly one {:?} step", program.revision, f.name, b.carrier()),
+                    });
+                }
+            }
+            builtins.push(b);
         }
         let nnodes = h.topology.possible.len() as u8;
         let mut distances = [[10u8; MAXN]; MAXN];
@@ -107,6 +216,8 @@ impl Machine {
             distances,
             loop_bound: 2 * h.max_paths as u8 + 2,
             find_path_fn: program.func("mpath_find_path").map(|f| f as u8),
+            builtins,
+            qd_fn: program.func(QUEUE_DEPTH_SELECTOR).map(|f| f as u8),
             init,
             stop,
             record_ret: false,
@@ -124,6 +235,12 @@ impl Machine {
         }
         let fr = th.stack[th.depth as usize - 1];
         Some((fr.func, fr.pc))
+    }
+
+    /// The function thread `t` is executing (its innermost frame).
+    fn resting_func(&self, s: &State, t: usize) -> Option<u8> {
+        let th = &s.threads[t];
+        (th.depth > 0).then(|| th.stack[th.depth as usize - 1].func)
     }
 
     pub fn step_at(&self, func: u8, pc: u8) -> Option<&CStep> {
@@ -149,11 +266,21 @@ impl Machine {
             return false;
         }
         let Some((f, pc)) = self.resting(s, t) else { return false };
+        match self.builtin(f) {
+            Some(Builtin::QueueEnter) => return s.q_freeze == 0,
+            Some(Builtin::FreezeWait) => return !s.threads.iter().any(|u| u.q_ref),
+            _ => {}
+        }
         match self.step_at(f, pc) {
             Some(CStep::Plain(Step::Lock { m })) => s.mutex[mutex_idx(*m)] == 0,
             Some(CStep::Plain(Step::WaitRefZero)) => s.head_ref <= 0,
             _ => true,
         }
+    }
+
+    /// The builtin function `f` stands for, if any.
+    pub fn builtin(&self, f: u8) -> Option<Builtin> {
+        self.builtins.get(f as usize).copied().flatten()
     }
 
     pub fn any_stuck(&self, s: &State) -> bool {
@@ -439,7 +566,10 @@ impl Machine {
         let Some(CStep::Plain(step)) = self.step_at(f, pc).cloned() else { return };
         let top = s.threads[t].depth as usize - 1;
         s.threads[t].stack[top].pc += 1;
-        let writes = self.exec(s, t, &step);
+        let writes = match self.builtin(f) {
+            Some(b) => self.exec_builtin(s, t, b, &step),
+            None => self.exec(s, t, &step),
+        };
         if writes {
             for u in 0..=self.worker {
                 if u != t && s.threads[u].in_find > 0 {
@@ -520,6 +650,97 @@ impl Machine {
             return false;
         }
         true
+    }
+
+    /// A request starts on path `p` (`nvme_mpath_start_request`): counted
+    /// in its controller's `nr_active` under the queue-depth iopolicy.
+    /// Returns whether `nr_active` changed.
+    fn start_request(&self, s: &mut State, p: usize) -> bool {
+        let ps = &mut s.paths[p];
+        if ps.inflight >= 7 {
+            return false;
+        }
+        let counted = s.iopolicy == 2;
+        if counted {
+            ps.counted |= 1 << ps.inflight;
+        }
+        ps.inflight += 1;
+        if counted {
+            let c = (ps.ctrl as usize).min(MAXC - 1);
+            if s.nr_active[c] < 253 {
+                s.nr_active[c] += 1;
+            }
+        }
+        counted
+    }
+
+    /// The oldest request in flight on path `p` ends (`nvme_end_req`):
+    /// `atomic_dec_if_positive(&ns->ctrl->nr_active)` if it was counted.
+    /// Returns whether `nr_active` changed.
+    fn end_request(&self, s: &mut State, p: usize) -> bool {
+        let ps = &mut s.paths[p];
+        if ps.inflight == 0 {
+            return false;
+        }
+        let counted = ps.counted & 1 != 0;
+        ps.counted >>= 1;
+        ps.inflight -= 1;
+        let c = (ps.ctrl as usize).min(MAXC - 1);
+        if counted && (1..=253).contains(&s.nr_active[c]) {
+            s.nr_active[c] -= 1;
+            return true;
+        }
+        false
+    }
+
+    /// Execute the carrier step of builtin `b` with the builtin's
+    /// semantics; returns true if it changed state the path selectors read.
+    fn exec_builtin(&self, s: &mut State, t: usize, b: Builtin, step: &Step) -> bool {
+        let reg = |s: &State, r: Reg| s.threads[t].regs[r as usize];
+        let path_of = |v: u8| if v == 0 || v as usize > MAXP { None } else { Some(v as usize - 1) };
+        match (b, step) {
+            (Builtin::QueueEnter, _) => s.threads[t].q_ref = true,
+            (Builtin::QueueExit, _) => s.threads[t].q_ref = false,
+            (Builtin::FreezeStart, _) => s.q_freeze = s.q_freeze.saturating_add(1),
+            (Builtin::FreezeWait, _) => {}
+            (Builtin::Unfreeze, _) => s.q_freeze = s.q_freeze.saturating_sub(1),
+            (Builtin::SubmitToPath, Step::UsePathDisk { p }) => {
+                let v = reg(s, *p);
+                self.exec(s, t, step);
+                if let Some(pi) = path_of(v) {
+                    return self.start_request(s, pi);
+                }
+            }
+            (Builtin::EndRequest, Step::DerefPath { p }) => {
+                let v = reg(s, *p);
+                if let Some(pi) = path_of(v) {
+                    if s.paths[pi].inflight > 0 {
+                        self.touch(s, v);
+                        return self.end_request(s, pi);
+                    }
+                }
+            }
+            (Builtin::RequestInFlight, Step::Load { dst, on, .. }) => {
+                let v = on.map(|r| reg(s, r)).unwrap_or(0);
+                let x = path_of(v).map(|pi| (s.paths[pi].inflight > 0) as u8).unwrap_or(0);
+                s.threads[t].regs[*dst as usize] = x;
+            }
+            (Builtin::DrainRequests, Step::DerefPath { p }) => {
+                let v = reg(s, *p);
+                self.touch(s, v);
+                if let Some(pi) = path_of(v) {
+                    if s.paths[pi].inflight > 0 {
+                        // One request completes; the wait goes on.
+                        let top = s.threads[t].depth as usize - 1;
+                        s.threads[t].stack[top].pc -= 1;
+                        return self.end_request(s, pi);
+                    }
+                }
+            }
+            // Carriers are checked when the machine is built.
+            _ => {}
+        }
+        false
     }
 
     /// Execute one shared step; returns true if it changed state the path
@@ -719,6 +940,7 @@ impl Machine {
                 self.see(s, t, p);
                 let dis = self.is_disabled(s, p);
                 let acc = s.paths[p].access;
+                let qd = self.qd_fn.is_some() && self.resting_func(s, t) == self.qd_fn;
                 let th = &mut s.threads[t];
                 let r = &mut th.regs;
                 match mode {
@@ -726,7 +948,14 @@ impl Machine {
                         if !dis {
                             let numa = s.paths[p].numa;
                             let node = r[Reg::N as usize] as usize;
-                            let d = if numa >= 0 && s.iopolicy == 0 && node < MAXN && (numa as usize) < MAXN { self.distances[node][numa as usize] } else { 10 };
+                            let d = if qd {
+                                // nvme_queue_depth_path: depth = atomic_read(&ns->ctrl->nr_active)
+                                s.nr_active[(s.paths[p].ctrl as usize).min(MAXC - 1)]
+                            } else if numa >= 0 && s.iopolicy == 0 && node < MAXN && (numa as usize) < MAXN {
+                                self.distances[node][numa as usize]
+                            } else {
+                                10
+                            };
                             if acc == 0 && d < r[Reg::FoundD as usize] {
                                 r[Reg::Found as usize] = v;
                                 r[Reg::FoundD as usize] = d;

@@ -45,6 +45,7 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("S03b-library", include_str!("../scenarios/S03b-library.json")),
     ("S03b-nvme", include_str!("../scenarios/S03b-nvme.json")),
     ("S03c", include_str!("../scenarios/S03c.json")),
+    ("S03c-ioctl", include_str!("../scenarios/S03c-ioctl.json")),
     ("S07", include_str!("../scenarios/S07.json")),
     ("S01", include_str!("../scenarios/S01.json")),
     ("N1", include_str!("../scenarios/N1.json")),
@@ -184,6 +185,8 @@ impl Scenario {
             pending: 0,
             mutex: [0; 2],
             iopolicy: sys.get_iopolicy(),
+            nr_active: [0; MAXC],
+            q_freeze: 0,
             viol: 0,
             threads: [Thread::default(); MAXT],
         };
@@ -207,6 +210,7 @@ impl Scenario {
         s.head_bits = hb;
         for (c, ctrl) in sys.ctrls.iter().enumerate().take(MAXC) {
             s.ctrls[c] = ctrl.state() as u8 | if ctrl.failfast_expired.load(ld) { 0x80 } else { 0 };
+            s.nr_active[c] = nr_active_value(ctrl.nr_active.load(ld));
         }
         for (i, p) in sys.paths.iter().enumerate() {
             let l = p.life() as u8;
@@ -247,7 +251,17 @@ impl Scenario {
                 cap: cls(p.capacity.load(ld)),
                 next: POISON,
                 prev: POISON,
+                inflight: 0,
+                counted: 0,
             };
+            // Requests the setup left in flight (oldest first), and which of
+            // them were counted in nr_active at start.
+            for (k, &bio) in mpath_reference::sync::lock(&p.inflight).iter().take(7).enumerate() {
+                s.paths[i].inflight += 1;
+                if bio & mpath_reference::io::BIO_COUNTED != 0 {
+                    s.paths[i].counted |= 1 << k;
+                }
+            }
             if matches!(p.life(), Life::Unlinked) {
                 return Err(self.invalid("setup leaves an unlinked path; not supported"));
             }
@@ -292,6 +306,19 @@ impl Scenario {
     }
 }
 
+/// `ctrl->nr_active` (an `atomic_t`, read by the queue-depth selector
+/// into an `unsigned int`) as the model stores it: 0..=253 as is (larger
+/// values saturate), -1 (`UINT_MAX`: never below the selector's initial
+/// minimum) as 255, other negative values (huge, but below `UINT_MAX`) as
+/// 254.
+pub fn nr_active_value(n: i32) -> u8 {
+    match n {
+        -1 => 255,
+        n if n < 0 => 254,
+        n => n.min(253) as u8,
+    }
+}
+
 /// An operation's entry function and argument registers.
 pub type OpEntry = (&'static str, Vec<(Reg, u8)>);
 
@@ -308,6 +335,9 @@ pub fn op_entry(op: &Op, driver: DriverKind) -> Result<OpEntry, String> {
         Op::SetLive { path } => ("mpath_device_set_live", vec![p(*path)]),
         Op::RemoveDisk => ("mpath_remove_disk", vec![]),
         Op::Failover { path, ana_error } => (if nvme { "nvme_failover_req" } else { "scsi_mpath_clone_end_io" }, vec![p(*path), (Reg::Arg, *ana_error as u8)]),
+        // The oldest request in flight on the path completes successfully
+        // (only revisions that track requests in flight define it).
+        Op::Complete { path } if nvme => ("nvme_complete_rq", vec![p(*path)]),
         Op::IopolicyStore { buf } => {
             let pol = mpath_reference::iopolicy::set_iopolicy(Some(buf.trim_end())).map_err(|_| format!("iopolicy_store: invalid value {buf:?}"))?;
             (if nvme { "nvme_subsys_iopolicy_store" } else { "scsi_iopolicy_store" }, vec![(Reg::Arg, pol)])

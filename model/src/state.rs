@@ -87,6 +87,13 @@ pub struct PathState {
     pub cap: u8,
     pub next: u8,
     pub prev: u8,
+    /// Requests in flight on the path's queue (submitted to it and not yet
+    /// ended; saturating at 7). Only revisions that use the request
+    /// builtins (`machine::Builtin`) change it.
+    pub inflight: u8,
+    /// Which of those requests were counted in `ctrl->nr_active` at start
+    /// (`NVME_MPATH_CNT_ACTIVE`), oldest first: bit 0 is the oldest.
+    pub counted: u8,
 }
 
 impl PathState {
@@ -129,6 +136,9 @@ pub struct Thread {
     /// Symmetry group: the index of the first thread running the same
     /// operations with the same arguments (constant).
     pub group: u8,
+    /// Holds a reference on the head disk's queue (`bio_queue_enter` ..
+    /// `blk_queue_exit`, the `q_usage_counter` a freeze waits for).
+    pub q_ref: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -153,6 +163,11 @@ pub struct State {
     /// Mutex owners (thread + 1, 0 = free): head->lock, subsys->lock.
     pub mutex: [u8; 2],
     pub iopolicy: u8,
+    /// `ctrl->nr_active` per controller (the queue-depth selector's depth;
+    /// a negative count is stored as 254, -1 as 255).
+    pub nr_active: [u8; MAXC],
+    /// `mq_freeze_depth` of the head disk's queue.
+    pub q_freeze: u8,
     pub viol: u16,
     pub threads: [Thread; MAXT],
 }
@@ -191,6 +206,9 @@ impl fmt::Debug for State {
             "head: bits={:05b} (cdev,scan,gd_added,qifnp,live) life={} ref={} disk={} links={:04b} requeue={} pending={:03b} mutex={:?} iopolicy={} viol={:09b}",
             self.head_bits, self.head_life, self.head_ref, self.disk, self.links, self.requeue, self.pending, self.mutex, self.iopolicy, self.viol
         )?;
+        if self.q_freeze != 0 || self.nr_active.iter().any(|&n| n != 0) {
+            writeln!(f, "head queue: freeze_depth={} nr_active={:?}", self.q_freeze, self.nr_active)?;
+        }
         for (i, p) in self.paths.iter().enumerate() {
             if p.life != life::UNUSED {
                 writeln!(
@@ -198,19 +216,23 @@ impl fmt::Debug for State {
                     "P{i}: life={} bits={:07b} (disk,onctrl,added,removing,anapend,ready,link) ana={} access={} sdev={} alua={} ctrl={} next={} prev={}",
                     p.life, p.bits, p.ana, p.access, p.sdev, p.alua, p.ctrl, p.next, p.prev
                 )?;
+                if p.inflight != 0 {
+                    writeln!(f, "P{i}: requests in flight={} counted={:b}", p.inflight, p.counted)?;
+                }
             }
         }
         for (i, t) in self.threads.iter().enumerate() {
             if t.depth > 0 || t.ops_done > 0 {
                 writeln!(
                     f,
-                    "T{i}: ops_done={} stack={:?} srcu={} wait={:b} stuck={} regs={:?}",
+                    "T{i}: ops_done={} stack={:?} srcu={} wait={:b} stuck={} regs={:?}{}",
                     t.ops_done,
                     &t.stack[..t.depth as usize].iter().map(|fr| (fr.func, fr.pc)).collect::<Vec<_>>(),
                     t.srcu,
                     t.wait,
                     t.stuck,
-                    t.regs
+                    t.regs,
+                    if t.q_ref { " q_ref" } else { "" }
                 )?;
             }
         }
