@@ -643,6 +643,11 @@ static bool mpv_race_finish(struct mpv_race *r, unsigned int ms)
 			MPV_RACE_LOG(r->w->test,
 				     "mpv-race-unfinished: %s after %s line=%d",
 				     t->spec->name, t->point, t->line);
+		if (t->spin_point && t->recovered_path >= 0 &&
+		    t->loop_passes > MPV_RACE_SPIN_BOUND)
+			MPV_RACE_LOG(r->w->test,
+				     "mpv-race-spin: %s passed %lu loop points in one nvme_find_path() call while running to completion (last %s)",
+				     t->spec->name, t->loop_passes, t->spin_point);
 		if (t->recovered_path >= 0)
 			MPV_RACE_LOG(r->w->test,
 				     "mpv-race-recovery: %s's loop ended after path %d was made usable and optimized (a harness write, so that the kernel survives)",

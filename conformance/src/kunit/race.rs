@@ -83,6 +83,8 @@ pub const POINTS: &[PointRow] = &[
     // multipath.c (the patch's points).
     row("mpath_find_path", "load", Some(("what", "iopolicy")), Point("nvme_find_path:iopolicy", false)),
     row("mpath_round_robin_path", "cp_load", None, Point("nvme_round_robin_path:old", false)),
+    // Only in fix-612-rr-removing.patch (the candidate fix for S03a-B).
+    row("mpath_round_robin_path", "test_bit", Some(("bit", "removing")), Point("nvme_round_robin_path:removing", true)),
     row("mpath_round_robin_path", "list_singular", None, Point("nvme_round_robin_path:list_is_singular", false)),
     row("mpath_round_robin_path", "load", Some(("what", "is_disabled")), Point("nvme_round_robin_path:singular_disabled", true)),
     row("mpath_round_robin_path", "next_dev", None, Point("nvme_next_ns", true)),
@@ -642,7 +644,7 @@ pub fn render(r: &RaceResult) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "schedule {}", r.schedule);
     for m in &r.mutant_patches {
-        let _ = writeln!(s, "  mutant patch: {m}");
+        let _ = writeln!(s, "  C patch on top of the schedule points: {m}");
     }
     for a in &r.approximations {
         let _ = writeln!(s, "  approximation: {a}");

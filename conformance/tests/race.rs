@@ -1,0 +1,152 @@
+//! `kunit race` without a kernel: the step -> point table agrees with the
+//! schedule-point patch and the race engine, schedules the model saves are
+//! turned into suites (or refused with a reason), and the KTAP diagnostics
+//! are read back with unpatched line numbers.
+
+use mpath_conformance::kunit::race::{self, Place, RaceInput, POINTS};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const KUNIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/kunit");
+
+fn read(p: &str) -> String {
+    std::fs::read_to_string(Path::new(KUNIT).join(p)).unwrap_or_else(|e| panic!("{p}: {e}"))
+}
+
+/// Point names placed by a patch's added lines.
+fn patch_points(patch: &str) -> Vec<String> {
+    patch
+        .lines()
+        .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+        .filter_map(|l| l.split("MPV_SCHED(\"").nth(1).and_then(|r| r.split('"').next()).map(String::from))
+        .collect()
+}
+
+fn table_points() -> Vec<&'static str> {
+    let mut v: Vec<&str> = POINTS.iter().filter_map(|r| if let Place::Point(p, _) = r.place { Some(p) } else { None }).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn every_multipath_point_of_the_table_is_placed_once_by_a_patch() {
+    let sched = patch_points(&read("race/nvme-6.12-sched.patch"));
+    let fix = patch_points(&read("race/fix-612-rr-removing.patch"));
+    for p in table_points().into_iter().filter(|p| !race::is_mirror_point(p)) {
+        let n = sched.iter().filter(|x| x.as_str() == p).count() + fix.iter().filter(|x| x.as_str() == p).count();
+        assert_eq!(n, 1, "point {p} is placed {n} times by the patches");
+    }
+    for p in &sched {
+        assert!(table_points().contains(&p.as_str()), "the patch places {p}, which no model step maps to");
+        assert_eq!(sched.iter().filter(|x| *x == p).count(), 1, "{p} placed twice");
+    }
+}
+
+#[test]
+fn every_mirror_point_is_in_the_race_engine() {
+    let engine = read("nvme-6.12/mpv_race.h");
+    for p in table_points().into_iter().filter(|p| race::is_mirror_point(p)) {
+        assert!(engine.contains(&format!("\"{p}\"")), "mirror point {p} is not in mpv_race.h");
+    }
+}
+
+#[test]
+fn every_line_the_patches_add_carries_the_marker() {
+    for f in ["race/nvme-6.12-sched.patch", "race/mut-612-no-clear-current.patch", "race/fix-612-rr-removing.patch"] {
+        for l in read(f).lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")) {
+            assert!(l.to_ascii_lowercase().contains("mpv"), "{f}: added line without the mpv marker: {l}");
+        }
+    }
+}
+
+#[test]
+fn unpatched_lines_count_back_the_added_ones() {
+    let patched = "a\nMPV_SCHED(\"x\", NULL); /* mpv */\nb\nc\nMPV_SCHED(\"y\", NULL); /* mpv */\n/* mpv */\nd\n";
+    // The statement after x is `b`, line 2 of the unpatched file; after y, `d` (line 4).
+    assert_eq!(race::unpatched_line(patched, 2), Some(2));
+    assert_eq!(race::unpatched_line(patched, 5), Some(4));
+    let m = race::point_lines(patched);
+    assert_eq!(m.get("x"), Some(&2));
+    assert_eq!(m.get("y"), Some(&4));
+}
+
+#[test]
+fn ktap_diagnostics_are_read_per_case_with_lines() {
+    let mut points = std::collections::BTreeMap::new();
+    points.insert("nvme_next_ns".to_string(), 304usize);
+    let ktap = "\
+    # mpv-race-case: mpv_race_a
+    # mpv-race-step: 0 3 R nvme_next_ns path=0 line=321
+    # mpv-race-step: 1 4 D nvme_ns_remove:list_del_rcu path=0 line=0
+    # mpv-race-verdict: REPRODUCED R2 spun
+    ok 1 mpv_race_a
+    # mpv-race-case: mpv_race_b
+    # mpv-race-verdict: NOT-REPRODUCED diverged
+    ok 2 mpv_race_b
+";
+    let (r, v, log) = race::parse_ktap(ktap, &points);
+    // Both cases' lines without a case split: the last verdict wins.
+    assert_eq!(r, Some(false));
+    assert_eq!(v, "NOT-REPRODUCED diverged");
+    assert!(log.iter().any(|l| l == "mpv-race-step: 0 3 R nvme_next_ns path=0 multipath.c:304"), "{log:?}");
+    assert!(log.iter().any(|l| l.ends_with("path=0 (harness mirror)")), "{log:?}");
+}
+
+fn save_schedules(revision: &str, scenario: &str, dir: &Path) -> Vec<PathBuf> {
+    let out = Command::new(env!("CARGO_BIN_EXE_mpath-verify"))
+        .args(["check", "--revision", revision, "--scenario", scenario, "--save-dir"])
+        .arg(dir)
+        .output()
+        .expect("run mpath-verify check");
+    assert!(matches!(out.status.code(), Some(0) | Some(1)), "check failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".schedule.json"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_s03a_b_schedule_becomes_a_case_with_the_spinning_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    let scheds = save_schedules("nvme-6.12", "S03a-B", dir.path());
+    let st = scheds.iter().find(|p| p.to_string_lossy().contains("selection_terminates")).expect("no selection_terminates schedule");
+    let input = RaceInput::load(st).unwrap();
+    let suite = race::generate(&input).unwrap();
+    // Every shared step has a point or a stated reason; R2's walk is there.
+    let r2 = input.threads.iter().position(|t| t.0 == "R2").unwrap();
+    let walk = suite.hooked.iter().filter(|h| h.thread == r2 && h.point == "nvme_next_ns").count();
+    assert!(walk >= 3, "R2 should pass nvme_next_ns several times, got {walk}");
+    assert!(suite.hooked.iter().any(|h| h.point == "nvme_ns_remove:list_del_rcu" && h.path == 0));
+    let (src, cases) = race::assemble(vec![suite.clone(), suite]);
+    assert_eq!(cases.len(), 2);
+    assert_ne!(cases[0].case, cases[1].case, "two cases of one schedule need two names");
+    assert!(src.contains("kunit_test_suites(&mpath_verify_race_suite);"));
+    assert!(src.contains("mpv_race_run(w, MPV_RACE_SELECTION_TERMINATES"));
+}
+
+#[test]
+fn schedules_the_engine_cannot_drive_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let scheds = save_schedules("nvme-6.12", "S03a-B", dir.path());
+    let mut input = RaceInput::load(&scheds[0]).unwrap();
+    // A step of a function the table does not know.
+    let mut bad = input.clone();
+    bad.steps[0].function = "nvme_made_up".into();
+    let e = race::generate(&bad).unwrap_err();
+    assert!(e.contains("nvme_made_up") && e.contains("no schedule point"), "{e}");
+    // A property without a kernel-side check.
+    let mut bad = input.clone();
+    bad.property = "no_duplicate_link".into();
+    assert!(race::generate(&bad).unwrap_err().contains("no kernel-side check"));
+    // The delayed-work worker.
+    let mut bad = input.clone();
+    bad.steps[0].thread = bad.threads.len();
+    assert!(race::generate(&bad).unwrap_err().contains("worker"));
+    // Another revision's profile.
+    input.header.revision = "v2".into();
+    assert!(race::generate(&input).unwrap_err().contains("nvme-6.12 schedules"));
+}
