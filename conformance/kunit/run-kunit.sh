@@ -19,7 +19,8 @@
 #   MPV_PATCHES (newline-separated patch files, each against one file of
 #   the tree, -p1 paths): applied in order after the wiring (the race
 #   suite's schedule points, a mutant as C) and reverted with it; a patch
-#   that does not apply stops the run with exit 6 naming the hunk. A
+#   that does not apply exactly (no fuzz: a drifted tree must not get its
+#   points in the wrong place) stops the run with exit 6 naming the hunk. A
 #   reverted file gets a new mtime, so its object is rebuilt next time.
 #   MPV_DEBUG=1 adds nvme-6.12-debug.kunitconfig (lockdep, DEBUG_LIST,
 #   soft-lockup panic with watchdog_thresh=5); use a separate build dir for
@@ -219,9 +220,10 @@ while IFS= read -r p; do
         cp -p "$TREE/$f" "$BACKUP/patched/$f" || die 3 "cannot back up $f"
         echo "$f" >> "$BACKUP/patched.list"
     fi
-    if ! out=$(patch -s -N -o "$TREE/$f.mpv-new" "$TREE/$f" -i "$p" 2>&1); then
+    if ! out=$(patch -N -F 0 -o "$TREE/$f.mpv-new" "$TREE/$f" -i "$p" 2>&1); then
         rm -f "$TREE/$f.mpv-new" "$TREE/$f.mpv-new.rej"
-        why=$(echo "$out" | grep -m 1 -i 'hunk\|fail\|malformed\|reversed' || echo "$out" | head -n 1)
+        why=$(echo "$out" | grep -i 'hunk #\|malformed\|reversed\|only garbage' | tr '\n' ' ')
+        [ -n "$why" ] || why=$(echo "$out" | head -n 1)
         die 6 "$(basename "$p") does not apply to $f in $TREE: $why"
     fi
     mv "$TREE/$f.mpv-new" "$TREE/$f"

@@ -628,7 +628,7 @@ fn patched_file(tree: &Path, patches: &[PathBuf]) -> Option<String> {
     let f = dir.join("multipath.c");
     std::fs::copy(tree.join("drivers/nvme/host/multipath.c"), &f).ok()?;
     for p in patches {
-        let ok = std::process::Command::new("patch").arg("-s").arg("-N").arg(&f).arg("-i").arg(p).status().ok()?.success();
+        let ok = std::process::Command::new("patch").arg("-s").arg("-N").arg("-F").arg("0").arg(&f).arg("-i").arg(p).status().ok()?.success();
         if !ok {
             let _ = std::fs::remove_dir_all(&dir);
             return None;
