@@ -521,24 +521,27 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
                 Ok(worst)
             }
             KunitCmd::Drift { kernel_src } => {
-                let m = &kunit::drift::NVME_NS_REMOVE;
-                match kunit::drift::check_tree(std::path::Path::new(&kernel_src), kunit::export::NVME612_HARNESS, m) {
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        Err(Exit::NoKernel)
-                    }
-                    Ok(Ok(seq)) => {
-                        println!("mpv_ns_remove matches {} in {}: {}", m.kernel_fn, m.kernel_file, seq.join(", "));
-                        println!("not mirrored on purpose: {}", m.omits.join(", "));
-                        Ok(Exit::Ok)
-                    }
-                    Ok(Err(d)) => {
-                        println!("DRIFT: mpv_ns_remove no longer follows {} in {}", m.kernel_fn, m.kernel_file);
-                        println!("  kernel: {}", d.kernel.join(", "));
-                        println!("  mirror: {}", d.mirror.join(", "));
-                        Ok(Exit::Finding)
+                let mut exit = Exit::Ok;
+                for (m, harness) in kunit::drift::mirrors() {
+                    let short = m.mirror_fn.split('(').next().unwrap_or("").rsplit(' ').next().unwrap_or("");
+                    match kunit::drift::check_tree(std::path::Path::new(&kernel_src), harness, m) {
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            return Err(Exit::NoKernel);
+                        }
+                        Ok(Ok(seq)) => {
+                            println!("{short} ({}) matches {} in {}: {}", m.mirror_file, m.kernel_fn, m.kernel_file, seq.join(", "));
+                            println!("not mirrored on purpose: {}", m.omits.join(", "));
+                        }
+                        Ok(Err(d)) => {
+                            println!("DRIFT: {short} ({}) no longer follows {} in {}", m.mirror_file, m.kernel_fn, m.kernel_file);
+                            println!("  kernel: {}", d.kernel.join(", "));
+                            println!("  mirror: {}", d.mirror.join(", "));
+                            exit = Exit::Finding;
+                        }
                     }
                 }
+                Ok(exit)
             }
             KunitCmd::Check { ktap, backend: b, api, traces, json } => {
                 let b = backend(&b)?;

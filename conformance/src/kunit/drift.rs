@@ -24,6 +24,8 @@ pub struct Mirror {
     pub kernel_file: &'static str,
     /// The mirror's definition line in the harness.
     pub mirror_fn: &'static str,
+    /// The harness file that holds the mirror.
+    pub mirror_file: &'static str,
     pub calls: &'static [Call],
     pub omits: &'static [&'static str],
 }
@@ -33,6 +35,7 @@ pub const NVME_NS_REMOVE: Mirror = Mirror {
     kernel_fn: "static void nvme_ns_remove(struct nvme_ns *ns)",
     kernel_file: "drivers/nvme/host/core.c",
     mirror_fn: "static __maybe_unused bool mpv_ns_remove(struct mpv_world *w, int p)",
+    mirror_file: "mpv_harness.h",
     calls: &[
         Call { name: "set REMOVING", kernel: &["test_and_set_bit(NVME_NS_REMOVING"], mirror: &["test_and_set_bit(NVME_NS_REMOVING"] },
         Call { name: "clear READY", kernel: &["clear_bit(NVME_NS_READY"], mirror: &["clear_bit(NVME_NS_READY"] },
@@ -45,6 +48,32 @@ pub const NVME_NS_REMOVE: Mirror = Mirror {
     ],
     omits: &["del_gendisk", "nvme_mpath_shutdown_disk", "nvme_put_ns"],
 };
+
+/// `nvme_ns_remove` and the race engine's `mpv_race_ns_remove` (the D
+/// thread of a forced interleaving, with its schedule points).
+pub const NVME_NS_REMOVE_RACE: Mirror = Mirror {
+    kernel_fn: "static void nvme_ns_remove(struct nvme_ns *ns)",
+    kernel_file: "drivers/nvme/host/core.c",
+    mirror_fn: "static void mpv_race_ns_remove(struct mpv_race_thread *t, int p)",
+    mirror_file: "mpv_race.h",
+    calls: &[
+        Call { name: "set REMOVING", kernel: &["test_and_set_bit(NVME_NS_REMOVING"], mirror: &["test_and_set_bit(NVME_NS_REMOVING"] },
+        Call { name: "clear READY", kernel: &["clear_bit(NVME_NS_READY"], mirror: &["clear_bit(NVME_NS_READY"] },
+        Call { name: "capacity 0", kernel: &["set_capacity(ns->disk, 0)"], mirror: &["bd_nr_sectors, 0)"] },
+        Call { name: "synchronize head srcu", kernel: &["synchronize_srcu(&ns->head->srcu)"], mirror: &["synchronize_srcu(&w->head->srcu)"] },
+        Call { name: "clear current_path", kernel: &["nvme_mpath_clear_current_path("], mirror: &["nvme_mpath_clear_current_path("] },
+        Call { name: "unlink from head->list", kernel: &["list_del_rcu(&ns->siblings)"], mirror: &["list_del_rcu(&ns->siblings)"] },
+        Call { name: "last path?", kernel: &["list_empty(&ns->head->list)"], mirror: &["list_empty(&w->head->list)"] },
+        Call { name: "unlink from ctrl->namespaces", kernel: &["list_del_rcu(&ns->list)"], mirror: &["list_del_rcu(&ns->list)"] },
+        Call { name: "synchronize ctrl srcu", kernel: &["synchronize_srcu(&ns->ctrl->srcu)"], mirror: &["synchronize_srcu(&ns->ctrl->srcu)"] },
+    ],
+    omits: &["del_gendisk", "nvme_mpath_shutdown_disk", "nvme_put_ns"],
+};
+
+/// Every mirror with the harness text that holds it.
+pub fn mirrors() -> [(&'static Mirror, &'static str); 2] {
+    [(&NVME_NS_REMOVE, super::export::NVME612_HARNESS), (&NVME_NS_REMOVE_RACE, super::race::RACE_ENGINE)]
+}
 
 /// The body of the function whose definition starts with `def` (braces
 /// matched; comments and strings are not special-cased, which the kernel
@@ -99,7 +128,7 @@ pub struct Drift {
 /// Err is a one-line reason (function not found).
 pub fn check_text(kernel_src: &str, harness: &str, mirror: &Mirror) -> Result<Result<Vec<&'static str>, Drift>, String> {
     let kb = function_body(kernel_src, mirror.kernel_fn).ok_or_else(|| format!("{}: `{}` not found", mirror.kernel_file, mirror.kernel_fn))?;
-    let mb = function_body(harness, mirror.mirror_fn).ok_or_else(|| format!("mpv_harness.h: `{}` not found", mirror.mirror_fn))?;
+    let mb = function_body(harness, mirror.mirror_fn).ok_or_else(|| format!("{}: `{}` not found", mirror.mirror_file, mirror.mirror_fn))?;
     let k = call_order(kb, mirror, true);
     let m = call_order(mb, mirror, false);
     Ok(if k == m { Ok(k) } else { Err(Drift { kernel: k, mirror: m }) })
@@ -141,6 +170,17 @@ mod tests {
         let r = check_text(KERNEL, NVME612_HARNESS, &NVME_NS_REMOVE).unwrap();
         assert!(r.is_ok(), "{r:?}");
         assert_eq!(r.unwrap().len(), 10);
+    }
+
+    #[test]
+    fn the_race_engine_mirror_matches_and_fails_when_reordered() {
+        let k = KERNEL.replacen("	list_del_rcu(&ns->siblings);\n", "	list_del_rcu(&ns->siblings);\n	if (list_empty(&ns->head->list))\n		last_path = true;\n", 1);
+        let engine = crate::kunit::race::RACE_ENGINE;
+        let r = check_text(&k, engine, &NVME_NS_REMOVE_RACE).unwrap();
+        assert!(r.is_ok(), "{r:?}");
+        let bad = engine.replacen("\tif (nvme_mpath_clear_current_path(ns)) {", "\tlist_del_rcu(&ns->siblings);\n\tif (nvme_mpath_clear_current_path(ns)) {", 1);
+        assert_ne!(bad, engine);
+        assert!(check_text(&k, &bad, &NVME_NS_REMOVE_RACE).unwrap().is_err());
     }
 
     #[test]
