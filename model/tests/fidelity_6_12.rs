@@ -99,3 +99,117 @@ fn s03c_ioctl_is_not_excluded() {
     assert!(ce.steps.iter().any(|s| s.function == "mpath_chr_ioctl"), "{:?}", ce.steps);
     assert!(ce.steps.iter().all(|s| !s.function.contains("freeze") || s.thread_name == "X"));
 }
+
+// ---- 2. nvme_queue_depth_path reads each path's controller nr_active
+
+use mpath_reference::driver::{AnaState, DriverKind};
+use mpath_reference::ops::{Op, Ret};
+use mpath_reference::trace::Header;
+use mpath_reference::Topology;
+use mpath_model::scenario::ThreadSpec;
+use proptest::prelude::*;
+
+/// Runs `ops` one after another on the model (one thread) and on the
+/// reference; returns each find_path's return value on both sides.
+fn sequential_find_paths(revision: &str, header: Header, ops: &[Op]) -> Vec<(Option<u32>, Option<u32>)> {
+    let r = rev(revision);
+    let sc = Scenario { name: "seq".into(), description: String::new(), header, threads: vec![ThreadSpec { name: "T".into(), ops: ops.to_vec() }] };
+    let mut m = machine(&r, &sc);
+    m.record_ret = true;
+    let sys = sc.effective_header(&r.reference_profile_name()).instantiate().unwrap();
+    let mut s = m.init;
+    let mut out = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let ret = sys.apply(i as u64, op).unwrap();
+        let mut guard = 0;
+        while (s.threads[0].ops_done as usize) <= i {
+            assert!(m.enabled(&s, 0), "model thread blocked at op {i} {op:?}");
+            m.run(&mut s, 0);
+            guard += 1;
+            assert!(guard < 10_000);
+        }
+        if let (Op::FindPath { .. }, Ret::Path(p)) = (op, &ret) {
+            let mr = match s.threads[0].last_ret {
+                0 => None,
+                v => Some(v as u32 - 1),
+            };
+            out.push((mr, *p));
+        }
+    }
+    out
+}
+
+fn qd_header(ana: &[Option<AnaState>], depth: &[i32]) -> Header {
+    let n = ana.len();
+    let mut h = Header::new("nvme-6.12", DriverKind::Nvme, Topology::uniform(1), n, n);
+    h.iopolicy = "queue-depth".into();
+    h.setup = ana.iter().enumerate().map(|(i, a)| Op::AddPath { path: i as u32, ctrl: i as u32, capacity: 2048, ana: *a, alua: None, missing_ops: vec![] }).collect();
+    h.setup.extend(depth.iter().enumerate().map(|(c, &d)| Op::SetNrActive { ctrl: c as u32, n: d }));
+    h
+}
+
+/// The lowest depth wins (ties to the first path), optimized before
+/// non-optimized: P1 is picked for its depth, not P0 for its position.
+#[test]
+fn queue_depth_picks_the_least_busy_controller() {
+    use AnaState::{Nonoptimized as N, Optimized as O};
+    let cases: &[(&[Option<AnaState>], &[i32], Option<u32>)] = &[
+        (&[Some(O), Some(O)], &[2, 1], Some(1)),
+        (&[Some(O), Some(O), Some(O)], &[3, 1, 1], Some(1)),
+        (&[Some(N), Some(O), Some(N)], &[0, 5, 0], Some(1)),
+        (&[Some(N), Some(N)], &[4, 2], Some(1)),
+        // -1 reads as UINT_MAX, never below the initial minimum.
+        (&[Some(O), Some(N)], &[-1, 7], Some(1)),
+    ];
+    for (ana, depth, want) in cases {
+        let got = sequential_find_paths("nvme-6.12", qd_header(ana, depth), &[Op::FindPath { node: 0 }]);
+        assert_eq!(got, vec![(*want, *want)], "{ana:?} depths {depth:?}");
+    }
+}
+
+/// 6.12 returns at the first optimized path of depth 0
+/// (`if (min_depth_opt == 0) return best_opt;`): the loop never reads a
+/// later element. Probe: F frees P1 (a raw free, no removal) while R
+/// selects; only a loop that goes on past P0 reads the freed P1.
+#[test]
+fn queue_depth_returns_at_depth_zero() {
+    let mut h = qd_header(&[Some(AnaState::Optimized), Some(AnaState::Optimized)], &[0, 0]);
+    h.revision = "nvme-6.12".into();
+    let sc = Scenario {
+        name: "qd-early".into(),
+        description: String::new(),
+        header: h,
+        threads: vec![ThreadSpec { name: "R".into(), ops: vec![Op::FindPath { node: 0 }] }, ThreadSpec { name: "F".into(), ops: vec![Op::FreePath { path: 1 }] }],
+    };
+    let (v, rep) = verdict(&rev("nvme-6.12"), &sc, p::NO_USE_AFTER_FREE);
+    assert_eq!(v, Verdict::Holds, "{rep}");
+    // v2's selector (all depths equal, no early return) walks on to P1.
+    assert_eq!(verdict(&rev("v2"), &sc, p::NO_USE_AFTER_FREE).0, Verdict::Violated);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    /// The nvme-6.12 queue-depth selection agrees with the reference (which
+    /// reads `ctrl->nr_active` per path and returns early at depth 0), for
+    /// random ANA states, depths and READY / ANA_PENDING changes.
+    #[test]
+    fn queue_depth_selection_agrees_with_the_reference(
+        ana in proptest::collection::vec(prop_oneof![Just(Some(AnaState::Optimized)), Just(Some(AnaState::Nonoptimized)), Just(Some(AnaState::Inaccessible)), Just(None)], 1..=4),
+        depth in proptest::collection::vec(-2i32..4, 4),
+        ops in proptest::collection::vec((0u32..4, 0u8..4), 1..8),
+    ) {
+        let n = ana.len() as u32;
+        let ops: Vec<Op> = ops.into_iter().map(|(p, k)| {
+            let path = p % n;
+            match k {
+                0 => Op::SetReady { path, ready: false },
+                1 => Op::SetAnaPending { path, pending: p % 2 == 0 },
+                2 => Op::AnaUpdate { path, state: AnaState::Optimized },
+                _ => Op::FindPath { node: 0 },
+            }
+        }).chain(std::iter::once(Op::FindPath { node: 0 })).collect();
+        for (i, (m, r)) in sequential_find_paths("nvme-6.12", qd_header(&ana, &depth[..ana.len()]), &ops).into_iter().enumerate() {
+            prop_assert_eq!(m, r, "find_path #{} in {:?} (ana {:?}, depths {:?})", i, ops, ana, depth);
+        }
+    }
+}
