@@ -1,10 +1,11 @@
 //! The `check`, `diff` and `explore` commands: thin wrappers over
 //! `mpath-model` that print tables and swimlanes, show progress, stop
-//! cleanly on Ctrl-C and save counterexamples as replayable traces.
+//! cleanly on Ctrl-C and save counterexamples as replayable traces, each
+//! with its schedule (the interleaving) beside it.
 
 use crate::exit::Exit;
 use mpath_model::{
-    as_expected, catalogue, check, counterexample_to_trace, finding, render_counterexample, run_catalogue, Bounds, Expect, Expectations, Report, RevisionSpec, Scenario, Verdict,
+    as_expected, catalogue, check, counterexample_to_trace, finding, render_counterexample, run_catalogue, Bounds, Expect, Expectations, Report, RevisionSpec, Scenario, Schedule, Verdict,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,8 @@ struct Row {
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
     counterexample_trace: Option<String>,
+    /// The counterexample's schedule (the interleaving), saved beside the trace.
+    counterexample_schedule: Option<String>,
 }
 
 fn load_rev(name: &str) -> Result<RevisionSpec, Exit> {
@@ -76,14 +79,27 @@ fn progress_bar(label: String) -> indicatif::ProgressBar {
     pb
 }
 
-/// Save a counterexample as a trace; returns the file name.
-fn save_trace(rev: &RevisionSpec, sc: &Scenario, rep: &Report, prop: &str, dir: &Path) -> Option<String> {
-    let ce = rep.properties.iter().find(|p| p.property == prop)?.counterexample.as_ref()?;
-    let (h, lines) = counterexample_to_trace(rev, sc, ce)?;
-    std::fs::create_dir_all(dir).ok()?;
-    let file = dir.join(format!("{}-{}-{}.jsonl", sanitize(&rep.revision), sanitize(&rep.scenario), sanitize(prop)));
-    std::fs::write(&file, mpath_reference::trace::to_jsonl(&h, &lines)).ok()?;
-    Some(file.display().to_string())
+/// Save a counterexample as a trace (`<stem>.jsonl`, when an operation
+/// completed) and, beside it, its schedule (`<stem>.schedule.json`, the
+/// interleaving, naming the trace); returns the paths written.
+fn save_counterexample(rev: &RevisionSpec, sc: &Scenario, rep: &Report, prop: &str, dir: &Path) -> (Option<String>, Option<String>) {
+    let Some(ce) = rep.properties.iter().find(|p| p.property == prop).and_then(|p| p.counterexample.as_ref()) else { return (None, None) };
+    if std::fs::create_dir_all(dir).is_err() {
+        return (None, None);
+    }
+    let stem = format!("{}-{}-{}", sanitize(&rep.revision), sanitize(&rep.scenario), sanitize(prop));
+    let trace_name = format!("{stem}.jsonl");
+    let trace = counterexample_to_trace(rev, sc, ce).and_then(|(h, lines)| {
+        let file = dir.join(&trace_name);
+        std::fs::write(&file, mpath_reference::trace::to_jsonl(&h, &lines)).ok()?;
+        Some(file.display().to_string())
+    });
+    let schedule = Schedule::from_counterexample(rev, sc, prop, ce, trace.as_ref().map(|_| trace_name.clone())).and_then(|s| {
+        let file = dir.join(format!("{stem}.schedule.json"));
+        std::fs::write(&file, s.to_json()).ok()?;
+        Some(file.display().to_string())
+    });
+    (trace, schedule)
 }
 
 fn sanitize(s: &str) -> String {
@@ -147,7 +163,7 @@ pub fn cmd_check(o: &CheckOpts) -> Exit {
                 };
                 unexpected |= !r.matches_expectation && r.verdict != Verdict::BoundReached && r.verdict != Verdict::Interrupted;
                 bound |= matches!(r.verdict, Verdict::BoundReached | Verdict::Interrupted);
-                let saved = if r.verdict == Verdict::Violated { save_trace(&rev, &sc, &r.report, &r.property, &o.save_dir) } else { None };
+                let (saved, schedule) = if r.verdict == Verdict::Violated { save_counterexample(&rev, &sc, &r.report, &r.property, &o.save_dir) } else { (None, None) };
                 let e = exps.get(&r.scenario, &r.property);
                 if !reports.iter().any(|(_, x)| x.scenario == r.report.scenario) {
                     reports.push((sc, r.report.clone()));
@@ -162,6 +178,7 @@ pub fn cmd_check(o: &CheckOpts) -> Exit {
                     expected_from: from(e),
                     note: finding(r.verdict, e),
                     counterexample_trace: saved,
+                    counterexample_schedule: schedule,
                 });
             }
         }
@@ -195,7 +212,7 @@ pub fn cmd_check(o: &CheckOpts) -> Exit {
                 // no longer happens (the race was fixed or the model lost it).
                 unexpected |= !ok && matches!(p.verdict, Verdict::Violated | Verdict::Holds);
                 bound |= matches!(p.verdict, Verdict::BoundReached | Verdict::Interrupted);
-                let saved = if p.verdict == Verdict::Violated { save_trace(&rev, &sc, &rep, &p.property, &o.save_dir) } else { None };
+                let (saved, schedule) = if p.verdict == Verdict::Violated { save_counterexample(&rev, &sc, &rep, &p.property, &o.save_dir) } else { (None, None) };
                 rows.push(Row {
                     id: entry.map(|e| e.id),
                     scenario: rep.scenario.clone(),
@@ -206,6 +223,7 @@ pub fn cmd_check(o: &CheckOpts) -> Exit {
                     expected_from: from(e),
                     note: finding(p.verdict, e),
                     counterexample_trace: saved,
+                    counterexample_schedule: schedule,
                 });
             }
             reports.push((sc, rep));
@@ -264,8 +282,13 @@ pub fn cmd_check(o: &CheckOpts) -> Exit {
                 swimlanes(&rev, sc, rep, o.width, Some(r.property.as_str()));
             }
         }
-        for r in rows.iter().filter_map(|r| r.counterexample_trace.as_ref()) {
-            println!("saved counterexample trace: {r}");
+        for r in &rows {
+            if let Some(t) = &r.counterexample_trace {
+                println!("saved counterexample trace: {t}");
+            }
+            if let Some(s) = &r.counterexample_schedule {
+                println!("saved counterexample schedule: {s}");
+            }
         }
     }
     if STOP.load(Ordering::SeqCst) {

@@ -8,6 +8,7 @@ use crate::machine::{Action, Machine};
 use crate::property;
 use crate::render;
 use crate::revision::{RevisionError, RevisionSpec};
+use crate::schedule::{Objects, PathRef, ScheduleStep, StepForm, WorkStart, WorkTag};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::state::State;
 use mpath_reference::violation::{Object, Violation};
@@ -89,6 +90,12 @@ pub struct Counterexample {
     pub violation: Violation,
     /// Rendering of the final state.
     pub final_state: String,
+    /// The same transitions with the step executed and the objects it
+    /// touched (`steps[i]` is `schedule[i]` without them), for
+    /// [`Schedule`](crate::schedule::Schedule). Not serialised with the
+    /// report (`check` saves it as its own file).
+    #[serde(skip)]
+    pub schedule: Vec<ScheduleStep>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -336,48 +343,128 @@ fn run<C: Checker<Machine>>(c: C, start: Instant, progress: Option<&dyn Fn(&Prog
 
 /// Describe each transition of a path.
 pub fn trace_steps(m: &Machine, path: &[(State, Option<Action>)]) -> Vec<TraceStep> {
+    schedule_steps(m, path).iter().map(TraceStep::from).collect()
+}
+
+/// Each transition of a path with its step and objects (the schedule).
+pub fn schedule_steps(m: &Machine, path: &[(State, Option<Action>)]) -> Vec<ScheduleStep> {
     let mut out = Vec::new();
     for w in path.windows(2) {
         let (pre, Some(a)) = (&w[0].0, w[0].1) else { continue };
         let post = &w[1].0;
-        out.push(describe(m, pre, post, a));
+        out.push(detail(m, out.len(), pre, post, a));
     }
     out
 }
 
+impl From<&ScheduleStep> for TraceStep {
+    fn from(d: &ScheduleStep) -> TraceStep {
+        TraceStep { thread: d.thread, thread_name: d.thread_name.clone(), function: d.function.clone(), primitive: d.primitive.clone(), ops_done: d.ops_done }
+    }
+}
+
 /// Describe one transition.
 pub fn describe(m: &Machine, pre: &State, post: &State, a: Action) -> TraceStep {
+    TraceStep::from(&detail(m, 0, pre, post, a))
+}
+
+/// Describe one transition (row `i` of its path) with the step it executes
+/// and the objects that step touches, resolved from `pre` (the registers
+/// before the step) and the step's own result.
+pub fn detail(m: &Machine, i: usize, pre: &State, post: &State, a: Action) -> ScheduleStep {
     match a {
         Action::Run(t) => {
             let t = t as usize;
+            let op = pre.threads[t].ops_done as usize;
             let mut pre = *pre;
             if pre.threads[t].depth == 0 {
                 m.begin_op(&mut pre, t);
             }
-            let (function, primitive) = match m.resting(&pre, t) {
-                Some((f, pc)) => (
-                    m.program.funcs[f as usize].name.clone(),
-                    match m.step_at(f, pc) {
-                        Some(crate::step::CStep::Plain(s)) => s.primitive(),
-                        _ => "?".into(),
-                    },
-                ),
-                None => ("(operation without shared steps)".into(), "-".into()),
+            let (function, step, primitive) = match m.resting(&pre, t) {
+                Some((f, pc)) => {
+                    let step = match m.step_at(f, pc) {
+                        Some(crate::step::CStep::Plain(s)) => Some(s.clone()),
+                        _ => None,
+                    };
+                    let primitive = step.as_ref().map(|s| s.primitive()).unwrap_or_else(|| "?".into());
+                    (m.program.funcs[f as usize].name.clone(), step, primitive)
+                }
+                None => ("(operation without shared steps)".into(), None, "-".into()),
             };
-            TraceStep { thread: t, thread_name: m.thread_name(t), function, primitive, ops_done: post.threads[t].ops_done as usize }
+            let objects = step.as_ref().map(|s| objects(&pre, t, s)).unwrap_or_default();
+            ScheduleStep {
+                i,
+                thread: t,
+                thread_name: m.thread_name(t),
+                op,
+                function,
+                step: step.map(StepForm::Step),
+                primitive,
+                objects,
+                ops_done: post.threads[t].ops_done as usize,
+            }
         }
-        Action::Work(w) => TraceStep {
+        Action::Work(w) => ScheduleStep {
+            i,
             thread: m.worker,
             thread_name: "worker".into(),
+            op: 0,
             function: w.function().into(),
+            step: Some(StepForm::Work(WorkStart { s: WorkTag::Work, work: w.function().into() })),
             primitive: "work starts".into(),
+            objects: Objects::default(),
             ops_done: 0,
         },
     }
 }
 
+/// The objects `step`, run by thread `t` from state `s`, touches.
+fn objects(s: &State, t: usize, step: &crate::step::Step) -> Objects {
+    let o = step.operands();
+    let reg = |r: crate::step::Reg| s.threads[t].regs[r as usize];
+    Objects {
+        path: o.path.map(|r| PathRef::of(reg(r))),
+        node: o.node.map(|r| reg(r) as u32),
+        result: o.result.and_then(|_| written_pointer(s, t, step)).map(PathRef::of),
+        mutex: o.mutex,
+        bit: o.bit,
+    }
+}
+
+/// The path pointer `step` writes into its register when thread `t` runs
+/// it from `s` (the interpreter's `exec` for these steps, without the
+/// register-only steps folded in after it).
+fn written_pointer(s: &State, t: usize, step: &crate::step::Step) -> Option<u8> {
+    use crate::state::{LHEAD, MAXN, MAXP, POISON};
+    use crate::step::{Step, JUNK};
+    let reg = |r: crate::step::Reg| s.threads[t].regs[r as usize];
+    match step {
+        Step::CpLoad { node, .. } => {
+            let n = reg(*node) as usize;
+            Some(if n < MAXN { s.cp[n] } else { 0 })
+        }
+        Step::ListFirst { .. } => Some(s.head_next),
+        Step::ListNext { r } | Step::NextDev { r } => {
+            let v = reg(*r);
+            let mut n = 0;
+            if v != 0 && v != JUNK && (v as usize) <= MAXP {
+                n = s.paths[v as usize - 1].next;
+                if n == POISON {
+                    n = 0;
+                }
+            }
+            if n == LHEAD && matches!(step, Step::NextDev { .. }) {
+                n = s.head_next;
+            }
+            Some(n)
+        }
+        _ => None,
+    }
+}
+
 fn counterexample(m: &Machine, name: &str, path: &[(State, Option<Action>)]) -> Counterexample {
-    let steps = trace_steps(m, path);
+    let schedule = schedule_steps(m, path);
+    let steps: Vec<TraceStep> = schedule.iter().map(TraceStep::from).collect();
     // The violating transition: the first state that violates the property.
     let idx = path.iter().position(|(s, _)| property::violated(m, name, s)).unwrap_or(path.len().saturating_sub(1));
     let at_rest = matches!(name, property::LINK_BIT_MATCHES | property::NO_LEAKED_GENDISK | property::NO_STRANDED_REQUEUE);
@@ -391,6 +478,7 @@ fn counterexample(m: &Machine, name: &str, path: &[(State, Option<Action>)]) -> 
     let last = &path.last().map(|(s, _)| *s).unwrap_or(m.init);
     Counterexample {
         steps,
+        schedule,
         violation: Violation { kind: property::kind_of(name), object, function, step: idx.saturating_sub(1) as u64 },
         final_state: format!("{:?}", last) + &render::swimlane_legend(m),
     }

@@ -17,7 +17,7 @@
 //! [`state`] (plain-data state), [`machine`] (interpreter and stateright
 //! model), [`property`], [`checker`] (check / report), [`catalogue`],
 //! [`render`] (swimlanes), [`trace`] (counterexample to trace),
-//! [`explore`].
+//! [`schedule`] (counterexample to schedule: the interleaving), [`explore`].
 
 pub mod catalogue;
 pub mod checker;
@@ -27,6 +27,7 @@ pub mod property;
 pub mod render;
 pub mod revision;
 pub mod scenario;
+pub mod schedule;
 pub mod state;
 pub mod step;
 pub mod trace;
@@ -37,4 +38,5 @@ pub use explore::explore;
 pub use render::{render_counterexample, swimlane};
 pub use revision::RevisionSpec;
 pub use scenario::Scenario;
+pub use schedule::{Schedule, ScheduleError, ScheduleStep, SCHEDULE_VERSION};
 pub use trace::counterexample_to_trace;

@@ -417,6 +417,73 @@ impl Step {
     }
 }
 
+/// The registers and named objects a shared step acts on (for schedules:
+/// `checker::detail` resolves the registers against the machine state).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Operands {
+    /// The register holding the path pointer the step acts on (`p`, a path
+    /// bit's `on`, `r`, `current_path` store `src`, a path read's `on`, the
+    /// element a `consider` reads).
+    pub path: Option<Reg>,
+    /// The register holding the `current_path[]` node index.
+    pub node: Option<Reg>,
+    /// The register the step writes a path pointer into.
+    pub result: Option<Reg>,
+    pub mutex: Option<Mutex>,
+    pub bit: Option<Bit>,
+}
+
+impl Step {
+    /// What [`Operands`] this step names (empty for local steps).
+    pub fn operands(&self) -> Operands {
+        let mut o = Operands::default();
+        match self {
+            Step::Lock { m } | Step::Unlock { m } => o.mutex = Some(*m),
+            Step::ListAddTail { p }
+            | Step::ListDel { p }
+            | Step::CpClearMatching { p, .. }
+            | Step::DerefPath { p }
+            | Step::UsePathDisk { p }
+            | Step::SetCapacity { p, .. }
+            | Step::HeadTakeCapacity { p }
+            | Step::SetAna { p, .. }
+            | Step::ClearDisk { p }
+            | Step::SetSdevState { p, .. }
+            | Step::LinkCreate { p, .. }
+            | Step::LinkRemove { p }
+            | Step::FreePath { p }
+            | Step::IoctlBegin { p } => o.path = Some(*p),
+            Step::ListFirst { dst } => o.result = Some(*dst),
+            Step::ListNext { r } | Step::NextDev { r } => {
+                o.path = Some(*r);
+                o.result = Some(*r);
+            }
+            Step::CpLoad { dst, node } => {
+                o.node = Some(*node);
+                o.result = Some(*dst);
+            }
+            Step::CpStore { node, src } => {
+                o.node = Some(*node);
+                o.path = Some(*src);
+            }
+            Step::TestBit { bit, on, .. } | Step::SetBit { bit, on } | Step::ClearBit { bit, on } | Step::TestAndSetBit { bit, on, .. } | Step::TestAndClearBit { bit, on, .. } => {
+                o.bit = Some(*bit);
+                if bit.is_path_bit() {
+                    o.path = *on;
+                }
+            }
+            Step::Load { what, on, .. } => {
+                if matches!(what, Pred::IsDisabled | Pred::IsOptimized | Pred::IsAvailable | Pred::Access | Pred::CtrlLive | Pred::CapacityMismatch) {
+                    o.path = *on;
+                }
+            }
+            Step::Consider { mode } => o.path = Some(if *mode == ConsiderMode::RoundRobinOld { Reg::Old } else { Reg::Dev }),
+            _ => {}
+        }
+        o
+    }
+}
+
 pub fn reg_name(r: Reg) -> String {
     serde_json::to_value(r).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
 }

@@ -1,6 +1,8 @@
 //! Counterexamples as reference traces: the driver operations in the order
 //! they *completed* in the counterexample, recorded by the reference, so
-//! `mpath-verify replay` can run them sequentially.
+//! `mpath-verify replay` can run them sequentially. The interleaving itself
+//! is the counterexample's [`Schedule`](crate::schedule::Schedule), saved
+//! beside the trace.
 
 use crate::checker::Counterexample;
 use crate::revision::RevisionSpec;
