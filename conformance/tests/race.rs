@@ -61,6 +61,17 @@ fn every_line_the_patches_add_carries_the_marker() {
 }
 
 #[test]
+fn every_mirror_site_is_used_by_the_engine_and_undefined_without_a_tree() {
+    let engine = read("nvme-6.12/mpv_race.h");
+    let defs = race::mirror_defines(None);
+    for l in defs.lines().filter(|l| l.starts_with("#define")) {
+        let mac = l.split_whitespace().nth(1).unwrap();
+        assert!(engine.contains(mac), "{mac} is not used by mpv_race.h");
+        assert!(l.ends_with(" 0"), "{l}");
+    }
+}
+
+#[test]
 fn unpatched_lines_count_back_the_added_ones() {
     let patched = "a\nMPV_SCHED(\"x\", NULL); /* mpv */\nb\nc\nMPV_SCHED(\"y\", NULL); /* mpv */\n/* mpv */\nd\n";
     // The statement after x is `b`, line 2 of the unpatched file; after y, `d` (line 4).
@@ -78,7 +89,8 @@ fn ktap_diagnostics_are_read_per_case_with_lines() {
     let ktap = "\
     # mpv-race-case: mpv_race_a
     # mpv-race-step: 0 3 R nvme_next_ns path=0 line=321
-    # mpv-race-step: 1 4 D nvme_ns_remove:list_del_rcu path=0 line=0
+    # mpv-race-step: 1 4 D nvme_ns_remove:list_del_rcu path=0 line=204041
+    # mpv-race-step: 2 5 D nvme_ns_remove:list_empty path=NULL line=0
     # mpv-race-verdict: REPRODUCED R2 spun
     ok 1 mpv_race_a
     # mpv-race-case: mpv_race_b
@@ -90,7 +102,8 @@ fn ktap_diagnostics_are_read_per_case_with_lines() {
     assert_eq!(r, Some(false));
     assert_eq!(v, "NOT-REPRODUCED diverged");
     assert!(log.iter().any(|l| l == "mpv-race-step: 0 3 R nvme_next_ns path=0 multipath.c:304"), "{log:?}");
-    assert!(log.iter().any(|l| l.ends_with("path=0 (harness mirror)")), "{log:?}");
+    assert!(log.iter().any(|l| l.ends_with("path=0 core.c:4041 (harness mirror)")), "{log:?}");
+    assert!(log.iter().any(|l| l.ends_with("path=NULL (harness mirror)")), "{log:?}");
 }
 
 fn save_schedules(revision: &str, scenario: &str, dir: &Path) -> Vec<PathBuf> {
@@ -121,7 +134,7 @@ fn the_s03a_b_schedule_becomes_a_case_with_the_spinning_walk() {
     let walk = suite.hooked.iter().filter(|h| h.thread == r2 && h.point == "nvme_next_ns").count();
     assert!(walk >= 3, "R2 should pass nvme_next_ns several times, got {walk}");
     assert!(suite.hooked.iter().any(|h| h.point == "nvme_ns_remove:list_del_rcu" && h.path == 0));
-    let (src, cases) = race::assemble(vec![suite.clone(), suite]);
+    let (src, cases) = race::assemble(vec![suite.clone(), suite], &race::mirror_defines(None));
     assert_eq!(cases.len(), 2);
     assert_ne!(cases[0].case, cases[1].case, "two cases of one schedule need two names");
     assert!(src.contains("kunit_test_suites(&mpath_verify_race_suite);"));

@@ -126,6 +126,7 @@ struct mpv_race_thread {
 	bool free_run;
 	unsigned long loop_passes;	/* loop points in this selection call */
 	const char *spin_point;		/* where a spin was seen */
+	bool spin_reported;
 	int spin_path;
 	bool recover;			/* make the next path seen usable */
 	int recovered_path;
@@ -233,10 +234,19 @@ static void mpv_race_hook(const char *point, int line, const void *obj)
 	wait_for_completion(&t->go);
 }
 
-/* A point in the harness's own mirrors (line 0: not in multipath.c). */
-static void mpv_race_point(const char *point, const void *obj)
+/*
+ * A point in the harness's own mirrors. @line names the statement of the
+ * given tree that the mirror restates, encoded apart from the patched
+ * multipath.c lines the kernel's points report: MPV_LINE_CORE + n is line
+ * n of drivers/nvme/host/core.c, MPV_LINE_MPATH + n line n of the
+ * unpatched multipath.c, 0 unknown. `kunit race` generates the MPV_L_*
+ * values from the tree it runs on.
+ */
+#define MPV_LINE_CORE	200000
+#define MPV_LINE_MPATH	100000
+static void mpv_race_point(const char *point, int line, const void *obj)
 {
-	mpv_race_hook(point, 0, obj);
+	mpv_race_hook(point, line, obj);
 }
 
 /* ------------------------------------------------ what threads observe */
@@ -334,7 +344,7 @@ static void mpv_race_submit_bio(struct mpv_race_thread *t, bool bio)
 	struct nvme_ns *ns;
 	int idx;
 
-	mpv_race_point("submit:srcu_read_lock", NULL);
+	mpv_race_point("submit:srcu_read_lock", MPV_L_SUBMIT_LOCK, NULL);
 	idx = srcu_read_lock(&w->head->srcu);
 	t->loop_passes = 0;
 	ns = nvme_find_path(w->head);
@@ -342,9 +352,9 @@ static void mpv_race_submit_bio(struct mpv_race_thread *t, bool bio)
 	if (!bio) {
 		/* find_path: the caller only selects. */
 	} else if (ns) {
-		mpv_race_point("submit:submit_bio_noacct", ns);
+		mpv_race_point("submit:submit_bio_noacct", MPV_L_SUBMIT_BIO, ns);
 	} else if (nvme_mpv_available_path(w->head)) {
-		mpv_race_point("submit:requeue", NULL);
+		mpv_race_point("submit:requeue", MPV_L_REQUEUE, NULL);
 		if (r->nr_bios < MPV_RACE_BIOS) {
 			struct bio *b = kzalloc(sizeof(*b), GFP_KERNEL);
 
@@ -359,9 +369,9 @@ static void mpv_race_submit_bio(struct mpv_race_thread *t, bool bio)
 			}
 		}
 	} else {
-		mpv_race_point("submit:bio_io_error", NULL);
+		mpv_race_point("submit:bio_io_error", MPV_L_FAIL, NULL);
 	}
-	mpv_race_point("submit:srcu_read_unlock", NULL);
+	mpv_race_point("submit:srcu_read_unlock", MPV_L_SUBMIT_UNLOCK, NULL);
 	srcu_read_unlock(&w->head->srcu, idx);
 }
 
@@ -373,49 +383,49 @@ static void mpv_race_ns_remove(struct mpv_race_thread *t, int p)
 	struct nvme_ns *ns = mpv_ns(w, p);
 	bool last = false;
 
-	mpv_race_point("nvme_ns_remove:test_and_set_bit_removing", ns);
+	mpv_race_point("nvme_ns_remove:test_and_set_bit_removing", MPV_L_REMOVING, ns);
 	if (test_and_set_bit(NVME_NS_REMOVING, &ns->flags))
 		return;
-	mpv_race_point("nvme_ns_remove:clear_bit_ready", ns);
+	mpv_race_point("nvme_ns_remove:clear_bit_ready", MPV_L_READY, ns);
 	clear_bit(NVME_NS_READY, &ns->flags);
-	mpv_race_point("nvme_ns_remove:set_capacity", ns);
+	mpv_race_point("nvme_ns_remove:set_capacity", MPV_L_CAPACITY, ns);
 	WRITE_ONCE(ns->disk->part0->bd_nr_sectors, 0);
-	mpv_race_point("nvme_ns_remove:synchronize_srcu", NULL);
+	mpv_race_point("nvme_ns_remove:synchronize_srcu", MPV_L_SYNC1, NULL);
 	synchronize_srcu(&w->head->srcu);
 	if (nvme_mpath_clear_current_path(ns)) {
-		mpv_race_point("nvme_ns_remove:synchronize_srcu", NULL);
+		mpv_race_point("nvme_ns_remove:synchronize_srcu", MPV_L_SYNC2, NULL);
 		synchronize_srcu(&w->head->srcu);
 	}
-	mpv_race_point("nvme_ns_remove:mutex_lock_subsys", NULL);
+	mpv_race_point("nvme_ns_remove:mutex_lock_subsys", MPV_L_LOCK, NULL);
 	mutex_lock(&w->subsys->lock);
-	mpv_race_point("nvme_ns_remove:list_del_rcu", ns);
+	mpv_race_point("nvme_ns_remove:list_del_rcu", MPV_L_DEL, ns);
 	list_del_rcu(&ns->siblings);
 	w->on_head_list[p] = false;
-	mpv_race_point("nvme_ns_remove:list_empty", NULL);
+	mpv_race_point("nvme_ns_remove:list_empty", MPV_L_EMPTY, NULL);
 	if (list_empty(&w->head->list)) {
 		list_del_init(&w->head->entry);
 		last = true;
 	}
-	mpv_race_point("nvme_ns_remove:mutex_unlock_subsys", NULL);
+	mpv_race_point("nvme_ns_remove:mutex_unlock_subsys", MPV_L_UNLOCK, NULL);
 	mutex_unlock(&w->subsys->lock);
-	mpv_race_point("nvme_ns_remove:synchronize_srcu", NULL);
+	mpv_race_point("nvme_ns_remove:synchronize_srcu", MPV_L_SYNC3, NULL);
 	synchronize_srcu(&w->head->srcu);
-	mpv_race_point("nvme_ns_remove:del_gendisk", ns);
-	mpv_race_point("nvme_ns_remove:list_del_ctrl", ns);
+	mpv_race_point("nvme_ns_remove:del_gendisk", MPV_L_DELGD, ns);
+	mpv_race_point("nvme_ns_remove:list_del_ctrl", MPV_L_DELCTRL, ns);
 	mutex_lock(&ns->ctrl->namespaces_lock);
 	list_del_rcu(&ns->list);
 	mutex_unlock(&ns->ctrl->namespaces_lock);
 	w->on_ctrl_list[p] = false;
-	mpv_race_point("nvme_ns_remove:synchronize_ctrl_srcu", NULL);
+	mpv_race_point("nvme_ns_remove:synchronize_ctrl_srcu", MPV_L_SYNCCTRL, NULL);
 	synchronize_srcu(&ns->ctrl->srcu);
 	/*
 	 * nvme_mpath_shutdown_disk(): the harness head was never set live
 	 * (a schedule whose setup does so is refused), so it does nothing.
 	 */
 	if (last)
-		mpv_race_point("nvme_mpath_shutdown_disk", NULL);
+		mpv_race_point("nvme_mpath_shutdown_disk", MPV_L_SHUTDOWN, NULL);
 	r->removed[p] = true;
-	mpv_race_point("nvme_ns_remove:nvme_put_ns", ns);
+	mpv_race_point("nvme_ns_remove:nvme_put_ns", MPV_L_PUT, ns);
 	r->freed[p] = true;
 }
 
@@ -556,6 +566,7 @@ static bool mpv_race_spin(struct mpv_race *r, struct mpv_race_thread *t)
 
 	while (!t->done && !t->blocked && mpv_race_loop_point(t->point)) {
 		if (t->spin_point) {
+			t->spin_reported = true;
 			MPV_RACE_LOG(r->w->test,
 				   "mpv-race-spin: %s passed %lu loop points in one nvme_find_path() call without returning (last %s path=%s line=%d)",
 				   t->spec->name, t->loop_passes, t->point,
@@ -643,8 +654,7 @@ static bool mpv_race_finish(struct mpv_race *r, unsigned int ms)
 			MPV_RACE_LOG(r->w->test,
 				     "mpv-race-unfinished: %s after %s line=%d",
 				     t->spec->name, t->point, t->line);
-		if (t->spin_point && t->recovered_path >= 0 &&
-		    t->loop_passes > MPV_RACE_SPIN_BOUND)
+		if (t->spin_point && !t->spin_reported)
 			MPV_RACE_LOG(r->w->test,
 				     "mpv-race-spin: %s passed %lu loop points in one nvme_find_path() call while running to completion (last %s)",
 				     t->spec->name, t->loop_passes, t->spin_point);

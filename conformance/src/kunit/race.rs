@@ -124,6 +124,51 @@ pub const POINTS: &[PointRow] = &[
     row("nvme_ns_remove", "free_path", None, Point("nvme_ns_remove:nvme_put_ns", true)),
 ];
 
+/// The statements the harness's mirrors restate, located in the given tree
+/// so that a mirror point reports the kernel line it stands for: macro,
+/// file, the function's definition, a pattern and which occurrence of it.
+const MIRROR_SITES: &[(&str, &str, &str, &str, usize)] = &[
+    ("MPV_L_SUBMIT_LOCK", "drivers/nvme/host/multipath.c", "static void nvme_ns_head_submit_bio(struct bio *bio)", "srcu_read_lock(&head->srcu)", 0),
+    ("MPV_L_SUBMIT_BIO", "drivers/nvme/host/multipath.c", "static void nvme_ns_head_submit_bio(struct bio *bio)", "submit_bio_noacct(bio)", 0),
+    ("MPV_L_REQUEUE", "drivers/nvme/host/multipath.c", "static void nvme_ns_head_submit_bio(struct bio *bio)", "bio_list_add(&head->requeue_list", 0),
+    ("MPV_L_FAIL", "drivers/nvme/host/multipath.c", "static void nvme_ns_head_submit_bio(struct bio *bio)", "bio_io_error(bio)", 0),
+    ("MPV_L_SUBMIT_UNLOCK", "drivers/nvme/host/multipath.c", "static void nvme_ns_head_submit_bio(struct bio *bio)", "srcu_read_unlock(&head->srcu", 0),
+    ("MPV_L_REMOVING", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "test_and_set_bit(NVME_NS_REMOVING", 0),
+    ("MPV_L_READY", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "clear_bit(NVME_NS_READY", 0),
+    ("MPV_L_CAPACITY", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "set_capacity(ns->disk, 0)", 0),
+    ("MPV_L_SYNC1", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "synchronize_srcu(&ns->head->srcu)", 0),
+    ("MPV_L_SYNC2", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "synchronize_srcu(&ns->head->srcu)", 1),
+    ("MPV_L_LOCK", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "mutex_lock(&ns->ctrl->subsys->lock)", 0),
+    ("MPV_L_DEL", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "list_del_rcu(&ns->siblings)", 0),
+    ("MPV_L_EMPTY", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "list_empty(&ns->head->list)", 0),
+    ("MPV_L_UNLOCK", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "mutex_unlock(&ns->ctrl->subsys->lock)", 0),
+    ("MPV_L_SYNC3", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "synchronize_srcu(&ns->head->srcu)", 2),
+    ("MPV_L_DELGD", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "del_gendisk(ns->disk)", 0),
+    ("MPV_L_DELCTRL", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "list_del_rcu(&ns->list)", 0),
+    ("MPV_L_SYNCCTRL", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "synchronize_srcu(&ns->ctrl->srcu)", 0),
+    ("MPV_L_SHUTDOWN", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "nvme_mpath_shutdown_disk(", 0),
+    ("MPV_L_PUT", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "nvme_put_ns(ns)", 0),
+];
+
+/// `#define MPV_L_* <encoded line>` for every mirror site, located in
+/// `tree` (0 where the tree has no such statement, or no tree is given).
+pub fn mirror_defines(tree: Option<&Path>) -> String {
+    let mut out = String::from("/* the tree's lines of the statements the mirrors restate */\n");
+    let mut cache: std::collections::BTreeMap<&str, Option<String>> = std::collections::BTreeMap::new();
+    for (mac, file, def, pat, nth) in MIRROR_SITES {
+        let src = cache.entry(file).or_insert_with(|| tree.and_then(|t| std::fs::read_to_string(t.join(file)).ok()));
+        let line = src.as_deref().and_then(|src| {
+            let body = super::drift::function_body(src, def)?;
+            let start = body.as_ptr() as usize - src.as_ptr() as usize;
+            let (off, _) = body.match_indices(pat).nth(*nth)?;
+            Some(src[..start + off].matches('\n').count() + 1)
+        });
+        let base = if file.ends_with("core.c") { 200000 } else { 100000 };
+        let _ = writeln!(out, "#define {mac} {}", line.map(|l| base + l).unwrap_or(0));
+    }
+    out
+}
+
 /// Points that sit in the harness's mirrors, not in multipath.c.
 pub fn is_mirror_point(p: &str) -> bool {
     p.starts_with("submit:") || p.starts_with("nvme_ns_remove:") || p == "nvme_mpath_shutdown_disk"
@@ -402,7 +447,7 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
 
 /// One KUnit suite holding a case per schedule (cases keep the schedules'
 /// order; a name used twice gets a suffix).
-pub fn assemble(mut cases: Vec<RaceSuite>) -> (String, Vec<RaceSuite>) {
+pub fn assemble(mut cases: Vec<RaceSuite>, defines: &str) -> (String, Vec<RaceSuite>) {
     let mut used = std::collections::BTreeSet::new();
     for c in cases.iter_mut() {
         let base = c.case.clone();
@@ -418,6 +463,8 @@ pub fn assemble(mut cases: Vec<RaceSuite>) -> (String, Vec<RaceSuite>) {
     s.push_str("/*\n * Generated by `mpath-verify kunit race`. Do not edit.\n * One case per model counterexample schedule, replayed as a forced\n * interleaving of 6.12's own multipath C (mpv_race.h).\n */\n\n");
     s.push_str("/* ---- mpv_harness.h (static harness, embedded) ---- */\n");
     s.push_str(NVME612_HARNESS);
+    s.push('\n');
+    s.push_str(defines);
     s.push_str("\n/* ---- mpv_race.h (race engine, embedded) ---- */\n");
     s.push_str(RACE_ENGINE);
     s.push_str("\n/* ---- generated from the schedules ---- */\n\n");
@@ -515,14 +562,18 @@ fn rewrite_lines(d: &str, points: &std::collections::BTreeMap<String, usize>) ->
     for tok in d.split(' ') {
         if let Some(num) = tok.strip_prefix("line=") {
             let suffix = num.trim_start_matches(|c: char| c.is_ascii_digit());
-            match last {
-                Some(p) if is_mirror_point(p) => out.push(format!("(harness mirror){suffix}")),
-                Some(p) => match points.get(p) {
-                    Some(m) => out.push(format!("multipath.c:{m}{suffix}")),
-                    None => out.push(tok.to_string()),
+            let n: usize = num[..num.len() - suffix.len()].parse().unwrap_or(0);
+            let place = match (n, last) {
+                (200000.., _) => format!("core.c:{} (harness mirror)", n - 200000),
+                (100000.., _) => format!("multipath.c:{} (harness mirror)", n - 100000),
+                (0, _) => "(harness mirror)".to_string(),
+                (_, Some(p)) => match points.get(p) {
+                    Some(m) => format!("multipath.c:{m}"),
+                    None => tok[..tok.len() - suffix.len()].to_string(),
                 },
-                None => out.push(tok.to_string()),
-            }
+                (_, None) => tok[..tok.len() - suffix.len()].to_string(),
+            };
+            out.push(format!("{place}{suffix}"));
             continue;
         }
         if POINTS.iter().any(|r| matches!(r.place, Place::Point(p, _) if p == tok)) {
@@ -542,7 +593,7 @@ pub fn run(tree: &Path, build_dir: &Path, arch: super::run::Arch, inputs: &[Race
     for input in inputs {
         cases.push(generate(input).map_err(|e| (Exit::BadInput, e))?);
     }
-    let (source, cases) = assemble(cases);
+    let (source, cases) = assemble(cases, &mirror_defines(Some(tree)));
     for (c, input) in cases.iter().zip(inputs) {
         for a in &c.approximations {
             eprintln!("kunit race: {}: approximation: {a}", input.file);
@@ -639,6 +690,76 @@ fn patched_file(tree: &Path, patches: &[PathBuf]) -> Option<String> {
     s
 }
 
+/// The kernel's side of the interleaving as a swimlane: one column per
+/// thread, one row per schedule point the kernel thread was released from,
+/// each cell the point, its path and the line of the tree it precedes.
+pub fn swimlane(r: &RaceResult, width: usize) -> String {
+    struct Row {
+        model: String,
+        thread: String,
+        cell: String,
+    }
+    let mut rows = Vec::new();
+    let mut threads: Vec<String> = Vec::new();
+    for l in &r.log {
+        let Some(rest) = l.strip_prefix("mpv-race-step: ") else { continue };
+        let f: Vec<&str> = rest.splitn(6, ' ').collect();
+        if f.len() < 6 {
+            continue;
+        }
+        let (model, thread, point, tail) = (f[1], f[2], f[3], f[5]);
+        let path = f[4].strip_prefix("path=").unwrap_or("");
+        let short = [
+            ("nvme_round_robin_path:", "rr:"),
+            ("nvme_ns_remove:", "ns_remove:"),
+            ("__nvme_find_path:", "__find_path:"),
+            ("nvme_find_path:", "find_path:"),
+            ("nvme_available_path:", "available:"),
+            ("nvme_numa_path:", "numa:"),
+            ("nvme_mpath_clear_current_path", "clear_current_path"),
+            ("nvme_next_ns", "next_ns"),
+        ]
+        .iter()
+        .find_map(|(a, b)| point.strip_prefix(a).map(|x| format!("{b}{x}")))
+        .unwrap_or_else(|| point.to_string());
+        let obj = match path {
+            "NULL" | "-" | "" => String::new(),
+            p => format!("(P{p})"),
+        };
+        let loc = tail.replace("multipath.c:", "m:").replace("core.c:", "c:").replace(" (harness mirror)", "*").replace("(harness mirror)", "*");
+        if !threads.iter().any(|t| t == thread) {
+            threads.push(thread.to_string());
+        }
+        rows.push(Row { model: model.to_string(), thread: thread.to_string(), cell: format!("{short}{obj} {loc}") });
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let cell = |t: &str| -> String {
+        let mut c: String = t.chars().take(width).collect();
+        while c.chars().count() < width {
+            c.push(' ');
+        }
+        c
+    };
+    let mut out = String::from("  #  model ");
+    for t in &threads {
+        out.push_str(&cell(t));
+        out.push_str(" | ");
+    }
+    out.push('\n');
+    for (i, row) in rows.iter().enumerate() {
+        let _ = write!(out, "{i:>3}  {:>5} ", row.model);
+        for t in &threads {
+            out.push_str(&cell(if *t == row.thread { &row.cell } else { "" }));
+            out.push_str(" | ");
+        }
+        out.push('\n');
+    }
+    out.push_str("  m: drivers/nvme/host/multipath.c, c: drivers/nvme/host/core.c (lines of the tree run), *: the harness's restatement of that statement\n");
+    out
+}
+
 /// The human report of one race run.
 pub fn render(r: &RaceResult) -> String {
     let mut s = String::new();
@@ -649,10 +770,9 @@ pub fn render(r: &RaceResult) -> String {
     for a in &r.approximations {
         let _ = writeln!(s, "  approximation: {a}");
     }
-    for l in &r.log {
-        if !l.starts_with("mpv-race-verdict") {
-            let _ = writeln!(s, "  {l}");
-        }
+    s.push_str(&swimlane(r, 36));
+    for l in r.log.iter().filter(|l| !l.starts_with("mpv-race-verdict") && !l.starts_with("mpv-race-step") && !l.starts_with("mpv-race-case")) {
+        let _ = writeln!(s, "  {l}");
     }
     for k in &r.kernel_reports {
         let _ = writeln!(s, "  KERNEL REPORT: {k}");
