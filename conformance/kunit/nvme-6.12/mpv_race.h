@@ -768,6 +768,12 @@ static void mpv_race_run(struct mpv_world *w, enum mpv_race_property prop,
 		task = kthread_create(mpv_race_thread_fn, &r->t[i], "mpv-race-%s",
 				      specs[i].name);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+		/*
+		 * On a CPU of node 0, where the schedule's selections run: the
+		 * kernel reads current_path[numa_node_id()].
+		 */
+		kthread_bind(task, cpumask_first_and(cpumask_of_node(0),
+						     cpu_online_mask));
 		get_task_struct(task);
 		r->t[i].task = task;
 	}

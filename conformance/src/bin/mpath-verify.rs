@@ -239,6 +239,10 @@ enum KunitCmd {
         /// (conformance/kunit/race/mut-*.patch); repeatable.
         #[arg(long)]
         mutant_patch: Vec<String>,
+        /// um (UML: one CPU, Tiny SRCU) or x86_64 (QEMU, 2 CPUs on 2 NUMA
+        /// nodes, Tree SRCU; the race threads run on a CPU of node 0).
+        #[arg(long, default_value = "um", value_parser = ["um", "x86_64"])]
+        arch: String,
         #[arg(long)]
         json: bool,
     },
@@ -486,10 +490,11 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
                     }
                 }
             }
-            KunitCmd::Race { schedules, kernel_src, build_dir, mutant_patch, json } => {
+            KunitCmd::Race { schedules, kernel_src, build_dir, mutant_patch, arch, json } => {
+                let arch = kunit::run::Arch::parse(&arch).unwrap_or(kunit::run::Arch::Um);
                 let tree = std::path::PathBuf::from(&kernel_src);
                 let build = build_dir.map(std::path::PathBuf::from).unwrap_or_else(|| {
-                    std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/tmp".into()).join(".cache/mpath-verify/build-nvme-6.12-um")
+                    std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/tmp".into()).join(format!(".cache/mpath-verify/build-nvme-6.12-{}", arch.name()))
                 });
                 let mutants: Vec<std::path::PathBuf> = mutant_patch.iter().map(std::path::PathBuf::from).collect();
                 let mut inputs = Vec::new();
@@ -503,7 +508,7 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
                     }
                 }
                 eprintln!("kunit race: {} schedule(s) in one boot", inputs.len());
-                let (results, worst) = match kunit::race::run(&tree, &build, kunit::run::Arch::Um, &inputs, &mutants) {
+                let (results, worst) = match kunit::race::run(&tree, &build, arch, &inputs, &mutants) {
                     Ok(x) => x,
                     Err((code, msg)) => {
                         eprintln!("error: {msg}");
