@@ -36,7 +36,7 @@ pub const ALL: &[(&str, &str, Kind)] = &[
     (NO_LEAKED_GENDISK, "at rest, the head gendisk is never added with DISK_LIVE clear", Kind::ContractBreach),
     (NO_DEADLOCK, "no state where unfinished threads are all blocked", Kind::SelfDeadlock),
     (SELECTION_TERMINATES, "every path-selection loop ends within 2*paths+2 steps", Kind::NonTermination),
-    (NO_STRANDED_REQUEUE, "at rest, no bio left on the requeue list while a usable path exists", Kind::ContractBreach),
+    (NO_STRANDED_REQUEUE, "at rest, no bio left on the requeue list while a usable path exists or after the head disk was shut down", Kind::ContractBreach),
     (OPTIMIZED_PREFERRED, "with an optimized usable path and nothing changing concurrently, find_path returns one", Kind::ContractBreach),
     (NO_UNLINKED_RETURNED, "find_path never returns a path it saw unlinked when it chose it", Kind::ContractBreach),
     (NO_DISABLED_RETURNED, "find_path never returns a path it saw disabled when it chose it", Kind::ContractBreach),
@@ -90,8 +90,16 @@ pub fn deadlocked(m: &Machine, s: &State) -> bool {
     !work_startable && !(0..=m.worker).any(|t| m.enabled(s, t))
 }
 
+/// At rest, bios on the requeue list that nothing will resubmit: the head
+/// is live and a path could take them (no later event is due to kick the
+/// requeue work), or the head disk is no longer live (it was shut down:
+/// a bio requeued by a submitter that still saw it live and queued after
+/// the shutdown's requeue kick waits for the final head put, which its
+/// own opener may never do). A bio can only be requeued while the head is
+/// live (`mpath_available_path` tests it first) or by a failover, which
+/// kicks the requeue work itself.
 pub fn stranded(m: &Machine, s: &State) -> bool {
-    m.at_rest(s) && s.requeue > 0 && s.hbit(hbit::DISK_LIVE) && (0..m.npaths as usize).any(|p| m.selectable(s, p))
+    m.at_rest(s) && s.requeue > 0 && (!s.hbit(hbit::DISK_LIVE) || (0..m.npaths as usize).any(|p| m.selectable(s, p)))
 }
 
 pub fn properties() -> Vec<Property<Machine>> {

@@ -213,3 +213,48 @@ proptest! {
         }
     }
 }
+
+// ---- 3. nvme_mpath_shutdown_disk kicks the requeue work after synchronize_srcu
+
+/// `requeue` with D calling the last-path teardown directly: R's bio finds
+/// P0 ANA-pending (disabled, but its controller is live), sees the head
+/// live and requeues it. 6.12's `nvme_mpath_shutdown_disk` clears
+/// DISK_LIVE, waits for head->srcu, then kicks the requeue work, which
+/// finds the bio and fails it; a kick before the wait can run before R
+/// adds its bio, which then waits on the list of a dead head.
+fn shutdown_probe() -> Scenario {
+    let mut sc = Scenario::by_name("requeue").unwrap();
+    sc.name = "shutdown-vs-requeue".into();
+    sc.threads[1] = ThreadSpec { name: "D".into(), ops: vec![Op::RemoveDisk] };
+    sc
+}
+
+#[test]
+fn shutdown_kicks_requeue_after_the_grace_period() {
+    let sc = shutdown_probe();
+    let (v, rep) = verdict(&rev("nvme-6.12"), &sc, p::NO_STRANDED_REQUEUE);
+    assert_eq!(v, Verdict::Holds, "{rep}");
+    // The v2 series kicks first (mpath_remove_disk, patch 0004): stranded.
+    let (v, rep) = verdict(&rev("v2"), &sc, p::NO_STRANDED_REQUEUE);
+    assert_eq!(v, Verdict::Violated, "{rep}");
+    // 6.12's order, step by step: test_and_clear_bit(DISK_LIVE),
+    // nvme_cdev_del, synchronize_srcu, kblockd_schedule_work, del_gendisk.
+    let m = machine(&rev("nvme-6.12"), &sc);
+    let f = m.program.func("nvme_mpath_shutdown_disk").unwrap() as usize;
+    let shared: Vec<String> = m.program.funcs[f].steps.iter().filter(|s| !s.is_local()).map(|s| match s {
+        mpath_model::step::CStep::Plain(st) => st.primitive(),
+        _ => unreachable!(),
+    }).collect();
+    assert_eq!(shared, ["hasheaddisk", "test_and_clear_bit(disk_live)", "del_cdev", "synchronize_srcu", "queue_work(requeue)", "del_gendisk(head->disk)"]);
+}
+
+/// In 6.12's own call order (nvme_ns_remove of the last path) the kick's
+/// position is not observable: the synchronize_srcu after list_del_rcu
+/// already waits for every submitter that saw the path listed, and later
+/// ones find head->list empty (nvme_available_path is false). R12 holds
+/// either way.
+#[test]
+fn last_path_removal_strands_no_bio() {
+    let sc = Scenario::by_name("R12").unwrap();
+    assert_eq!(verdict(&rev("nvme-6.12"), &sc, p::NO_STRANDED_REQUEUE).0, Verdict::Holds);
+}
