@@ -121,6 +121,18 @@ fn swimlanes(rev: &RevisionSpec, sc: &Scenario, rep: &Report, width: usize, only
 
 /// `mpath-verify check`.
 pub fn cmd_check(o: &CheckOpts) -> Exit {
+    cmd_check_saving(o).0
+}
+
+/// `check`, also returning the schedules it saved (for
+/// `--confirm-in-kernel`).
+pub fn cmd_check_saving(o: &CheckOpts) -> (Exit, Vec<String>) {
+    let mut saved = Vec::new();
+    let exit = check_inner(o, &mut saved);
+    (exit, saved)
+}
+
+fn check_inner(o: &CheckOpts, saved: &mut Vec<String>) -> Exit {
     install_ctrlc();
     let rev = match load_rev(&o.revision) {
         Ok(r) => r,
@@ -229,6 +241,7 @@ pub fn cmd_check(o: &CheckOpts) -> Exit {
             reports.push((sc, rep));
         }
     }
+    saved.extend(rows.iter().filter_map(|r| r.counterexample_schedule.clone()));
     if o.json {
         let out = serde_json::json!({
             "revision": o.revision,

@@ -163,3 +163,16 @@ fn schedules_the_engine_cannot_drive_are_refused_with_the_reason() {
     input.header.revision = "v2".into();
     assert!(race::generate(&input).unwrap_err().contains("nvme-6.12 schedules"));
 }
+
+#[test]
+fn confirm_in_kernel_without_a_tree_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mpath-verify"))
+        .args(["check", "--revision", "nvme-6.12", "--scenario", "S03a-B", "--confirm-in-kernel", "/nonexistent/linux", "--save-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/linux") && err.contains("not a usable Linux source tree"), "{err}");
+}

@@ -50,6 +50,14 @@ enum Cmd {
         /// Swimlane column width.
         #[arg(long, default_value_t = 40)]
         width: usize,
+        /// Replay every violation found as a forced interleaving in this
+        /// kernel tree's own C (`kunit race`, UML, one boot); schedules the
+        /// race engine cannot drive are listed with the reason.
+        #[arg(long, value_name = "TREE")]
+        confirm_in_kernel: Option<String>,
+        /// kbuild output directory for --confirm-in-kernel.
+        #[arg(long, requires = "confirm_in_kernel")]
+        build_dir: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -338,14 +346,28 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Revisions { json } => cmd_revisions(json),
-        Cmd::Check { revision, scenario, catalogue: _, bounds, save_dir, width, json } => modelcli::cmd_check(&modelcli::CheckOpts {
-            revision,
-            scenario,
-            bounds: bounds.bounds(),
-            json,
-            save_dir: save_dir.into(),
-            width,
-        }),
+        Cmd::Check { revision, scenario, catalogue: _, bounds, save_dir, width, confirm_in_kernel, build_dir, json } => {
+            let opts = modelcli::CheckOpts { revision, scenario, bounds: bounds.bounds(), json, save_dir: save_dir.into(), width };
+            match confirm_in_kernel {
+                None => modelcli::cmd_check(&opts),
+                Some(tree) => {
+                    let build = build_dir.map(std::path::PathBuf::from).unwrap_or_else(|| {
+                        std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/tmp".into()).join(".cache/mpath-verify/build-nvme-6.12-um")
+                    });
+                    let (exit, schedules) = modelcli::cmd_check_saving(&opts);
+                    if exit == Exit::BadInput || exit == Exit::Interrupted {
+                        exit
+                    } else {
+                        let confirmed = confirm_in_kernel_c(&schedules, std::path::Path::new(&tree), &build, opts.json);
+                        if (confirmed as i32) > (exit as i32) {
+                            confirmed
+                        } else {
+                            exit
+                        }
+                    }
+                }
+            }
+        }
         Cmd::Diff { r1, r2, bounds, json } => modelcli::cmd_diff(&r1, &r2, &bounds.bounds(), json),
         Cmd::Explore { scenario, revision, addr } => modelcli::cmd_explore(&revision, &scenario, &addr),
         Cmd::Kunit { cmd } => cmd_kunit(cmd),
@@ -446,6 +468,45 @@ fn api_of(name: &str) -> mpath_conformance::series::Api {
         mpath_conformance::series::Api::V1
     } else {
         mpath_conformance::series::Api::V2
+    }
+}
+
+/// `check --confirm-in-kernel`: every saved schedule the race engine can
+/// drive runs in one boot; the others are listed with the reason.
+fn confirm_in_kernel_c(schedules: &[String], tree: &std::path::Path, build: &std::path::Path, json: bool) -> Exit {
+    let mut inputs = Vec::new();
+    for f in schedules {
+        match kunit::race::RaceInput::load(std::path::Path::new(f)) {
+            Ok(i) => match kunit::race::generate(&i) {
+                Ok(_) => inputs.push(i),
+                Err(e) => println!("not confirmable in kernel C: {e}"),
+            },
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::BadInput;
+            }
+        }
+    }
+    if inputs.is_empty() {
+        println!("confirm in kernel C: no schedule the race engine can drive");
+        return Exit::Ok;
+    }
+    eprintln!("confirm in kernel C: {} schedule(s) in one boot of {}", inputs.len(), tree.display());
+    match kunit::race::run(tree, build, kunit::run::Arch::Um, &inputs, &[]) {
+        Ok((results, exit)) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&results).unwrap_or_default());
+            } else {
+                for r in &results {
+                    print!("{}", kunit::race::render(r));
+                }
+            }
+            exit
+        }
+        Err((code, msg)) => {
+            eprintln!("error: {msg}");
+            code
+        }
     }
 }
 
