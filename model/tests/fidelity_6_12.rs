@@ -258,3 +258,27 @@ fn last_path_removal_strands_no_bio() {
     let sc = Scenario::by_name("R12").unwrap();
     assert_eq!(verdict(&rev("nvme-6.12"), &sc, p::NO_STRANDED_REQUEUE).0, Verdict::Holds);
 }
+
+// ---- 4. nvme_ns_remove unlinks under subsys->lock only
+
+/// 6.12's `nvme_ns_remove` does `list_del_rcu(&ns->siblings)` and
+/// `list_empty(&ns->head->list)` under `subsys->lock`; it takes no
+/// `head->lock`, so the unlink can happen while `nvme_mpath_set_live`
+/// holds `head->lock` for its `current_path` recompute (remove-vs-ana:
+/// A takes P1 live while D removes P0).
+#[test]
+fn ns_remove_unlinks_while_set_live_holds_head_lock() {
+    let sc = Scenario::by_name("remove-vs-ana").unwrap();
+    let m = machine(&rev("nvme-6.12"), &sc);
+    let a = thread(&m, "A");
+    let d = thread(&m, "D");
+    let head_lock_by_d = transitions(&m).iter().any(|(_, _, post)| post.mutex[0] == d as u8 + 1);
+    assert!(!head_lock_by_d, "nvme_ns_remove takes head->lock");
+    let unlinked_under_a = transitions(&m).iter().any(|(pre, act, post)| {
+        *act == Action::Run(d as u8) && pre.mutex[0] == a as u8 + 1 && pre.paths[0].life == life::LINKED && post.paths[0].life == life::UNLINKED
+    });
+    assert!(unlinked_under_a, "D never unlinks P0 while A holds head->lock");
+    // Verdicts are those of the locked version.
+    let rep = check(&rev("nvme-6.12"), &sc, &Bounds::default(), None, &AtomicBool::new(false)).unwrap();
+    assert!(rep.violated().is_empty(), "{rep}");
+}
