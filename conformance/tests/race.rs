@@ -138,7 +138,7 @@ fn the_s03a_b_schedule_becomes_a_case_with_the_spinning_walk() {
     assert_eq!(cases.len(), 2);
     assert_ne!(cases[0].case, cases[1].case, "two cases of one schedule need two names");
     assert!(src.contains("kunit_test_suites(&mpath_verify_race_suite);"));
-    assert!(src.contains("mpv_race_run(w, MPV_RACE_SELECTION_TERMINATES"));
+    assert!(src.contains("mpv_race_run(test, w, MPV_RACE_SELECTION_TERMINATES"));
 }
 
 #[test]

@@ -72,7 +72,7 @@ pub const NVME_NS_REMOVE_RACE: Mirror = Mirror {
 
 /// Every mirror with the harness text that holds it.
 pub fn mirrors() -> [(&'static Mirror, &'static str); 2] {
-    [(&NVME_NS_REMOVE, super::export::NVME612_HARNESS), (&NVME_NS_REMOVE_RACE, super::race::RACE_ENGINE)]
+    [(&NVME_NS_REMOVE, super::export::NVME612_HARNESS), (&NVME_NS_REMOVE_RACE, super::race::RACE_NVME)]
 }
 
 /// The body of the function whose definition starts with `def` (braces
@@ -175,7 +175,7 @@ mod tests {
     #[test]
     fn the_race_engine_mirror_matches_and_fails_when_reordered() {
         let k = KERNEL.replacen("	list_del_rcu(&ns->siblings);\n", "	list_del_rcu(&ns->siblings);\n	if (list_empty(&ns->head->list))\n		last_path = true;\n", 1);
-        let engine = crate::kunit::race::RACE_ENGINE;
+        let engine = crate::kunit::race::RACE_NVME;
         let r = check_text(&k, engine, &NVME_NS_REMOVE_RACE).unwrap();
         assert!(r.is_ok(), "{r:?}");
         let bad = engine.replacen("\tif (nvme_mpath_clear_current_path(ns)) {", "\tlist_del_rcu(&ns->siblings);\n\tif (nvme_mpath_clear_current_path(ns)) {", 1);

@@ -29,7 +29,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The race engine, embedded in generated suites.
-pub const RACE_ENGINE: &str = include_str!("../../kunit/nvme-6.12/mpv_race.h");
+pub const RACE_ENGINE: &str = include_str!("../../kunit/race/mpv_race_core.h");
+/// Its nvme-6.12 backend (after the core).
+pub const RACE_NVME: &str = include_str!("../../kunit/nvme-6.12/mpv_race.h");
 /// The schedule-point patch for 6.12's multipath.c.
 pub const SCHED_PATCH: &str = "race/nvme-6.12-sched.patch";
 /// KUnit suite name of race runs.
@@ -421,7 +423,7 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
     let _ = writeln!(s, "static const struct mpv_race_step {case}_steps[] = {{");
     for h in &hooked {
         let path = match h.path {
-            -1 => "MPV_NONE".to_string(),
+            -1 => "MPV_RACE_NULL".to_string(),
             -3 => "MPV_RACE_ANY".to_string(),
             p => p.to_string(),
         };
@@ -441,7 +443,7 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
         c_str(&input.property),
         hooked.len()
     );
-    let _ = writeln!(s, "\tmpv_race_run(w, {prop}, {case}_threads, ARRAY_SIZE({case}_threads),\n\t\t     {case}_steps, ARRAY_SIZE({case}_steps));\n}}\n");
+    let _ = writeln!(s, "\tmpv_race_run(test, w, {prop}, {case}_threads, ARRAY_SIZE({case}_threads),\n\t\t     {case}_steps, ARRAY_SIZE({case}_steps));\n}}\n");
     Ok(RaceSuite { source: s, case, hooked, approximations })
 }
 
@@ -465,8 +467,10 @@ pub fn assemble(mut cases: Vec<RaceSuite>, defines: &str) -> (String, Vec<RaceSu
     s.push_str(NVME612_HARNESS);
     s.push('\n');
     s.push_str(defines);
-    s.push_str("\n/* ---- mpv_race.h (race engine, embedded) ---- */\n");
+    s.push_str("\n/* ---- mpv_race_core.h (race engine, embedded) ---- */\n");
     s.push_str(RACE_ENGINE);
+    s.push_str("\n/* ---- nvme-6.12/mpv_race.h (its nvme-6.12 backend, embedded) ---- */\n");
+    s.push_str(RACE_NVME);
     s.push_str("\n/* ---- generated from the schedules ---- */\n\n");
     for c in &cases {
         s.push_str(&c.source);
@@ -770,7 +774,7 @@ pub fn render(r: &RaceResult) -> String {
     for a in &r.approximations {
         let _ = writeln!(s, "  approximation: {a}");
     }
-    s.push_str(&swimlane(r, 36));
+    s.push_str(&swimlane(r, 40));
     for l in r.log.iter().filter(|l| !l.starts_with("mpv-race-verdict") && !l.starts_with("mpv-race-step") && !l.starts_with("mpv-race-case")) {
         let _ = writeln!(s, "  {l}");
     }
