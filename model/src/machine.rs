@@ -50,21 +50,26 @@ pub enum Builtin {
     /// (`nvme_mpath_start_request`: counted in `ctrl->nr_active` when the
     /// iopolicy is queue-depth). Carrier: `use_path_disk`.
     SubmitToPath,
-    /// `nvme_end_req()`: the oldest request in flight on `p` ends
-    /// (`nvme_mpath_end_request`: `atomic_dec_if_positive(&ns->ctrl->nr_active)`
-    /// if it was counted; reads the path). With none in flight nothing
-    /// happens and nothing is read. Carrier: `deref_path`.
+    /// `blk_mq_complete_request()` of the oldest request in flight on the
+    /// path in `on` that nobody completes yet: `dst` = 1 and this thread now
+    /// completes it (a completion operation: `failover`, whose request
+    /// stays in flight until its `nvme_end_req`), or `dst` = 0 when there
+    /// is none (without a request there is no completion). Reads no kernel
+    /// object. Carrier: `load` (its `what` is ignored).
+    CompleteRequest,
+    /// `nvme_end_req()`: a request in flight on `p` ends, the oldest one
+    /// being completed (or, with none being completed, the oldest;
+    /// `nvme_mpath_end_request`: `atomic_dec_if_positive(&ns->ctrl->nr_active)`
+    /// if it was counted at start; reads the path). With none in flight
+    /// nothing happens and nothing is read. Carrier: `deref_path`.
     EndRequest,
-    /// `dst` = whether a request is in flight on the path in `on`: the
-    /// precondition of a completion operation (the operation stands for a
-    /// request's completion; without a request there is none). Reads no
-    /// kernel object. Carrier: `load` (its `what` is ignored).
-    RequestInFlight,
     /// `blk_mq_freeze_queue_wait(ns->disk->queue)` in `del_gendisk(ns->disk)`:
-    /// waits for the requests in flight on the path in `p`. They complete
-    /// meanwhile (the device completes them: each execution ends one, as
-    /// [`Builtin::EndRequest`], and the step runs again); with none left it
-    /// continues. Reads the path. Carrier: `deref_path`.
+    /// waits until no request is in flight on the path in `p`. Meanwhile the
+    /// device completes them: while one is in flight that no thread is
+    /// completing, each execution ends it (as [`Builtin::EndRequest`]) and
+    /// the step runs again; one another thread is completing blocks the
+    /// step until that thread's `nvme_end_req`. Reads the path. Carrier:
+    /// `deref_path`.
     DrainRequests,
 }
 
@@ -77,8 +82,8 @@ impl Builtin {
         ("blk_mq_freeze_queue_wait", Builtin::FreezeWait),
         ("blk_mq_unfreeze_queue", Builtin::Unfreeze),
         ("submit_bio_noacct", Builtin::SubmitToPath),
+        ("blk_mq_complete_request", Builtin::CompleteRequest),
         ("nvme_end_req", Builtin::EndRequest),
-        ("request_in_flight", Builtin::RequestInFlight),
         ("ns_freeze_queue_wait", Builtin::DrainRequests),
     ];
 
@@ -92,7 +97,7 @@ impl Builtin {
             Builtin::QueueEnter | Builtin::QueueExit | Builtin::FreezeStart | Builtin::FreezeWait | Builtin::Unfreeze => "yield",
             Builtin::SubmitToPath => "use_path_disk",
             Builtin::EndRequest | Builtin::DrainRequests => "deref_path",
-            Builtin::RequestInFlight => "load",
+            Builtin::CompleteRequest => "load",
         }
     }
 
@@ -102,7 +107,7 @@ impl Builtin {
             (Builtin::QueueEnter | Builtin::QueueExit | Builtin::FreezeStart | Builtin::FreezeWait | Builtin::Unfreeze, Step::Yield)
                 | (Builtin::SubmitToPath, Step::UsePathDisk { .. })
                 | (Builtin::EndRequest | Builtin::DrainRequests, Step::DerefPath { .. })
-                | (Builtin::RequestInFlight, Step::Load { .. })
+                | (Builtin::CompleteRequest, Step::Load { .. })
         )
     }
 }
@@ -269,6 +274,18 @@ impl Machine {
         match self.builtin(f) {
             Some(Builtin::QueueEnter) => return s.q_freeze == 0,
             Some(Builtin::FreezeWait) => return !s.threads.iter().any(|u| u.q_ref),
+            Some(Builtin::DrainRequests) => {
+                // Blocked while the only requests left are being completed
+                // by other threads.
+                if let Some(CStep::Plain(Step::DerefPath { p })) = self.step_at(f, pc) {
+                    let v = th.regs[*p as usize];
+                    if v != 0 && v as usize <= MAXP {
+                        let ps = &s.paths[v as usize - 1];
+                        return !(ps.inflight > 0 && ps.inflight == ps.claimed);
+                    }
+                }
+                return true;
+            }
             _ => {}
         }
         match self.step_at(f, pc) {
@@ -674,16 +691,17 @@ impl Machine {
         counted
     }
 
-    /// The oldest request in flight on path `p` ends (`nvme_end_req`):
-    /// `atomic_dec_if_positive(&ns->ctrl->nr_active)` if it was counted.
-    /// Returns whether `nr_active` changed.
-    fn end_request(&self, s: &mut State, p: usize) -> bool {
+    /// Request `k` (0 = the oldest) in flight on path `p` ends
+    /// (`nvme_end_req`): `atomic_dec_if_positive(&ns->ctrl->nr_active)` if
+    /// it was counted. Returns whether `nr_active` changed.
+    fn end_request(&self, s: &mut State, p: usize, k: u8) -> bool {
         let ps = &mut s.paths[p];
-        if ps.inflight == 0 {
+        if k >= ps.inflight {
             return false;
         }
-        let counted = ps.counted & 1 != 0;
-        ps.counted >>= 1;
+        let counted = ps.counted & (1 << k) != 0;
+        let low = ps.counted & ((1u8 << k) - 1);
+        ps.counted = low | ((ps.counted >> (k + 1)) << k);
         ps.inflight -= 1;
         let c = (ps.ctrl as usize).min(MAXC - 1);
         if counted && (1..=253).contains(&s.nr_active[c]) {
@@ -711,29 +729,42 @@ impl Machine {
                     return self.start_request(s, pi);
                 }
             }
+            (Builtin::CompleteRequest, Step::Load { dst, on, .. }) => {
+                let v = on.map(|r| reg(s, r)).unwrap_or(0);
+                let mut x = 0;
+                if let Some(pi) = path_of(v) {
+                    let ps = &mut s.paths[pi];
+                    if ps.inflight > ps.claimed {
+                        ps.claimed += 1;
+                        x = 1;
+                    }
+                }
+                s.threads[t].regs[*dst as usize] = x;
+            }
             (Builtin::EndRequest, Step::DerefPath { p }) => {
                 let v = reg(s, *p);
                 if let Some(pi) = path_of(v) {
                     if s.paths[pi].inflight > 0 {
                         self.touch(s, v);
-                        return self.end_request(s, pi);
+                        // Claimed requests are the oldest ones.
+                        if s.paths[pi].claimed > 0 {
+                            s.paths[pi].claimed -= 1;
+                        }
+                        return self.end_request(s, pi, 0);
                     }
                 }
-            }
-            (Builtin::RequestInFlight, Step::Load { dst, on, .. }) => {
-                let v = on.map(|r| reg(s, r)).unwrap_or(0);
-                let x = path_of(v).map(|pi| (s.paths[pi].inflight > 0) as u8).unwrap_or(0);
-                s.threads[t].regs[*dst as usize] = x;
             }
             (Builtin::DrainRequests, Step::DerefPath { p }) => {
                 let v = reg(s, *p);
                 self.touch(s, v);
                 if let Some(pi) = path_of(v) {
-                    if s.paths[pi].inflight > 0 {
-                        // One request completes; the wait goes on.
+                    let (n, c) = (s.paths[pi].inflight, s.paths[pi].claimed);
+                    if n > c {
+                        // The device completes the oldest request nobody
+                        // else completes; the wait goes on.
                         let top = s.threads[t].depth as usize - 1;
                         s.threads[t].stack[top].pc -= 1;
-                        return self.end_request(s, pi);
+                        return self.end_request(s, pi, c);
                     }
                 }
             }

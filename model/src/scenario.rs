@@ -253,6 +253,7 @@ impl Scenario {
                 prev: POISON,
                 inflight: 0,
                 counted: 0,
+                claimed: 0,
             };
             // Requests the setup left in flight (oldest first), and which of
             // them were counted in nr_active at start.

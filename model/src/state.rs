@@ -94,6 +94,9 @@ pub struct PathState {
     /// Which of those requests were counted in `ctrl->nr_active` at start
     /// (`NVME_MPATH_CNT_ACTIVE`), oldest first: bit 0 is the oldest.
     pub counted: u8,
+    /// How many of them (the oldest) a thread is completing (between its
+    /// `blk_mq_complete_request` and its `nvme_end_req`).
+    pub claimed: u8,
 }
 
 impl PathState {
@@ -217,7 +220,7 @@ impl fmt::Debug for State {
                     p.life, p.bits, p.ana, p.access, p.sdev, p.alua, p.ctrl, p.next, p.prev
                 )?;
                 if p.inflight != 0 {
-                    writeln!(f, "P{i}: requests in flight={} counted={:b}", p.inflight, p.counted)?;
+                    writeln!(f, "P{i}: requests in flight={} counted={:b} being completed={}", p.inflight, p.counted, p.claimed)?;
                 }
             }
         }

@@ -282,3 +282,71 @@ fn ns_remove_unlinks_while_set_live_holds_head_lock() {
     let rep = check(&rev("nvme-6.12"), &sc, &Bounds::default(), None, &AtomicBool::new(false)).unwrap();
     assert!(rep.violated().is_empty(), "{rep}");
 }
+
+// ---- 5. the path is freed only after its in-flight requests ended
+
+/// NUMA, P0 and P1 optimized, a bio submitted in the setup is in flight on
+/// P0; `other` completes it while D runs nvme_ns_remove(P0).
+fn in_flight_probe(other: Op) -> Scenario {
+    let mut sc = Scenario::by_name("N2a").unwrap();
+    sc.name = "in-flight-vs-remove".into();
+    sc.header.setup.retain(|op| !matches!(op, Op::ClearPaths));
+    sc.header.setup.push(Op::SubmitBio { node: 0 });
+    sc.threads = vec![ThreadSpec { name: "F".into(), ops: vec![other] }, ThreadSpec { name: "D".into(), ops: vec![Op::RemovePath { path: 0, node: 0 }] }];
+    sc
+}
+
+/// `del_gendisk(ns->disk)` in 6.12's `nvme_ns_remove` waits for the
+/// namespace queue's requests (`blk_mq_freeze_queue_wait`), and
+/// `nvme_put_ns` frees the namespace after it: a request that fails over
+/// (nvme_failover_req touches the namespace: ANA_PENDING, the requeue)
+/// ends before the free. The model freed P0 at the end of nvme_ns_remove
+/// whatever was in flight, so F's failover could touch the freed P0.
+#[test]
+fn failover_of_an_in_flight_request_ends_before_the_free() {
+    let sc = in_flight_probe(Op::Failover { path: 0, ana_error: true });
+    let m = machine(&rev("nvme-6.12"), &sc);
+    assert_eq!(m.init.paths[0].inflight, 1, "the setup's bio is in flight on P0");
+    let (v, rep) = verdict(&rev("nvme-6.12"), &sc, p::NO_USE_AFTER_FREE);
+    assert_eq!(v, Verdict::Holds, "{rep}");
+    // Both orders happen: the failover completes the request (and requeues
+    // its bio) before the free, or the device completed it first and F has
+    // nothing to fail over.
+    let t = transitions(&m);
+    let f = thread(&m, "F");
+    let done: Vec<&State> = t.iter().map(|(_, _, n)| n).filter(|n| m.at_rest(n)).collect();
+    assert!(done.iter().any(|n| n.paths[0].life == life::FREED && n.paths[0].bit(pbit::ANA_PENDING)), "F never failed the request over");
+    assert!(done.iter().any(|n| n.paths[0].life == life::FREED && !n.paths[0].bit(pbit::ANA_PENDING)), "the device never completed it first");
+    assert!(t.iter().all(|(_, a, n)| *a != Action::Run(f as u8) || n.viol & vbit::UAF_PATH == 0));
+}
+
+/// A successful completion (`nvme_complete_rq` -> `nvme_end_req`, which
+/// reads `ns->ctrl`) likewise ends before the free.
+#[test]
+fn completion_of_an_in_flight_request_ends_before_the_free() {
+    let sc = in_flight_probe(Op::Complete { path: 0 });
+    let (v, rep) = verdict(&rev("nvme-6.12"), &sc, p::NO_USE_AFTER_FREE);
+    assert_eq!(v, Verdict::Holds, "{rep}");
+}
+
+/// In no reachable state of the removal scenarios is a path freed while a
+/// request is in flight on it, and the remover is never left waiting for
+/// ever (bios R submitted to the departing path complete while it waits).
+#[test]
+fn no_request_in_flight_on_a_freed_path() {
+    for name in ["N2a", "N2c", "R12", "S03a-B", "S03b-nvme"] {
+        let sc = Scenario::by_name(name).unwrap();
+        let m = machine(&rev("nvme-6.12"), &sc);
+        let t = transitions(&m);
+        for (_, _, n) in &t {
+            for ps in &n.paths {
+                assert!(ps.life != life::FREED || ps.inflight == 0, "{name}: freed with a request in flight: {n:?}");
+            }
+        }
+        // Some interleaving sends a bio to the departing P0 before it goes.
+        assert!(t.iter().any(|(_, _, n)| n.paths[0].inflight > 0), "{name}: no bio ever in flight on P0");
+        let rep = check(&rev("nvme-6.12"), &sc, &Bounds::default(), None, &AtomicBool::new(false)).unwrap();
+        assert_eq!(rep.verdict(p::NO_DEADLOCK), Some(Verdict::Holds), "{name}");
+        assert_eq!(rep.verdict(p::NO_USE_AFTER_FREE), Some(Verdict::Holds), "{name}");
+    }
+}
