@@ -44,6 +44,39 @@ fn every_multipath_point_of_the_table_is_placed_once_by_a_patch() {
 }
 
 #[test]
+fn every_library_point_is_placed_once_by_the_lib_patch_and_its_glue() {
+    let sched = patch_points(&read("race/lib-v2-sched.patch"));
+    let glue = read("race/mpvl_race.h");
+    let mut names: Vec<&str> = race::POINTS_LIB.iter().filter_map(|r| if let Place::Point(p, _) = r.place { Some(p) } else { None }).collect();
+    names.sort();
+    names.dedup();
+    for p in &names {
+        if race::is_mirror_point(p) {
+            assert!(glue.contains(&format!("\"{p}\"")), "glue point {p} is not in mpvl_race.h");
+        } else {
+            assert_eq!(sched.iter().filter(|x| x.as_str() == *p).count(), 1, "lib point {p}");
+        }
+    }
+    for p in &sched {
+        assert!(names.contains(&p.as_str()), "the lib patch places {p}, which no model step maps to");
+    }
+}
+
+#[test]
+fn the_s03a_a_schedule_runs_on_the_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let scheds = save_schedules("v2", "S03a-A", dir.path());
+    let st = scheds.iter().find(|p| p.to_string_lossy().contains("selection_terminates")).expect("no selection_terminates schedule");
+    let input = RaceInput::load(st).unwrap();
+    let suite = race::generate(&input).unwrap();
+    assert_eq!(suite.backend, race::RaceBackend::LibV2);
+    assert!(suite.hooked.iter().any(|h| h.point == "mpath_delete_device:list_del_rcu"));
+    assert!(suite.hooked.iter().filter(|h| h.point == "mpath_next_dev").count() >= 3);
+    let (src, _) = race::assemble(vec![suite], "");
+    assert!(src.contains("mpath_mpv_sched_hook") && src.contains("MPV_RACE_DELETE_DEVICE"));
+}
+
+#[test]
 fn every_mirror_point_is_in_the_race_engine() {
     let engine = read("nvme-6.12/mpv_race.h");
     for p in table_points().into_iter().filter(|p| race::is_mirror_point(p)) {
@@ -53,7 +86,7 @@ fn every_mirror_point_is_in_the_race_engine() {
 
 #[test]
 fn every_line_the_patches_add_carries_the_marker() {
-    for f in ["race/nvme-6.12-sched.patch", "race/mut-612-no-clear-current.patch", "race/fix-612-rr-removing.patch"] {
+    for f in ["race/nvme-6.12-sched.patch", "race/mut-612-no-clear-current.patch", "race/fix-612-rr-removing.patch", "race/lib-v2-sched.patch"] {
         for l in read(f).lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")) {
             assert!(l.to_ascii_lowercase().contains("mpv"), "{f}: added line without the mpv marker: {l}");
         }
@@ -159,9 +192,9 @@ fn schedules_the_engine_cannot_drive_are_refused_with_the_reason() {
     let mut bad = input.clone();
     bad.steps[0].thread = bad.threads.len();
     assert!(race::generate(&bad).unwrap_err().contains("worker"));
-    // Another revision's profile.
-    input.header.revision = "v2".into();
-    assert!(race::generate(&input).unwrap_err().contains("nvme-6.12 schedules"));
+    // A revision no kernel C backend runs.
+    input.header.revision = "v3".into();
+    assert!(race::generate(&input).unwrap_err().contains("kunit race replays nvme-6.12 schedules"));
 }
 
 #[test]

@@ -1258,6 +1258,37 @@ fn ret_bool(ret: Option<&Ret>) -> Option<String> {
 }
 
 /// The libmultipath case for one trace, or why it cannot be driven.
+/// `prefix`, then the C that declares `w` and builds the trace header's
+/// world: the head (and its gendisk), controllers, the setup ops.
+fn world_and_setup<'a>(t: &'a Trace, target: &super::export::Target, prefix: &str) -> Result<Emit<'a>, String> {
+    let h = &t.header;
+    let pol = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == h.iopolicy).unwrap_or(0);
+    let mut e = Emit { out: prefix.to_string(), checks: 0, na: 0, map: vec![None; h.max_paths], nr: 0, trace: t, maybe_live: false, oops_at: None, api: target.api, nodes: target.nodes.clone() };
+    // The trace's name on a line of its own: checkpatch lets a string run long.
+    let indent = "\t\t\t\t\t      ";
+    e.line(&format!("struct mpvl_world *w = mpvl_world_new(test,\n{indent}{},\n{indent}{}, {}, {});", c_str(&t.file), h.nr_ctrls, IOPOLICY_C[pol], h.head_disk));
+    e.out.push('\n');
+    for op in &h.setup {
+        e.line(&format!("mpvl_step(w, -1, {});", c_str(&step_text(op))));
+        e.op(-1, op, None, false)?;
+    }
+    Ok(e)
+}
+
+/// The world of a race schedule's header on the series (v2 API): the C
+/// that declares and builds `w`, and the suite index of each path id.
+pub fn race_setup(file: &str, h: &mpath_reference::trace::Header, target: &super::export::Target) -> Result<(String, Vec<Option<usize>>), String> {
+    if h.driver != DriverKind::Nvme {
+        return Err("the libmultipath suite's template follows NVMe's callbacks; SCSI is not driven".into());
+    }
+    if h.max_paths > LIB_MAX || h.nr_ctrls > LIB_MAX {
+        return Err(format!("more than {LIB_MAX} paths or controllers"));
+    }
+    let t = Trace { file: file.to_string(), header: h.clone(), profile: h.resolve_profile()?, lines: Vec::new() };
+    let e = world_and_setup(&t, target, "")?;
+    Ok((e.out, e.map))
+}
+
 pub fn case(t: &Trace, case: &str, target: &super::export::Target) -> Result<(String, Case), String> {
     let h = &t.header;
     let api = target.api;
@@ -1276,17 +1307,7 @@ pub fn case(t: &Trace, case: &str, target: &super::export::Target) -> Result<(St
     if h.max_paths > LIB_MAX || h.nr_ctrls > LIB_MAX {
         return Err(format!("more than {LIB_MAX} paths or controllers"));
     }
-    let pol = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == h.iopolicy).unwrap_or(0);
-    let mut e = Emit { out: String::new(), checks: 0, na: 0, map: vec![None; h.max_paths], nr: 0, trace: t, maybe_live: false, oops_at: None, api, nodes: target.nodes.clone() };
-    let _ = writeln!(e.out, "static void {case}(struct kunit *test)\n{{");
-    // The trace's name on a line of its own: checkpatch lets a string run long.
-    let indent = "\t\t\t\t\t      ";
-    e.line(&format!("struct mpvl_world *w = mpvl_world_new(test,\n{indent}{},\n{indent}{}, {}, {});", c_str(&t.file), h.nr_ctrls, IOPOLICY_C[pol], h.head_disk));
-    e.out.push('\n');
-    for op in &h.setup {
-        e.line(&format!("mpvl_step(w, -1, {});", c_str(&step_text(op))));
-        e.op(-1, op, None, false)?;
-    }
+    let mut e = world_and_setup(t, target, &format!("static void {case}(struct kunit *test)\n{{\n"))?;
     let mut seen_spins = 0usize;
     for (step, (_, l)) in t.lines.iter().enumerate() {
         let step = step as i64;

@@ -32,6 +32,60 @@ use std::path::{Path, PathBuf};
 pub const RACE_ENGINE: &str = include_str!("../../kunit/race/mpv_race_core.h");
 /// Its nvme-6.12 backend (after the core).
 pub const RACE_NVME: &str = include_str!("../../kunit/nvme-6.12/mpv_race.h");
+/// Its libmultipath (v2 API) backend (after the core).
+pub const RACE_LIB: &str = include_str!("../../kunit/race/mpvl_race.h");
+
+/// The kernel C a schedule runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RaceBackend {
+    /// Linux 6.12's drivers/nvme/host/multipath.c.
+    Nvme612,
+    /// The series' lib/multipath.c, v2 API.
+    LibV2,
+}
+
+impl RaceBackend {
+    /// By the reference profile the schedule's traces use (a mutant's is
+    /// its base's).
+    pub fn of(input: &RaceInput) -> Result<RaceBackend, String> {
+        match input.header.revision.as_str() {
+            "nvme-6.12" => Ok(RaceBackend::Nvme612),
+            "v2" => Ok(RaceBackend::LibV2),
+            other => Err(format!(
+                "{}: revision {} (reference profile {other}): kunit race replays nvme-6.12 schedules on Linux 6.12 and v2 schedules on the series' lib/multipath.c",
+                input.file, input.revision
+            )),
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            RaceBackend::Nvme612 => "nvme-6.12",
+            RaceBackend::LibV2 => "libmultipath v2",
+        }
+    }
+    /// The step -> point table.
+    pub fn points(self) -> &'static [PointRow] {
+        match self {
+            RaceBackend::Nvme612 => POINTS,
+            RaceBackend::LibV2 => POINTS_LIB,
+        }
+    }
+    /// The schedule-point patch (under conformance/kunit).
+    pub fn patch(self) -> &'static str {
+        match self {
+            RaceBackend::Nvme612 => SCHED_PATCH,
+            RaceBackend::LibV2 => "race/lib-v2-sched.patch",
+        }
+    }
+    /// The file the patch points, in the tree.
+    pub fn file(self) -> &'static str {
+        match self {
+            RaceBackend::Nvme612 => "drivers/nvme/host/multipath.c",
+            RaceBackend::LibV2 => "lib/multipath.c",
+        }
+    }
+}
 /// The schedule-point patch for 6.12's multipath.c.
 pub const SCHED_PATCH: &str = "race/nvme-6.12-sched.patch";
 /// KUnit suite name of race runs.
@@ -126,6 +180,37 @@ pub const POINTS: &[PointRow] = &[
     row("nvme_ns_remove", "free_path", None, Point("nvme_ns_remove:nvme_put_ns", true)),
 ];
 
+/// The series' lib/multipath.c (v2): the model's v2 steps. A selection runs
+/// through mpath_call_for_device() (the library's SRCU read section around
+/// its static mpath_find_path(), then our callback): a submit_bio schedule
+/// that reaches the requeue or failure branches is refused.
+pub const POINTS_LIB: &[PointRow] = &[
+    row("mpath_bdev_submit_bio", "srcu_lock", None, Point("mpath_call_for_device:srcu_read_lock", false)),
+    row("mpath_bdev_submit_bio", "use_path_disk", None, Point("submit:callback", true)),
+    row("mpath_bdev_submit_bio", "srcu_unlock", None, Point("mpath_call_for_device:srcu_read_unlock", false)),
+    row("op_find_path", "srcu_lock", None, Point("mpath_call_for_device:srcu_read_lock", false)),
+    row("op_find_path", "srcu_unlock", None, Point("mpath_call_for_device:srcu_read_unlock", false)),
+    row("mpath_find_path", "load", Some(("what", "iopolicy")), Point("mpath_find_path:iopolicy", false)),
+    row("mpath_round_robin_path", "cp_load", None, Point("mpath_round_robin_path:old", false)),
+    row("mpath_round_robin_path", "list_singular", None, Point("mpath_round_robin_path:list_is_singular", false)),
+    row("mpath_round_robin_path", "load", Some(("what", "is_disabled")), Point("mpath_round_robin_path:singular_disabled", true)),
+    row("mpath_round_robin_path", "next_dev", None, Point("mpath_next_dev", true)),
+    row("mpath_round_robin_path", "consider", Some(("mode", "round_robin")), Point("mpath_round_robin_path:consider", true)),
+    row("mpath_round_robin_path", "consider", Some(("mode", "round_robin_old")), Point("mpath_round_robin_path:consider_old", true)),
+    row("mpath_round_robin_path", "cp_store", None, Point("mpath_round_robin_path:assign", true)),
+    row("__mpath_find_path", "list_first", None, Point("__mpath_find_path:first", false)),
+    row("__mpath_find_path", "consider", None, Point("__mpath_find_path:consider", true)),
+    row("__mpath_find_path", "list_next", None, Folded("the `next` of list_for_each_entry_srcu: read at the end of the previous iteration")),
+    row("__mpath_find_path", "cp_store", None, Point("__mpath_find_path:assign", true)),
+    row("mpath_numa_path", "cp_load", None, Point("mpath_numa_path:cached", false)),
+    row("mpath_numa_path", "load", Some(("what", "is_optimized")), Point("mpath_numa_path:is_optimized", true)),
+    row("mpath_clear_current_path", "cp_clear_matching", None, Point("mpath_clear_current_path", true)),
+    row("mpath_delete_device", "lock", Some(("m", "head")), Point("mpath_delete_device:mutex_lock", false)),
+    row("mpath_delete_device", "list_del", None, Point("mpath_delete_device:list_del_rcu", true)),
+    row("mpath_delete_device", "list_empty", None, Point("mpath_delete_device:list_empty", false)),
+    row("mpath_delete_device", "unlock", Some(("m", "head")), Point("mpath_delete_device:mutex_unlock", false)),
+];
+
 /// The statements the harness's mirrors restate, located in the given tree
 /// so that a mirror point reports the kernel line it stands for: macro,
 /// file, the function's definition, a pattern and which occurrence of it.
@@ -197,10 +282,11 @@ fn detail_matches(step: &Value, d: Option<(&str, &str)>) -> bool {
     }
 }
 
-/// Where `function`'s step `step` (its revision-JSON form) runs.
-pub fn place(function: &str, step: &Value) -> Option<Place> {
+/// Where `function`'s step `step` (its revision-JSON form) runs on `backend`.
+pub fn place(backend: RaceBackend, function: &str, step: &Value) -> Option<Place> {
     let kind = step.get("s").and_then(Value::as_str)?;
-    POINTS
+    backend
+        .points()
         .iter()
         .find(|r| (r.function == function || r.function == "*") && r.kind == kind && detail_matches(step, r.detail))
         .map(|r| r.place)
@@ -284,6 +370,7 @@ pub struct RaceSuite {
     /// Steps that run with their thread's previous point although another
     /// thread's step lies between them in the model.
     pub approximations: Vec<String>,
+    pub backend: RaceBackend,
 }
 
 /// The world of a schedule's header. A setup `add_path` (driver path
@@ -340,22 +427,20 @@ pub fn race_setup(h: &mpath_reference::trace::Header) -> Result<(String, Vec<Opt
     Ok((lines, map))
 }
 
-/// Builds the suite for `input` on nvme-6.12. Errors say why the schedule
+/// Builds the case for `input` on its backend. Errors say why the schedule
 /// cannot be replayed (exit 2).
 pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
     let f = &input.file;
-    // A mutant of nvme-6.12 writes its traces with the nvme-6.12 profile.
-    if input.header.revision != "nvme-6.12" {
-        return Err(format!(
-            "{f}: revision {} (reference profile {}): kunit race replays nvme-6.12 schedules (the libmultipath series backend is not wired for races yet)",
-            input.revision, input.header.revision
-        ));
-    }
+    let backend = RaceBackend::of(input)?;
     let prop = property_c(&input.property).ok_or_else(|| format!("{f}: property {}: the race engine has no kernel-side check for it", input.property))?;
     if input.threads.len() > 8 {
         return Err(format!("{f}: {} threads; the race engine runs at most 8", input.threads.len()));
     }
-    let (setup, map) = race_setup(&input.header).map_err(|e| format!("{f}: setup: {e}"))?;
+    let (setup, map) = match backend {
+        RaceBackend::Nvme612 => race_setup(&input.header),
+        RaceBackend::LibV2 => super::export_lib::race_setup(&input.file, &input.header, &super::export::Target::uml()),
+    }
+    .map_err(|e| format!("{f}: setup: {e}"))?;
     let harness = |p: u32| -> Result<usize, String> { map.get(p as usize).copied().flatten().ok_or_else(|| format!("{f}: path {p} is not added by the setup")) };
     let mut spec = String::new();
     for (name, ops) in &input.threads {
@@ -370,11 +455,13 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
                 }
                 Op::SubmitBio { .. } => "{MPV_RACE_SUBMIT_BIO, 0}".to_string(),
                 Op::FindPath { .. } => "{MPV_RACE_FIND_PATH, 0}".to_string(),
-                Op::RemovePath { path, .. } => format!("{{MPV_RACE_REMOVE_PATH, {}}}", harness(*path)?),
+                Op::RemovePath { path, .. } if backend == RaceBackend::Nvme612 => format!("{{MPV_RACE_REMOVE_PATH, {}}}", harness(*path)?),
+                Op::DeleteDevice { path } if backend == RaceBackend::LibV2 => format!("{{MPV_RACE_DELETE_DEVICE, {}}}", harness(*path)?),
                 other => {
                     return Err(format!(
-                        "{f}: thread {name}: operation {} is not driven by the race engine yet (submit_bio, find_path, remove_path are)",
-                        serde_json::to_string(other).unwrap_or_default()
+                        "{f}: thread {name}: operation {} is not driven by the race engine on {} yet (nvme-6.12: submit_bio, find_path, remove_path; the series: submit_bio, find_path, delete_device)",
+                        serde_json::to_string(other).unwrap_or_default(),
+                        backend.name()
                     ))
                 }
             });
@@ -389,9 +476,9 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
         if st.thread >= input.threads.len() {
             return Err(format!("{f}: step {i}: thread {} is the delayed-work worker; works are not driven by the race engine yet", st.thread));
         }
-        match place(&st.function, &st.step) {
+        match place(backend, &st.function, &st.step) {
             None => {
-                return Err(format!("{f}: step {i}: {} `{}` has no schedule point for nvme-6.12 (conformance/src/kunit/race.rs POINTS)", st.function, st.primitive));
+                return Err(format!("{f}: step {i}: {} `{}` has no schedule point on {} (conformance/src/kunit/race.rs)", st.function, st.primitive, backend.name()));
             }
             Some(Place::Point(p, carries)) => {
                 let path = match (carries, st.path) {
@@ -431,9 +518,19 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
     }
     s.push_str("};\n\n");
     let _ = writeln!(s, "static void {case}(struct kunit *test)\n{{");
-    let _ = writeln!(s, "\tstruct mpv_world *w;\n\n\tMPV_RACE_LOG(test, \"mpv-race-case: {case}\");");
-    let _ = writeln!(s, "\tw = mpv_world_new(test, {});", c_str(&input.file));
-    s.push_str(&setup);
+    match backend {
+        RaceBackend::Nvme612 => {
+            let _ = writeln!(s, "\tstruct mpv_world *w;\n\n\tMPV_RACE_LOG(test, \"mpv-race-case: {case}\");");
+            let _ = writeln!(s, "\tw = mpv_world_new(test, {});", c_str(&input.file));
+            s.push_str(&setup);
+        }
+        RaceBackend::LibV2 => {
+            // The prelude's world declaration comes first; the case line
+            // still opens the case's diagnostics.
+            s.push_str(&setup);
+            let _ = writeln!(s, "\tMPV_RACE_LOG(test, \"mpv-race-case: {case}\");");
+        }
+    }
     let _ = writeln!(
         s,
         "\tMPV_RACE_LOG(test, \"mpv-race-schedule: %s revision %s scenario %s property %s: %d hooked steps\", {}, {}, {}, {}, {});",
@@ -444,12 +541,13 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
         hooked.len()
     );
     let _ = writeln!(s, "\tmpv_race_run(test, w, {prop}, {case}_threads, ARRAY_SIZE({case}_threads),\n\t\t     {case}_steps, ARRAY_SIZE({case}_steps));\n}}\n");
-    Ok(RaceSuite { source: s, case, hooked, approximations })
+    Ok(RaceSuite { source: s, case, hooked, approximations, backend })
 }
 
 /// One KUnit suite holding a case per schedule (cases keep the schedules'
 /// order; a name used twice gets a suffix).
 pub fn assemble(mut cases: Vec<RaceSuite>, defines: &str) -> (String, Vec<RaceSuite>) {
+    let backend = cases.first().map(|c| c.backend).unwrap_or(RaceBackend::Nvme612);
     let mut used = std::collections::BTreeSet::new();
     for c in cases.iter_mut() {
         let base = c.case.clone();
@@ -463,14 +561,30 @@ pub fn assemble(mut cases: Vec<RaceSuite>, defines: &str) -> (String, Vec<RaceSu
     let mut s = String::new();
     s.push_str("// SPDX-License-Identifier: GPL-2.0\n");
     s.push_str("/*\n * Generated by `mpath-verify kunit race`. Do not edit.\n * One case per model counterexample schedule, replayed as a forced\n * interleaving of 6.12's own multipath C (mpv_race.h).\n */\n\n");
-    s.push_str("/* ---- mpv_harness.h (static harness, embedded) ---- */\n");
-    s.push_str(NVME612_HARNESS);
-    s.push('\n');
-    s.push_str(defines);
+    match backend {
+        RaceBackend::Nvme612 => {
+            s.push_str("/* ---- mpv_harness.h (static harness, embedded) ---- */\n");
+            s.push_str(NVME612_HARNESS);
+            s.push('\n');
+            s.push_str(defines);
+        }
+        RaceBackend::LibV2 => {
+            s.push_str("/* ---- the libmultipath suite's prelude (v2 API) ---- */\n");
+            s.push_str(&super::export_lib::prelude(crate::series::Api::V2));
+        }
+    }
     s.push_str("\n/* ---- mpv_race_core.h (race engine, embedded) ---- */\n");
     s.push_str(RACE_ENGINE);
-    s.push_str("\n/* ---- nvme-6.12/mpv_race.h (its nvme-6.12 backend, embedded) ---- */\n");
-    s.push_str(RACE_NVME);
+    match backend {
+        RaceBackend::Nvme612 => {
+            s.push_str("\n/* ---- nvme-6.12/mpv_race.h (its nvme-6.12 backend, embedded) ---- */\n");
+            s.push_str(RACE_NVME);
+        }
+        RaceBackend::LibV2 => {
+            s.push_str("\n/* ---- race/mpvl_race.h (its libmultipath backend, embedded) ---- */\n");
+            s.push_str(RACE_LIB);
+        }
+    }
     s.push_str("\n/* ---- generated from the schedules ---- */\n\n");
     for c in &cases {
         s.push_str(&c.source);
@@ -572,6 +686,7 @@ fn rewrite_lines(d: &str, points: &std::collections::BTreeMap<String, usize>) ->
                 (100000.., _) => format!("multipath.c:{} (harness mirror)", n - 100000),
                 (0, _) => "(harness mirror)".to_string(),
                 (_, Some(p)) => match points.get(p) {
+                    Some(m) if POINTS_LIB.iter().any(|r| matches!(r.place, Place::Point(q, _) if q == p)) => format!("lib/multipath.c:{m}"),
                     Some(m) => format!("multipath.c:{m}"),
                     None => tok[..tok.len() - suffix.len()].to_string(),
                 },
@@ -580,7 +695,7 @@ fn rewrite_lines(d: &str, points: &std::collections::BTreeMap<String, usize>) ->
             out.push(format!("{place}{suffix}"));
             continue;
         }
-        if POINTS.iter().any(|r| matches!(r.place, Place::Point(p, _) if p == tok)) {
+        if POINTS.iter().chain(POINTS_LIB).any(|r| matches!(r.place, Place::Point(p, _) if p == tok)) {
             last = Some(tok);
         }
         out.push(tok.to_string());
@@ -597,6 +712,15 @@ pub fn run(tree: &Path, build_dir: &Path, arch: super::run::Arch, inputs: &[Race
     for input in inputs {
         cases.push(generate(input).map_err(|e| (Exit::BadInput, e))?);
     }
+    let Some(backend) = cases.first().map(|c| c.backend) else {
+        return Err((Exit::BadInput, "no schedule to run".to_string()));
+    };
+    if let Some(c) = cases.iter().find(|c| c.backend != backend) {
+        return Err((Exit::BadInput, format!("{}: a {} schedule; one run replays schedules of one kernel C ({})", c.case, c.backend.name(), backend.name())));
+    }
+    if backend == RaceBackend::LibV2 && (!super::run::carries_series(tree) || crate::series::Api::detect_tree(tree) != crate::series::Api::V2) {
+        return Err((Exit::NoKernel, format!("{}: v2 schedules run on the series' lib/multipath.c: the tree must carry the v2 series (`mpath-verify series prepare`)", tree.display())));
+    }
     let (source, cases) = assemble(cases, &mirror_defines(Some(tree)));
     for (c, input) in cases.iter().zip(inputs) {
         for a in &c.approximations {
@@ -604,15 +728,18 @@ pub fn run(tree: &Path, build_dir: &Path, arch: super::run::Arch, inputs: &[Race
         }
     }
     std::fs::create_dir_all(build_dir).map_err(|e| (Exit::BadInput, format!("{}: cannot create: {e}", build_dir.display())))?;
-    let mut patches = vec![super::run::kunit_dir().join(SCHED_PATCH)];
+    let mut patches = vec![super::run::kunit_dir().join(backend.patch())];
     for m in mutants {
         if !m.is_file() {
             return Err((Exit::BadInput, format!("{}: no such patch", m.display())));
         }
         patches.push(m.clone());
     }
-    let lib = super::run::placeholder_suite(super::Backend::Libmultipath);
-    let code = super::run::run_script(tree, build_dir, arch, &source, &lib, RACE_SUITE, &patches)?;
+    let (nvme_src, lib_src) = match backend {
+        RaceBackend::Nvme612 => (source, super::run::placeholder_suite(super::Backend::Libmultipath)),
+        RaceBackend::LibV2 => (super::run::placeholder_suite(super::Backend::Nvme612), source),
+    };
+    let code = super::run::run_script(tree, build_dir, arch, &nvme_src, &lib_src, RACE_SUITE, &patches)?;
     let text = std::fs::read_to_string(build_dir.join("mpv.ktap")).unwrap_or_default();
     match code {
         3 => return Err((Exit::NoKernel, format!("{}: rejected by run-kunit.sh (see its message above)", tree.display()))),
@@ -622,7 +749,7 @@ pub fn run(tree: &Path, build_dir: &Path, arch: super::run::Arch, inputs: &[Race
     }
     // Line numbers: the tree's multipath.c with the schedule points only
     // (computed aside: the tree itself is restored by now).
-    let points = patched_file(tree, &patches[..1]).map(|p| point_lines(&p)).unwrap_or_default();
+    let points = patched_file(tree, backend.file(), &patches[..1]).map(|p| point_lines(&p)).unwrap_or_default();
     let parsed = super::ktap::parse(&text, RACE_SUITE);
     let mut results = Vec::new();
     let mut exit = Exit::Ok;
@@ -677,11 +804,11 @@ fn case_text<'a>(text: &'a str, case: &str) -> &'a str {
 
 /// multipath.c of `tree` with `patches` applied, computed in a temp dir
 /// (for mapping point lines back); None when `patch` cannot do it.
-fn patched_file(tree: &Path, patches: &[PathBuf]) -> Option<String> {
+fn patched_file(tree: &Path, file: &str, patches: &[PathBuf]) -> Option<String> {
     let dir = std::env::temp_dir().join(format!("mpv-race-{}", std::process::id()));
     std::fs::create_dir_all(&dir).ok()?;
     let f = dir.join("multipath.c");
-    std::fs::copy(tree.join("drivers/nvme/host/multipath.c"), &f).ok()?;
+    std::fs::copy(tree.join(file), &f).ok()?;
     for p in patches {
         let ok = std::process::Command::new("patch").arg("-s").arg("-N").arg("-F").arg("0").arg(&f).arg("-i").arg(p).status().ok()?.success();
         if !ok {
@@ -730,7 +857,7 @@ pub fn swimlane(r: &RaceResult, width: usize) -> String {
             "NULL" | "-" | "" => String::new(),
             p => format!("(P{p})"),
         };
-        let loc = tail.replace("multipath.c:", "m:").replace("core.c:", "c:").replace(" (harness mirror)", "*").replace("(harness mirror)", "*");
+        let loc = tail.replace("lib/multipath.c:", "l:").replace("multipath.c:", "m:").replace("core.c:", "c:").replace(" (harness mirror)", "*").replace("(harness mirror)", "*");
         if !threads.iter().any(|t| t == thread) {
             threads.push(thread.to_string());
         }
@@ -760,7 +887,7 @@ pub fn swimlane(r: &RaceResult, width: usize) -> String {
         }
         out.push('\n');
     }
-    out.push_str("  m: drivers/nvme/host/multipath.c, c: drivers/nvme/host/core.c (lines of the tree run), *: the harness's restatement of that statement\n");
+    out.push_str("  m: drivers/nvme/host/multipath.c, c: drivers/nvme/host/core.c, l: lib/multipath.c (lines of the tree run), *: the harness's restatement of that statement\n");
     out
 }
 
