@@ -9,7 +9,7 @@
  * conformance/kunit/race/mpvl_race.h), then one case per schedule.
  *
  * The tree under test is patched with schedule points (conformance/kunit/
- * race/*-sched.patch): a hook call before every statement where the model
+ * race/<backend>-sched.patch): a hook call before every statement where the model
  * has a primitive step (current_path loads and stores, list walks, the
  * selection loops, the reads of path state). The harness's own
  * restatements of driver functions a KUnit test cannot call carry the

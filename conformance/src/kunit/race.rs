@@ -570,6 +570,7 @@ pub fn assemble(mut cases: Vec<RaceSuite>, defines: &str) -> (String, Vec<RaceSu
         }
         RaceBackend::LibV2 => {
             s.push_str("/* ---- the libmultipath suite's prelude (v2 API) ---- */\n");
+            let _ = writeln!(s, "/* the reference's DEFAULT_CAPACITY: head and path disks start with it */\n#define MPVL_CAPACITY {}ULL\n", mpath_reference::ops::DEFAULT_CAPACITY);
             s.push_str(&super::export_lib::prelude(crate::series::Api::V2));
         }
     }
