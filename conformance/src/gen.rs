@@ -53,6 +53,68 @@ const CTRL: [CtrlState; 6] = [CtrlState::Live, CtrlState::Live, CtrlState::Reset
 const SDEV: [SdevState; 5] = [SdevState::Running, SdevState::Running, SdevState::Block, SdevState::Quiesce, SdevState::Offline];
 const POLICIES: [&str; 5] = ["numa", "round-robin", "queue-depth", "queue-depth\n", "bogus"];
 
+/// Controller states for a revision whose `set_ctrl_state` is 6.12's
+/// `nvme_change_ctrl_state` (transition table): the generator keeps each
+/// controller's state and mostly draws a change the table allows, so that
+/// controllers cycle LIVE -> RESETTING -> CONNECTING -> LIVE and only
+/// sometimes start deleting; one draw in four is any state (the table
+/// refuses it unless it happens to be allowed).
+struct CtrlStates(Vec<CtrlState>);
+
+impl CtrlStates {
+    fn new(n: usize) -> CtrlStates {
+        CtrlStates(vec![CtrlState::Live; n])
+    }
+
+    /// A target state for controller `c`; records the outcome.
+    fn pick(&mut self, rng: &mut Rng, c: u32) -> CtrlState {
+        use CtrlState::*;
+        let cur = self.0[c as usize];
+        let new = if rng.chance(25) {
+            rng.pick(&CtrlState::ALL)
+        } else {
+            match cur {
+                Live | Resetting | Connecting if rng.chance(12) => Deleting,
+                Live => Resetting,
+                Resetting => Connecting,
+                Connecting => Live,
+                Deleting => rng.pick(&[Dead, DeletingNoio]),
+                Dead => DeletingNoio,
+                New => rng.pick(&[Resetting, Connecting]),
+                DeletingNoio => rng.pick(&CtrlState::ALL),
+            }
+        };
+        self.set(c, new);
+        new
+    }
+
+    /// The next state on the way back to LIVE (RESETTING -> CONNECTING ->
+    /// LIVE); from LIVE half the time a reset (a new round), else LIVE
+    /// again, which the table refuses, as it refuses LIVE from a deleting
+    /// or dead controller.
+    fn towards_live(&mut self, rng: &mut Rng, c: u32) -> CtrlState {
+        let new = match self.0[c as usize] {
+            CtrlState::Resetting | CtrlState::New => CtrlState::Connecting,
+            CtrlState::Live if rng.chance(50) => CtrlState::Resetting,
+            _ => CtrlState::Live,
+        };
+        self.set(c, new);
+        new
+    }
+
+    fn set(&mut self, c: u32, new: CtrlState) {
+        let cur = &mut self.0[c as usize];
+        if cur.nvme_may_become(new) {
+            *cur = new;
+        }
+    }
+}
+
+/// Does `revision` drive `set_ctrl_state` through 6.12's transition table?
+fn ctrl_state_machine(revision: &str) -> bool {
+    mpath_reference::revision::Profile::by_name(revision).is_some_and(|p| p.ctrl_state_machine)
+}
+
 /// Generates a trace as JSON Lines text.
 pub fn generate(o: &GenOpts) -> Result<String, String> {
     if o.ops > 10_000 {
@@ -85,6 +147,7 @@ pub fn generate(o: &GenOpts) -> Result<String, String> {
     let mut opened = 0u32;
     let mut ops = Vec::with_capacity(o.ops);
     let node_list: Vec<i32> = (0..nodes as i32).collect();
+    let mut ctrls = ctrl_state_machine(&o.revision).then(|| CtrlStates::new(max_paths));
     while ops.len() < o.ops {
         let node = rng.pick(&node_list);
         let p = rng.pick(&alive);
@@ -95,7 +158,10 @@ pub fn generate(o: &GenOpts) -> Result<String, String> {
             7 => Op::RunWorks { node },
             8 if nvme => Op::AnaUpdate { path: p, state: rng.pick(&ANA) },
             8 => Op::SetAluaState { path: p, state: rng.pick(&ALUA) },
-            9 if nvme => Op::SetCtrlState { ctrl: c, state: rng.pick(&CTRL) },
+            9 if nvme => match ctrls.as_mut() {
+                Some(cs) => Op::SetCtrlState { ctrl: c, state: cs.pick(&mut rng, c) },
+                None => Op::SetCtrlState { ctrl: c, state: rng.pick(&CTRL) },
+            },
             9 => Op::SetSdevState { path: p, state: rng.pick(&SDEV) },
             10 if nvme => Op::SetReady { path: p, ready: rng.chance(60) },
             10 => Op::ScsiBlock { path: p },
@@ -159,7 +225,9 @@ fn add_path(rng: &mut Rng, p: u32, nvme: bool) -> Op {
 
 /// A trace the nvme-6.12 KUnit backend can drive end to end: revision
 /// nvme-6.12, node 0 only, paths added with `add_device`, and only the
-/// operations `kunit::export::nvme612_unsupported` accepts.
+/// operations `kunit::export::nvme612_unsupported` accepts. Controller
+/// state changes follow 6.12's transition table mostly, with refused ones
+/// among them (`CtrlStates`).
 pub fn generate_kernel(seed: u64, nops: usize, paths: Option<usize>) -> Result<String, String> {
     generate_for_backend(seed, nops, paths, false, 1)
 }
@@ -326,12 +394,16 @@ fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool,
     let mut alive: Vec<u32> = (0..npaths as u32).collect();
     let mut next_new = npaths as u32;
     let mut ops = Vec::with_capacity(nops);
+    // nvme-6.12: set_ctrl_state is nvme_change_ctrl_state, valid and refused
+    // transitions both (the library backend writes its template's state).
+    let mut ctrls = CtrlStates::new(max_paths);
     while ops.len() < nops {
         let p = rng.pick(&alive);
         let op = match rng.below(16) {
             0..=4 => Op::FindPath { node: node(&mut rng) },
             5 => Op::SetAnaState { path: p, state: rng.pick(&ANA) },
-            6 => Op::SetCtrlState { ctrl: p, state: rng.pick(&CTRL) },
+            6 if lib => Op::SetCtrlState { ctrl: p, state: rng.pick(&CTRL) },
+            6 => Op::SetCtrlState { ctrl: p, state: ctrls.pick(&mut rng, p) },
             7 => Op::SetReady { path: p, ready: rng.chance(70) },
             8 => Op::SetAnaPending { path: p, pending: rng.chance(30) },
             9 => Op::SetNrActive { ctrl: p, n: rng.below(5) as i32 - 1 },
@@ -366,7 +438,8 @@ fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool,
             }
             14 if lib => Op::Synchronize,
             14 => Op::SetCtrlNode { ctrl: p, node: if nodes > 1 { rng.pick(&[-1, 0, 1]) } else { rng.pick(&[0, -1]) } },
-            _ => Op::SetCtrlState { ctrl: p, state: CtrlState::Live },
+            _ if lib => Op::SetCtrlState { ctrl: p, state: CtrlState::Live },
+            _ => Op::SetCtrlState { ctrl: p, state: ctrls.towards_live(&mut rng, p) },
         };
         ops.push((op, String::new()));
     }

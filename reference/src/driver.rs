@@ -122,6 +122,36 @@ impl CtrlState {
             CtrlState::Dead => "NVME_CTRL_DEAD",
         }
     }
+
+    /// Linux 6.12's `nvme_change_ctrl_state` transition table
+    /// (drivers/nvme/host/core.c): may a controller in state `self` be
+    /// changed to `new`? LIVE only from CONNECTING; RESETTING from NEW or
+    /// LIVE; CONNECTING from NEW or RESETTING; DELETING from LIVE, RESETTING
+    /// or CONNECTING; DELETING_NOIO from DELETING or DEAD; DEAD from
+    /// DELETING; nothing becomes NEW, and no state becomes itself.
+    pub fn nvme_may_become(self, new: CtrlState) -> bool {
+        use CtrlState::*;
+        match new {
+            Live => self == Connecting,
+            Resetting => matches!(self, New | Live),
+            Connecting => matches!(self, New | Resetting),
+            Deleting => matches!(self, Live | Resetting | Connecting),
+            DeletingNoio => matches!(self, Deleting | Dead),
+            Dead => self == Deleting,
+            New => false,
+        }
+    }
+
+    /// Every state, in `enum nvme_ctrl_state` order.
+    pub const ALL: [CtrlState; 7] = [
+        CtrlState::New,
+        CtrlState::Live,
+        CtrlState::Resetting,
+        CtrlState::Connecting,
+        CtrlState::Deleting,
+        CtrlState::DeletingNoio,
+        CtrlState::Dead,
+    ];
 }
 
 /// NVMe namespace flag bits (`ns->flags`).

@@ -281,8 +281,7 @@ impl System {
                     // nvme_mpath_clear_ctrl_paths for every ctrl: each ns of
                     // the ctrl that is still on ctrl->namespaces.
                     for p in 0..self.paths.len() as u32 {
-                        let l = self.paths[p as usize].life();
-                        if matches!(l, Life::Linked | Life::Unlinked) && self.paths[p as usize].disk_added.load(Ordering::Relaxed) {
+                        if self.on_ctrl_namespaces(p) {
                             self.clear_current_path(p);
                             self.schedule_requeue_work();
                         }
@@ -295,6 +294,59 @@ impl System {
             }
         }
         buf.len() as i64
+    }
+
+    /// Is path `p` on its controller's `ctrl->namespaces` list? From
+    /// `nvme_add_ns` (the path disk added) until `nvme_ns_remove` takes it
+    /// off, which a `delete_device` (head list only) does not do.
+    fn on_ctrl_namespaces(&self, p: u32) -> bool {
+        let s = &self.paths[p as usize];
+        matches!(s.life(), Life::Linked | Life::Unlinked) && s.disk_added.load(Ordering::Relaxed)
+    }
+
+    /// Linux 6.12's `nvme_change_ctrl_state(ctrl, new)`: under `ctrl->lock`
+    /// the transition table ([`CtrlState::nvme_may_become`]) decides; a
+    /// refused change leaves the state and returns false. After a change:
+    /// to LIVE from CONNECTING, `nvme_stop_failfast_work` (clears
+    /// FAILFAST_EXPIRED: only a fabrics controller has its failfast work,
+    /// and only that work sets the flag), then for any change to LIVE
+    /// `nvme_kick_requeue_lists`. RESETTING -> CONNECTING arms the failfast
+    /// timer (`nvme_start_failfast_work`), which is not modelled: a trace
+    /// expires it with `set_failfast`.
+    pub fn nvme_change_ctrl_state(&self, c: u32, new: CtrlState) -> bool {
+        let ctrl = &self.ctrls[c as usize];
+        let mut old = ctrl.state.load(Ordering::Acquire);
+        loop {
+            let cur = CtrlState::from_u8(old).unwrap_or(CtrlState::Dead);
+            if !cur.nvme_may_become(new) {
+                return false;
+            }
+            match ctrl.state.compare_exchange(old, new as u8, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => break,
+                Err(now) => old = now,
+            }
+        }
+        if new == CtrlState::Live {
+            if old == CtrlState::Connecting as u8 {
+                ctrl.failfast_expired.store(false, Ordering::Relaxed);
+            }
+            self.nvme_kick_requeue_lists(c);
+        }
+        true
+    }
+
+    /// `nvme_kick_requeue_lists(ctrl)`: every namespace on
+    /// `ctrl->namespaces` whose head has a disk schedules the head's requeue
+    /// work (and sends a change uevent for the head disk, not modelled).
+    pub fn nvme_kick_requeue_lists(&self, c: u32) {
+        if self.disk_state() == crate::head::DiskState::None {
+            return;
+        }
+        for p in 0..self.paths.len() as u32 {
+            if self.on_ctrl_namespaces(p) && self.paths[p as usize].ctrl.load(Ordering::Relaxed) == c {
+                self.schedule_requeue_work();
+            }
+        }
     }
 
     /// NVMe `nvme_update_ns_info` for a multipath head: the head takes the

@@ -84,6 +84,11 @@ pub enum Op {
     /// Raw store of a namespace's ANA state (and the matching library
     /// `access_state`), without the ANA-update follow-up.
     SetAnaState { path: u32, state: AnaState },
+    /// A controller state change. nvme-6.12 (profile `ctrl_state_machine`):
+    /// the driver's `nvme_change_ctrl_state`, whose transition table may
+    /// refuse the change (the state stays); `ret` is `{"bool": changed}`,
+    /// and a change to LIVE kicks the controller's requeue lists. Other
+    /// revisions: a direct write of the test template's state, `ret` none.
     SetCtrlState { ctrl: u32, state: CtrlState },
     SetCtrlNode { ctrl: u32, node: i32 },
     SetFailfast { ctrl: u32, expired: bool },
@@ -366,8 +371,12 @@ impl System {
             SetCtrlState { ctrl, state } => {
                 self.check_driver(DriverKind::Nvme, "set_ctrl_state")?;
                 self.check_ctrl(*ctrl)?;
-                self.ctrls[*ctrl as usize].state.store(*state as u8, Ordering::Release);
-                Ret::None
+                if self.profile.ctrl_state_machine {
+                    Ret::Bool(self.nvme_change_ctrl_state(*ctrl, *state))
+                } else {
+                    self.ctrls[*ctrl as usize].state.store(*state as u8, Ordering::Release);
+                    Ret::None
+                }
             }
             SetCtrlNode { ctrl, node } => {
                 self.check_ctrl(*ctrl)?;

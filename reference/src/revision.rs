@@ -71,6 +71,13 @@ pub struct Profile {
     /// selection; the library reads `dev->numa_node`, copied at add (§17).
     #[serde(default)]
     pub distance_reads_ctrl_node: bool,
+    /// Linux 6.12: `set_ctrl_state` is the driver's `nvme_change_ctrl_state`
+    /// (its transition table; a refused change leaves the state and returns
+    /// false; a change to LIVE kicks the controller's requeue lists and, from
+    /// CONNECTING, clears FAILFAST_EXPIRED). Otherwise the op writes the
+    /// test template's controller state directly.
+    #[serde(default)]
+    pub ctrl_state_machine: bool,
     pub head_ref: HeadRef,
     /// `nvme_ns_remove` synchronize points S1, S2, S3 (N2); false removes one (mutants).
     pub remove_sync1: bool,
@@ -100,6 +107,7 @@ impl Profile {
             uring_no_path_ewouldblock: false,
             qd_device_counter_unmaintained: false,
             distance_reads_ctrl_node: false,
+            ctrl_state_machine: false,
             head_ref: HeadRef::Kref,
             remove_sync1: true,
             remove_sync2: true,
@@ -142,6 +150,7 @@ impl Profile {
             iopolicy_clear_only_on_change: true,
             ioctl_path_after_unlock: false,
             distance_reads_ctrl_node: true,
+            ctrl_state_machine: true,
             ..Profile::v2()
         }
     }

@@ -8,7 +8,8 @@
  * real path-selection functions of nvme-core can run without a device:
  *
  *   one nvme_subsystem  (iopolicy)
- *   N   nvme_ctrl       (state, numa_node, nr_active, namespaces, srcu)
+ *   N   nvme_ctrl       (state, lock, state_wq, failfast_work, numa_node,
+ *                        nr_active, namespaces, srcu; no opts: not fabrics)
  *   one nvme_ns_head    (list, srcu, current_path[nr_node_ids], lock,
  *                        requeue_work with a counting no-op, fake disk)
  *   M   nvme_ns         (ctrl, head, ana_state, flags, fake disk), linked
@@ -153,6 +154,16 @@ static void mpv_partition_scan_work_fn(struct work_struct *work)
 {
 }
 
+/*
+ * ctrl->failfast_work stand-in. nvme_change_ctrl_state starts and stops the
+ * failfast work only for a fabrics controller (ctrl->opts set); ours have
+ * no opts, so it is never queued. Initialised so that no path can touch an
+ * uninitialised work.
+ */
+static void mpv_failfast_work_fn(struct work_struct *work)
+{
+}
+
 static struct gendisk *mpv_fake_disk(struct kunit *test, sector_t capacity,
 				     void *private_data)
 {
@@ -166,6 +177,12 @@ static struct gendisk *mpv_fake_disk(struct kunit *test, sector_t capacity,
 	part0->bd_disk = disk;
 	part0->bd_nr_sectors = capacity;
 	disk->part0 = part0;
+	/*
+	 * An empty partition table: disk_uevent(), which
+	 * nvme_kick_requeue_lists() calls on the head disk when a controller
+	 * becomes LIVE, walks part_tbl and so sends no uevent for the fake.
+	 */
+	xa_init(&disk->part_tbl);
 	disk->private_data = private_data;
 	return disk;
 }
@@ -184,6 +201,7 @@ static void mpv_ctrl_cleanup(void *data)
 {
 	struct nvme_ctrl *ctrl = data;
 
+	cancel_delayed_work_sync(&ctrl->failfast_work);
 	cleanup_srcu_struct(&ctrl->srcu);
 }
 
@@ -248,6 +266,9 @@ static __maybe_unused int mpv_add_ctrl(struct mpv_world *w)
 	KUNIT_ASSERT_NOT_NULL(test, ctrl);
 	WRITE_ONCE(ctrl->state, NVME_CTRL_LIVE);
 	spin_lock_init(&ctrl->lock);
+	/* nvme_change_ctrl_state wakes state_wq on every change */
+	init_waitqueue_head(&ctrl->state_wq);
+	INIT_DELAYED_WORK(&ctrl->failfast_work, mpv_failfast_work_fn);
 	mutex_init(&ctrl->scan_lock);
 	INIT_LIST_HEAD(&ctrl->namespaces);
 	mutex_init(&ctrl->namespaces_lock);
@@ -325,17 +346,27 @@ static __maybe_unused void mpv_set_iopolicy(struct mpv_world *w,
 	WRITE_ONCE(w->subsys->iopolicy, pol);
 }
 
-static __maybe_unused void mpv_set_ctrl_state(struct mpv_world *w, int c,
+/*
+ * nvme_change_ctrl_state(ctrl, state), the kernel's own: its transition
+ * table under ctrl->lock decides (a refused change leaves the state and
+ * returns false); on a change it wakes ctrl->state_wq, and on a change to
+ * LIVE it kicks the requeue lists (nvme_kick_requeue_lists: every ns on
+ * ctrl->namespaces schedules head->requeue_work, our counting no-op, and
+ * disk_uevent()s the fake head disk, whose empty part_tbl sends nothing).
+ * The failfast work is started or stopped only for fabrics controllers
+ * (ctrl->opts), which ours are not. Returns whether the state changed.
+ */
+static __maybe_unused bool mpv_set_ctrl_state(struct mpv_world *w, int c,
 					      enum nvme_ctrl_state state)
 {
-	WRITE_ONCE(mpv_ctrl(w, c)->state, state);
+	return nvme_change_ctrl_state(mpv_ctrl(w, c), state);
 }
 
-/* Controller state of the controller that path @p is on. */
-static __maybe_unused void mpv_set_path_ctrl_state(struct mpv_world *w, int p,
+/* The same for the controller that path @p is on. */
+static __maybe_unused bool mpv_set_path_ctrl_state(struct mpv_world *w, int p,
 						   enum nvme_ctrl_state state)
 {
-	WRITE_ONCE(mpv_ns(w, p)->ctrl->state, state);
+	return nvme_change_ctrl_state(mpv_ns(w, p)->ctrl, state);
 }
 
 static __maybe_unused void mpv_set_ctrl_numa_node(struct mpv_world *w, int c,
@@ -569,6 +600,10 @@ static __maybe_unused int mpv_find_path_watched(struct mpv_world *w, int node,
 			clear_bit(NVME_NS_ANA_PENDING, &w->ns[i]->flags);
 			set_bit(NVME_NS_READY, &w->ns[i]->flags);
 		}
+		/*
+		 * A rescue, not a trace step: the state is written directly
+		 * (no transition check, no requeue kick) and put back below.
+		 */
 		for (i = 0; i < w->nr_ctrls; i++) {
 			state[i] = READ_ONCE(w->ctrl[i]->state);
 			WRITE_ONCE(w->ctrl[i]->state, NVME_CTRL_LIVE);
@@ -685,6 +720,22 @@ static __maybe_unused int mpv_requeue_runs(struct mpv_world *w)
 {
 	flush_work(&w->head->requeue_work);
 	return atomic_read(&w->requeue_runs);
+}
+
+/*
+ * The trace's pending_work, while it has not yet named the requeue work
+ * (see the exporter): @kicked is whether it names it now, i.e. whether
+ * something has queued head->requeue_work since the world was built. The
+ * kernel runs the work on its own, so what compares is whether it has run.
+ */
+static __maybe_unused void mpv_expect_requeue_kicked(struct mpv_world *w,
+						     bool kicked)
+{
+	int runs = mpv_requeue_runs(w);
+
+	KUNIT_EXPECT_EQ_MSG(w->test, (int)(runs > 0), (int)kicked,
+			    "mpv: %s:%d pending_work requeue (head->requeue_work ran %d times)",
+			    w->trace, w->step, runs);
 }
 
 #endif /* MPV_HARNESS_H */

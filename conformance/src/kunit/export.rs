@@ -176,6 +176,8 @@ struct Emitter {
     nodes: Vec<i32>,
     /// The current step expects a new non-termination.
     spin_here: bool,
+    /// An expectation has shown the requeue work pending (see `expect`).
+    requeue_seen: bool,
 }
 
 impl Emitter {
@@ -254,7 +256,15 @@ impl Emitter {
                 let i = self.idx(*path)?;
                 self.line(&format!("mpv_set_ana_state(w, {i}, {});", state.kernel_name()));
             }
-            SetCtrlState { ctrl, state } => self.line(&format!("mpv_set_ctrl_state(w, {ctrl}, {});", state.kernel_name())),
+            SetCtrlState { ctrl, state } => {
+                // The kernel's nvme_change_ctrl_state: its transition table
+                // decides, and its bool return is checked.
+                let call = format!("mpv_set_ctrl_state(w, {ctrl}, {})", state.kernel_name());
+                match ret {
+                    Some(Ret::Bool(b)) => self.expect_bool(&call, *b),
+                    _ => self.line(&format!("{call};")),
+                }
+            }
             SetCtrlNode { ctrl, node } => {
                 if *node >= 0 && !self.nodes.contains(node) {
                     return Err(format!("step {step}: set_ctrl_node to node {node}, which this kernel does not have"));
@@ -380,8 +390,26 @@ impl Emitter {
             }
         }
         self.flush_rows();
+        if let Some(pending) = &obs.pending_work {
+            // The reference queues the requeue work and runs it only on
+            // `run_works` (which this backend cannot drive, nor `put_disk`):
+            // until it is first queued, `pending_work` without "requeue"
+            // says nothing kicked it, and its first appearance says
+            // something did. The kernel runs the work on its own, so the
+            // comparable fact is whether head->requeue_work has run at all.
+            // Once queued it stays pending in the reference and says
+            // nothing more about later kicks: not applicable from there.
+            if self.requeue_seen {
+                self.na += 1;
+            } else {
+                let kicked = pending.iter().any(|w| w == "requeue");
+                self.checks += 1;
+                self.line(&format!("mpv_expect_requeue_kicked(w, {kicked});"));
+                self.requeue_seen = kicked;
+            }
+        }
         let o = obs;
-        self.na += [o.head_flags.is_some(), o.link_bits.is_some(), o.links.is_some(), o.requeue_len.is_some(), o.head_disk.is_some(), o.head_ref.is_some(), o.module_refs.is_some(), o.pending_work.is_some(), o.bios_failed.is_some(), o.violations.is_some()]
+        self.na += [o.head_flags.is_some(), o.link_bits.is_some(), o.links.is_some(), o.requeue_len.is_some(), o.head_disk.is_some(), o.head_ref.is_some(), o.module_refs.is_some(), o.bios_failed.is_some(), o.violations.is_some()]
             .iter()
             .filter(|b| **b)
             .count();
@@ -466,7 +494,7 @@ impl Emitter {
         let mut bare = h.clone();
         bare.setup.clear();
         let sys = bare.instantiate()?;
-        let mut e = Emitter { out: prefix.to_string(), rows: Vec::new(), sys, map: vec![None; h.max_paths], nr: 0, checks: 0, na: 0, nodes: target.nodes.clone(), spin_here: false };
+        let mut e = Emitter { out: prefix.to_string(), rows: Vec::new(), sys, map: vec![None; h.max_paths], nr: 0, checks: 0, na: 0, nodes: target.nodes.clone(), spin_here: false, requeue_seen: false };
         for _ in 0..h.nr_ctrls {
             e.line("mpv_add_ctrl(w);");
         }
