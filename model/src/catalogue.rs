@@ -89,6 +89,13 @@ pub fn catalogue() -> Vec<Entry> {
             note: "reviewer supported even under the NVMe removal order (scenario B: R2 republishes Q so clear_current_path returns false and S2 is skipped)",
         },
         Entry {
+            id: "S03a",
+            scenario: "S03a-B",
+            property: p::NO_STRANDED_REQUEUE,
+            expected: nvme_6_12_only(Y),
+            note: "6.12 finding (unconfirmed in the kernel): R2 loaded the departing old, list_is_singular after list_del_rcu sees it disabled and returns NULL, nvme_available_path (the other ctrl LIVE) requeues the bio; nvme_ns_remove of a path that is not the last kicks no requeue work (core.c nvme_ns_remove: only nvme_mpath_shutdown_disk does, on the last path), so the bio waits on head->requeue_list for the next unrelated kick",
+        },
+        Entry {
             id: "S03b",
             scenario: "S03b-library",
             property: p::NO_UNLINKED_RETURNED,
@@ -101,6 +108,13 @@ pub fn catalogue() -> Vec<Entry> {
             property: p::NO_UNLINKED_RETURNED,
             expected: exp(N, N, N, N),
             note: "under the NVMe order the departing path is disabled before it is unlinked: no unlinked path is returned (only a NULL return / spurious requeue)",
+        },
+        Entry {
+            id: "S03b",
+            scenario: "S03b-nvme",
+            property: p::NO_STRANDED_REQUEUE,
+            expected: nvme_6_12_only(Y),
+            note: "6.12 finding (unconfirmed in the kernel): that spurious requeue is never resubmitted: nvme_ns_remove of a path that is not the last kicks no requeue work, the bio waits on head->requeue_list while P1 is usable (as S03a-B)",
         },
         Entry {
             id: "S03c",

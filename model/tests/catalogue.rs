@@ -191,3 +191,27 @@ fn every_shipped_revision_passes_its_derived_catalogue() {
         }
     }
 }
+
+#[test]
+fn entries_about_6_12_only_are_left_out_of_other_columns() {
+    let only: Vec<Entry> = catalogue().into_iter().filter(|e| e.expected_for("v2").is_none()).collect();
+    assert!(only.iter().any(|e| e.scenario == "S03c-ioctl"), "{only:?}");
+    for e in &only {
+        assert!(e.expected_for("nvme-6.12").is_some(), "{} {} has no column at all", e.scenario, e.property);
+        for rev in ["v1", "v2", "v3"] {
+            assert!(e.expected_for(rev).is_none());
+        }
+    }
+    let rows = |name: &str| run_entries(&only, &RevisionSpec::by_name(name).unwrap(), &Bounds::default(), &AtomicBool::new(false)).unwrap();
+    assert!(rows("v2").is_empty());
+    // (v2-fixed's own declared pairs are rows of their own, not entries.)
+    assert!(rows("v2-fixed").iter().all(|x| x.entry.is_none()));
+    let r = rows("nvme-6.12");
+    assert_eq!(r.len(), only.len());
+    assert!(r.iter().all(|x| x.matches_expectation && x.expected_from.as_deref() == Some("nvme-6.12")), "{r:?}");
+    // A revision derived from nvme-6.12 inherits its column, 6.12-only
+    // entries included.
+    let m = RevisionSpec::from_text("m.json", r#"{"name": "m612", "base": "nvme-6.12"}"#).unwrap();
+    let x = Expectations::of(&m).unwrap();
+    assert_eq!(x.get("S03c-ioctl", "no_disabled_path_returned").map(|e| (e.expect, e.from.as_str())), Some((Expect::Reproduced, "nvme-6.12")));
+}

@@ -350,3 +350,25 @@ fn no_request_in_flight_on_a_freed_path() {
         assert_eq!(rep.verdict(p::NO_USE_AFTER_FREE), Some(Verdict::Holds), "{name}");
     }
 }
+
+// ---- what the fixes leave as it was
+
+/// S03a scenario B and S03b under the NVMe order still reproduce on 6.12
+/// after the fixes above: the spin (the removal never kicks the cached
+/// `old` out of R's walk) and the stranded requeue (nvme_ns_remove of a
+/// path that is not the last kicks no requeue work).
+#[test]
+fn s03a_b_and_s03b_nvme_still_reproduce() {
+    let r = rev("nvme-6.12");
+    let rep = check(&r, &Scenario::by_name("S03a-B").unwrap(), &Bounds::default(), None, &AtomicBool::new(false)).unwrap();
+    assert_eq!(rep.verdict(p::SELECTION_TERMINATES), Some(Verdict::Violated), "{rep}");
+    assert_eq!(rep.verdict(p::NO_STRANDED_REQUEUE), Some(Verdict::Violated), "{rep}");
+    let rep = check(&r, &Scenario::by_name("S03b-nvme").unwrap(), &Bounds::default(), None, &AtomicBool::new(false)).unwrap();
+    assert_eq!(rep.verdict(p::NO_UNLINKED_RETURNED), Some(Verdict::Holds), "{rep}");
+    assert_eq!(rep.verdict(p::NO_STRANDED_REQUEUE), Some(Verdict::Violated), "{rep}");
+    // The stranded bio: requeued by a submitter, on the list at rest, with
+    // the remaining path usable and no requeue work pending.
+    let ce = rep.properties.iter().find(|x| x.property == p::NO_STRANDED_REQUEUE).unwrap().counterexample.clone().unwrap();
+    assert!(ce.steps.iter().any(|s| s.primitive == "bio_list_add(requeue_list)"), "{:?}", ce.steps);
+    assert!(ce.steps.iter().all(|s| s.primitive != "queue_work(requeue)"), "{:?}", ce.steps);
+}
