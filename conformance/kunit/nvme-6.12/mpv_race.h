@@ -212,23 +212,11 @@ static void mpv_race_run_op(struct mpv_race_thread *t, const struct mpv_race_op 
 	}
 }
 
-/* A stale current_path[] after the removals: read from the head. */
-static bool mpv_race_stale(struct mpv_race *r)
+static int mpv_race_current_path(void *world, int node)
 {
-	struct mpv_world *w = r->world;
-	int node;
+	struct mpv_world *w = world;
 
-	for_each_node(node) {
-		int p = mpv_path_id(w, rcu_access_pointer(w->head->current_path[node]));
-
-		if (p >= 0 && r->removed[p]) {
-			snprintf(r->evidence, sizeof(r->evidence),
-				 "after every thread finished, head->current_path[%d] still points at removed path %d",
-				 node, p);
-			return true;
-		}
-	}
-	return false;
+	return mpv_path_id(w, rcu_access_pointer(w->head->current_path[node]));
 }
 
 /* A bio left on head->requeue_list that nobody will resubmit. */
@@ -262,18 +250,6 @@ static void mpv_race_drop_bios(struct mpv_race *r)
 	for (i = 0; i < r->nr_bios; i++)
 		kfree(r->bios[i]);
 	r->nr_bios = 0;
-}
-
-static bool mpv_race_end_check(struct mpv_race *r, enum mpv_race_property p)
-{
-	switch (p) {
-	case MPV_RACE_NO_STALE_PATH_AFTER_REMOVAL:
-		return mpv_race_stale(r);
-	case MPV_RACE_NO_STRANDED_REQUEUE:
-		return mpv_race_stranded(r);
-	default:
-		return false;
-	}
 }
 
 static void mpv_race_cleanup(struct mpv_race *r)

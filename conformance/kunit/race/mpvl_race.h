@@ -42,12 +42,6 @@ static void mpv_race_make_usable(void *world, const void *obj)
 	mpvl_api_set_access(p);
 }
 
-/* The race thread running the current mpath_call_for_device(). */
-static struct mpv_race_thread *mpvl_race_cur(void)
-{
-	return mpv_race_self();
-}
-
 /* Facts about what the library chose, inside its SRCU read section. */
 static void mpvl_race_observe(struct mpv_race_thread *t, struct mpath_device *d)
 {
@@ -77,7 +71,7 @@ static void mpvl_race_observe(struct mpv_race_thread *t, struct mpath_device *d)
 /* mpath_call_for_device's callback: the path the library chose. */
 static int mpvl_race_cb(struct mpath_device *d)
 {
-	struct mpv_race_thread *t = mpvl_race_cur();
+	struct mpv_race_thread *t = mpv_race_self();
 
 	mpv_race_point("submit:callback", 0, d);
 	if (t)
@@ -110,24 +104,16 @@ static void mpv_race_run_op(struct mpv_race_thread *t, const struct mpv_race_op 
 	}
 }
 
-/* A removed path left in current_path[]: read from the head. */
-static bool mpv_race_end_check(struct mpv_race *r, enum mpv_race_property prop)
+static int mpv_race_current_path(void *world, int node)
 {
-	struct mpvl_world *w = r->world;
-	int node;
+	struct mpvl_world *w = world;
 
-	if (prop != MPV_RACE_NO_STALE_PATH_AFTER_REMOVAL)
-		return false;
-	for_each_node(node) {
-		int p = mpvl_id(w, rcu_access_pointer(w->head->current_path[node]));
+	return mpvl_id(w, rcu_access_pointer(w->head->current_path[node]));
+}
 
-		if (p >= 0 && r->removed[p]) {
-			snprintf(r->evidence, sizeof(r->evidence),
-				 "after every thread finished, current_path[%d] still points at removed path %d",
-				 node, p);
-			return true;
-		}
-	}
+/* The selection through mpath_call_for_device has no requeue branch. */
+static bool mpv_race_stranded(struct mpv_race *r)
+{
 	return false;
 }
 
