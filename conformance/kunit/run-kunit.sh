@@ -101,9 +101,11 @@ boot_kernel() {
         # until the watcher on the other lets it out, and the watcher then
         # sits in the stop_machine: the boot hung (measured: 1 boot in 5
         # under TCG, where the TSC refinement lands seconds into the tests).
+        # kasan_multi_shot: every KASAN report is printed, not only a boot's
+        # first (one boot runs many cases).
         ( cd "$TREE" && exec setsid timeout --signal=KILL "$t" python3 tools/testing/kunit/kunit.py exec \
             --arch=x86_64 --build_dir="$BUILD" --raw_output=all --timeout="$t" \
-            --kernel_args=tsc=unstable \
+            --kernel_args=tsc=unstable --kernel_args=kasan_multi_shot \
             --qemu_args="$accel $QEMU_TOPOLOGY" ${MPV_KUNIT_FILTER:+"$MPV_KUNIT_FILTER"} ) \
             < /dev/null > "$KTAP" 2>> "$KTAP.stderr" &
     fi
@@ -253,7 +255,8 @@ stop_child() {
 trap stop_child INT TERM
 build_args=(build --kunitconfig="$HERE/nvme-6.12.kunitconfig" --arch="$ARCH"
             --build_dir="$BUILD" --jobs="$JOBS")
-[ "$ARCH" = x86_64 ] && build_args+=(--kunitconfig="$HERE/x86_64-numa.kunitconfig")
+[ "$ARCH" = x86_64 ] && build_args+=(--kunitconfig="$HERE/x86_64-numa.kunitconfig"
+                                    --kunitconfig="$HERE/x86_64-kasan.kunitconfig")
 [ $LIB = 1 ] && build_args+=(--kunitconfig="$HERE/libmultipath.kunitconfig")
 [ "${MPV_DEBUG:-0}" = 1 ] && build_args+=(--kunitconfig="$HERE/nvme-6.12-debug.kunitconfig")
 ( cd "$TREE" && exec setsid python3 tools/testing/kunit/kunit.py "${build_args[@]}" ) \

@@ -38,6 +38,7 @@
  *   # mpv-race-spin: <thread> passed <n> loop points in one call ...
  *   # mpv-race-recovery: ...
  *   # mpv-race-observed: <thread> op <i> ... returned <p> ...
+ *   # mpv-race-kasan: <thread>: the kernel reported a bad access after ...
  *   # mpv-race-verdict: REPRODUCED|NOT-REPRODUCED <text>
  *
  * A backend defines, after this file: mpv_race_path_id(),
@@ -77,11 +78,13 @@ enum mpv_race_op_kind {
 	MPV_RACE_FIND_PATH,	/* srcu_read_lock; find_path; unlock */
 	MPV_RACE_REMOVE_PATH,	/* the driver's path removal */
 	MPV_RACE_DELETE_DEVICE,	/* the library's mpath_delete_device() */
+	MPV_RACE_CHR_IOCTL,	/* an ioctl on the head's character device */
 };
 
 struct mpv_race_op {
 	enum mpv_race_op_kind kind;
 	int path;
+	int arg;		/* MPV_RACE_CHR_IOCTL: 1 for a controller ioctl */
 };
 
 /* The property whose consequence decides REPRODUCED. */
@@ -135,6 +138,14 @@ struct mpv_race_thread {
 	int spin_path;
 	bool recover;			/* make the next path seen usable */
 	int recovered_path;
+	/*
+	 * current->kunit_test while the thread runs. KASAN marks the running
+	 * task's test failed when it reports (mm/kasan/report.c), so a failed
+	 * probe is a KASAN report (or another kunit_fail_current_test() report)
+	 * made while this thread ran; the case itself is not failed by it.
+	 */
+	struct kunit probe;
+	const char *probe_failed_after;	/* the point it ran from then */
 };
 
 struct mpv_race {
@@ -214,6 +225,8 @@ static void mpv_race_hook(const char *point, int line, const void *obj)
 	if (!t)
 		return;
 	r = t->race;
+	if (!t->probe_failed_after && READ_ONCE(t->probe.status) == KUNIT_FAILURE)
+		t->probe_failed_after = t->point;
 	t->point = point;
 	t->line = line;
 	t->obj = obj;
@@ -301,8 +314,12 @@ static int mpv_race_thread_fn(void *arg)
 {
 	struct mpv_race_thread *t = arg;
 
+	current->kunit_test = &t->probe;
 	for (t->op = 0; t->op < t->spec->nr_ops; t->op++)
 		mpv_race_run_op(t, &t->spec->ops[t->op]);
+	current->kunit_test = NULL;
+	if (!t->probe_failed_after && READ_ONCE(t->probe.status) == KUNIT_FAILURE)
+		t->probe_failed_after = t->point;
 	t->point = "done";
 	t->line = 0;
 	t->obj = NULL;
@@ -552,6 +569,32 @@ static bool mpv_race_stale(struct mpv_race *r)
 }
 
 /*
+ * Bad accesses the kernel reported in the race's threads (their probes):
+ * the use-after-free evidence. Logs each; true when there is one.
+ */
+static bool mpv_race_kasan(struct mpv_race *r)
+{
+	bool any = false;
+	int i;
+
+	for (i = 0; i < r->nr_threads; i++) {
+		struct mpv_race_thread *t = &r->t[i];
+
+		if (READ_ONCE(t->probe.status) != KUNIT_FAILURE)
+			continue;
+		MPV_RACE_LOG(r->test,
+			     "mpv-race-kasan: %s: the kernel reported a bad access after %s was released from %s (the report is on the console)",
+			     t->spec->name, t->spec->name, t->probe_failed_after);
+		if (!any)
+			snprintf(r->evidence, sizeof(r->evidence),
+				 "KASAN reported a bad access by %s after its release from %s",
+				 t->spec->name, t->probe_failed_after);
+		any = true;
+	}
+	return any;
+}
+
+/*
  * Run one schedule: start the threads, replay the hooked steps, look for
  * the property's consequence, run everything to completion, report.
  */
@@ -578,6 +621,7 @@ static void mpv_race_run(struct kunit *test, void *world, enum mpv_race_property
 		r->t[i].point = "start";
 		r->t[i].spin_path = MPV_RACE_NULL;
 		r->t[i].recovered_path = MPV_RACE_NULL;
+		kunit_init_test(&r->t[i].probe, specs[i].name, NULL);
 		init_completion(&r->t[i].go);
 		init_completion(&r->t[i].parked);
 	}
@@ -657,7 +701,14 @@ static void mpv_race_run(struct kunit *test, void *world, enum mpv_race_property
 			reproduced = mpv_race_stale(r);
 			break;
 		case MPV_RACE_NO_USE_AFTER_FREE:
-			reproduced = r->saw_freed;
+			/*
+			 * Only KASAN sees an access to freed memory; a point
+			 * reached with a put path (saw_freed) is the harness's
+			 * bookkeeping, logged but no evidence.
+			 */
+			if (r->saw_freed)
+				MPV_RACE_LOG(test, "mpv-race-observed: %s", r->evidence);
+			reproduced = mpv_race_kasan(r);
 			break;
 		case MPV_RACE_NO_STRANDED_REQUEUE:
 			reproduced = mpv_race_stranded(r);
@@ -665,10 +716,16 @@ static void mpv_race_run(struct kunit *test, void *world, enum mpv_race_property
 		default:
 			break;
 		}
-		if (!reproduced)
+		if (!reproduced && prop == MPV_RACE_NO_USE_AFTER_FREE &&
+		    !IS_ENABLED(CONFIG_KASAN))
+			snprintf(why, sizeof(why),
+				 "this kernel has no KASAN, so an access to freed memory leaves nothing to read (the x86_64 build has it)");
+		else if (!reproduced)
 			snprintf(why, sizeof(why),
 				 "the schedule replayed to its end but the kernel state does not show the violation");
 	}
+	if (prop != MPV_RACE_NO_USE_AFTER_FREE)
+		mpv_race_kasan(r);
 	mpv_race_cleanup(r);
 	mpv_race_stop(r);
 	MPV_RACE_LOG(test, "mpv-race-verdict: %s %s",

@@ -11,6 +11,20 @@
  * then our callback on the path it chose), a removal mpath_delete_device().
  * The path's state is the prelude's template (is_disabled, is_optimized,
  * get_iopolicy), as the suite's other cases use it.
+ *
+ * The posted series converts no driver, so two driver functions are
+ * restated here, with points of line 0 (marked * in reports):
+ * NVMe's nvme_ns_remove() around the library's calls (the order the
+ * model's v2 nvme_ns_remove has: 6.12's, with mpath_synchronize,
+ * mpath_clear_current_path and mpath_delete_device), ending in the last
+ * put, which frees the path; and the character-device ioctl callbacks of
+ * review finding S07: for a controller ioctl, ioctl_begin pins the path's
+ * controller and returns it as the unlocked-ioctl data (6.12's
+ * nvme_ns_head_ctrl_ioctl takes nvme_get_ctrl the same way), and
+ * cdev_ioctl is _nvme_ns_chr_ioctl(nvme_mpath_to_ns(P), ...), whose first
+ * act is reading ns->ctrl. The ioctl itself enters through the library's
+ * exported mpath_chr_fops.unlocked_ioctl (mpath_chr_ioctl) on a file
+ * whose inode carries the head's cdev.
  */
 #ifndef MPV_RACE_LIB_H
 #define MPV_RACE_LIB_H
@@ -79,6 +93,102 @@ static int mpvl_race_cb(struct mpath_device *d)
 	return 0;
 }
 
+/* ------------------------------------------ the ioctl callbacks (S07) */
+
+#define MPVL_RACE_IOCTL_CTRL	1	/* the ioctl a controller handles */
+#define MPVL_RACE_IOCTL_NS	2
+
+/* The prelude's template plus the ioctl callbacks; set by mpvl_race_prepare. */
+static struct mpath_head_template mpvl_race_mpdt;
+
+struct mpvl_race_file {
+	struct inode inode;
+	struct file file;
+};
+
+static struct mpvl_race_file *mpvl_race_file;
+static atomic_t mpvl_race_ctrl_pins[MPVL_MAX];
+
+static void mpvl_race_ioctl_begin(struct mpath_device *d, unsigned int cmd,
+				  void **data)
+{
+	struct mpvl_path *p = mpvl_p(d);
+
+	if (cmd != MPVL_RACE_IOCTL_CTRL)
+		return;
+	atomic_inc(&mpvl_race_ctrl_pins[p->ctrl]);
+	*data = &mpvl_race_ctrl_pins[p->ctrl];
+}
+
+static void mpvl_race_ioctl_finish(void *data)
+{
+	atomic_dec(data);
+}
+
+static long mpvl_race_cdev_ioctl(struct mpath_device *d, unsigned int cmd,
+				 unsigned long arg, bool open_for_write)
+{
+	/* _nvme_ns_chr_ioctl(ns, ...): ns->ctrl */
+	int ctrl = READ_ONCE(mpvl_p(d)->ctrl);
+
+	return ctrl >= 0 && ctrl < MPVL_MAX ? 0 : -EINVAL;
+}
+
+/* Before the threads start: the ioctl callbacks and the file. */
+static void mpvl_race_prepare(struct mpvl_world *w)
+{
+	mpvl_race_mpdt = *w->head->mpdt;
+	mpvl_race_mpdt.ioctl_begin = mpvl_race_ioctl_begin;
+	mpvl_race_mpdt.ioctl_finish = mpvl_race_ioctl_finish;
+	mpvl_race_mpdt.cdev_ioctl = mpvl_race_cdev_ioctl;
+	w->head->mpdt = &mpvl_race_mpdt;
+	mpvl_race_file = kunit_kzalloc(w->test, sizeof(*mpvl_race_file), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(w->test, mpvl_race_file);
+	mpvl_race_file->inode.i_cdev = &w->head->cdev;
+	mpvl_race_file->file.f_inode = &mpvl_race_file->inode;
+	mpvl_race_file->file.f_mode = FMODE_READ | FMODE_WRITE;
+}
+
+/* ------------------------------------------- nvme_ns_remove, restated */
+
+static DEFINE_MUTEX(mpvl_race_subsys_lock);
+
+static void mpvl_race_ns_remove(struct mpv_race_thread *t, int i)
+{
+	struct mpvl_world *w = t->race->world;
+	struct mpvl_path *p = w->p[i];
+	struct gendisk *disk = p->dev.disk;
+	bool last;
+
+	mpv_race_point("nvme_ns_remove:test_and_set_bit_removing", 0, &p->dev);
+	if (p->removing)
+		return;
+	p->removing = true;
+	mpv_race_point("nvme_ns_remove:clear_bit_ready", 0, &p->dev);
+	WRITE_ONCE(p->ready, false);
+	set_capacity(disk, 0);
+	mpath_synchronize(w->head);
+	if (mpath_clear_current_path(&p->dev))
+		mpath_synchronize(w->head);
+	mpv_race_point("nvme_ns_remove:mutex_lock_subsys", 0, NULL);
+	mutex_lock(&mpvl_race_subsys_lock);
+	last = mpath_delete_device(&p->dev);
+	mutex_unlock(&mpvl_race_subsys_lock);
+	mpath_synchronize(w->head);
+	mpvl_remove_sysfs_link(w, i);
+	if (last)
+		mpvl_remove_disk(w);
+	/* The last reference: the path disk goes, the path is freed. */
+	mpv_race_point("nvme_ns_remove:nvme_put_ns", 0, &p->dev);
+	if (!p->disk_deleted && mpvl_disk_added(disk))
+		del_gendisk(disk);
+	put_disk(disk);
+	w->gone[i] = true;
+	t->race->removed[i] = true;
+	t->race->freed[i] = true;
+	kfree(p);
+}
+
 static void mpv_race_run_op(struct mpv_race_thread *t, const struct mpv_race_op *op)
 {
 	struct mpvl_world *w = t->race->world;
@@ -99,7 +209,14 @@ static void mpv_race_run_op(struct mpv_race_thread *t, const struct mpv_race_op 
 		t->race->removed[op->path] = true;
 		break;
 	case MPV_RACE_REMOVE_PATH:
-		/* driver glue: the generator refuses such schedules */
+		mpvl_race_ns_remove(t, op->path);
+		break;
+	case MPV_RACE_CHR_IOCTL:
+		ret = mpath_chr_fops.unlocked_ioctl(&mpvl_race_file->file,
+						    op->arg ? MPVL_RACE_IOCTL_CTRL : MPVL_RACE_IOCTL_NS,
+						    0);
+		MPV_RACE_LOG(t->race->test, "mpv-race-observed: %s op %d mpath_chr_ioctl returned %d",
+			     t->spec->name, t->op, ret);
 		break;
 	}
 }

@@ -58,6 +58,10 @@ enum Cmd {
         /// kbuild output directory for --confirm-in-kernel.
         #[arg(long, requires = "confirm_in_kernel")]
         build_dir: Option<String>,
+        /// Architecture for --confirm-in-kernel: um, or x86_64 (QEMU, KASAN:
+        /// the only build that observes a use-after-free).
+        #[arg(long, default_value = "um", value_parser = ["um", "x86_64"], requires = "confirm_in_kernel")]
+        arch: String,
         #[arg(long)]
         json: bool,
     },
@@ -248,7 +252,8 @@ enum KunitCmd {
         #[arg(long)]
         mutant_patch: Vec<String>,
         /// um (UML: one CPU, Tiny SRCU) or x86_64 (QEMU, 2 CPUs on 2 NUMA
-        /// nodes, Tree SRCU; the race threads run on a CPU of node 0).
+        /// nodes, Tree SRCU, KASAN; the race threads run on a CPU of node
+        /// 0). A use-after-free schedule needs x86_64.
         #[arg(long, default_value = "um", value_parser = ["um", "x86_64"])]
         arch: String,
         #[arg(long)]
@@ -346,19 +351,20 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Revisions { json } => cmd_revisions(json),
-        Cmd::Check { revision, scenario, catalogue: _, bounds, save_dir, width, confirm_in_kernel, build_dir, json } => {
+        Cmd::Check { revision, scenario, catalogue: _, bounds, save_dir, width, confirm_in_kernel, build_dir, arch, json } => {
+            let arch = kunit::run::Arch::parse(&arch).unwrap_or(kunit::run::Arch::Um);
             let opts = modelcli::CheckOpts { revision, scenario, bounds: bounds.bounds(), json, save_dir: save_dir.into(), width };
             match confirm_in_kernel {
                 None => modelcli::cmd_check(&opts),
                 Some(tree) => {
                     let build = build_dir.map(std::path::PathBuf::from).unwrap_or_else(|| {
-                        std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/tmp".into()).join(".cache/mpath-verify/build-nvme-6.12-um")
+                        std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/tmp".into()).join(format!(".cache/mpath-verify/build-nvme-6.12-{}", arch.name()))
                     });
                     let (exit, schedules) = modelcli::cmd_check_saving(&opts);
                     if exit == Exit::BadInput || exit == Exit::Interrupted {
                         exit
                     } else {
-                        let confirmed = confirm_in_kernel_c(&schedules, std::path::Path::new(&tree), &build, opts.json);
+                        let confirmed = confirm_in_kernel_c(&schedules, std::path::Path::new(&tree), &build, arch, opts.json);
                         if (confirmed as i32) > (exit as i32) {
                             confirmed
                         } else {
@@ -473,10 +479,13 @@ fn api_of(name: &str) -> mpath_conformance::series::Api {
 
 /// `check --confirm-in-kernel`: every saved schedule the race engine can
 /// drive runs in one boot; the others are listed with the reason.
-fn confirm_in_kernel_c(schedules: &[String], tree: &std::path::Path, build: &std::path::Path, json: bool) -> Exit {
+fn confirm_in_kernel_c(schedules: &[String], tree: &std::path::Path, build: &std::path::Path, arch: kunit::run::Arch, json: bool) -> Exit {
     let mut inputs = Vec::new();
     for f in schedules {
         match kunit::race::RaceInput::load(std::path::Path::new(f)) {
+            Ok(i) if arch == kunit::run::Arch::Um && i.property == kunit::race::NEEDS_KASAN => {
+                println!("not confirmable in kernel C under UML: {f}: property {} is observed through KASAN, which only the x86_64 build carries (--arch x86_64)", i.property)
+            }
             Ok(i) => match kunit::race::generate(&i) {
                 Ok(_) => inputs.push(i),
                 Err(e) => println!("not confirmable in kernel C: {e}"),
@@ -492,7 +501,7 @@ fn confirm_in_kernel_c(schedules: &[String], tree: &std::path::Path, build: &std
         return Exit::Ok;
     }
     eprintln!("confirm in kernel C: {} schedule(s) in one boot of {}", inputs.len(), tree.display());
-    match kunit::race::run(tree, build, kunit::run::Arch::Um, &inputs, &[]) {
+    match kunit::race::run(tree, build, arch, &inputs, &[]) {
         Ok((results, exit)) => {
             if json {
                 println!("{}", serde_json::to_string_pretty(&results).unwrap_or_default());

@@ -92,6 +92,7 @@ struct mpvl_world {
 	struct mpath_iopolicy pol;
 	int nr;
 	struct mpvl_path *p[MPVL_MAX];
+	bool gone[MPVL_MAX];		/* freed by a race's driver put */
 	enum mpvl_ctrl ctrl[MPVL_MAX];
 	int nr_active[MPVL_MAX];
 	struct mpath_device *found;
@@ -243,7 +244,8 @@ static void mpvl_cleanup(void *data)
 
 	if (mpvl_head_registered(w))
 		for (i = 0; i < w->nr; i++)
-			mpvl_remove_sysfs_link(w, i);
+			if (!w->gone[i])
+				mpvl_remove_sysfs_link(w, i);
 	if (disk) {
 		cancel_delayed_work_sync(&w->head->remove_work);
 		mpvl_remove_disk(w);
@@ -251,8 +253,11 @@ static void mpvl_cleanup(void *data)
 	}
 	cancel_work_sync(&w->head->requeue_work);
 	for (i = 0; i < w->nr; i++) {
-		struct gendisk *pd = w->p[i]->dev.disk;
+		struct gendisk *pd;
 
+		if (w->gone[i])
+			continue;
+		pd = w->p[i]->dev.disk;
 		if (!IS_ERR_OR_NULL(pd)) {
 			if (!w->p[i]->disk_deleted && mpvl_disk_added(pd))
 				del_gendisk(pd);

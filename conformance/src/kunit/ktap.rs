@@ -68,6 +68,45 @@ pub fn kernel_report(l: &str) -> bool {
     MARKS.iter().any(|m| l.contains(m)) || l.contains("KASAN: ")
 }
 
+/// The kernel reports in `text` (a slice of console output), one entry per
+/// report: its first line, joined (" | ") with up to two further marked
+/// lines and, for a KASAN report, its "Read/Write of size N at addr ... by
+/// task ..." line.
+pub fn kernel_reports_in(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut last = usize::MAX - 64;
+    let mut kasan_open = false;
+    for (n, raw) in text.lines().enumerate() {
+        let l = clean(raw);
+        let access = l.starts_with("Read of size") || l.starts_with("Write of size");
+        if kasan_open && access && n < last + 4 {
+            if let Some(k) = out.last_mut() {
+                k.push_str(" | ");
+                k.push_str(l);
+            }
+            kasan_open = false;
+            continue;
+        }
+        if !kernel_report(l) {
+            continue;
+        }
+        match out.last_mut() {
+            Some(k) if n < last + 32 => {
+                if k.matches(" | ").count() < 2 {
+                    k.push_str(" | ");
+                    k.push_str(l);
+                }
+            }
+            _ => {
+                out.push(l.to_string());
+                kasan_open = l.contains("KASAN: ");
+            }
+        }
+        last = n;
+    }
+    out
+}
+
 /// Strip a console timestamp (`[   1.234567] `) and leading spaces.
 fn clean(line: &str) -> &str {
     let mut l = line.trim_end_matches(['\r', '\n']);
