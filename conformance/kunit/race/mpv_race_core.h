@@ -79,6 +79,7 @@ enum mpv_race_op_kind {
 	MPV_RACE_REMOVE_PATH,	/* the driver's path removal */
 	MPV_RACE_DELETE_DEVICE,	/* the library's mpath_delete_device() */
 	MPV_RACE_CHR_IOCTL,	/* an ioctl on the head's character device */
+	MPV_RACE_REVALIDATE,	/* the driver's revalidation of a path */
 };
 
 struct mpv_race_op {

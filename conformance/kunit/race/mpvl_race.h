@@ -24,7 +24,11 @@
  * cdev_ioctl is _nvme_ns_chr_ioctl(nvme_mpath_to_ns(P), ...), whose first
  * act is reading ns->ctrl. The ioctl itself enters through the library's
  * exported mpath_chr_fops.unlocked_ioctl (mpath_chr_ioctl) on a file
- * whose inode carries the head's cdev.
+ * whose inode carries the head's cdev. A revalidation is 6.12's
+ * nvme_update_ns_info() part the model has (the head takes the path's
+ * capacity) and then the library's mpath_revalidate_paths() with 6.12's
+ * nvme_mpath_revalidate_paths() callback (clear READY on a capacity
+ * mismatch).
  */
 #ifndef MPV_RACE_LIB_H
 #define MPV_RACE_LIB_H
@@ -189,6 +193,23 @@ static void mpvl_race_ns_remove(struct mpv_race_thread *t, int i)
 	kfree(p);
 }
 
+/* ----------------------------------------------- revalidation, restated */
+
+static void mpvl_race_not_ready(struct mpath_device *d)
+{
+	mpv_race_point("nvme_mpath_revalidate_paths_cb:clear_bit_ready", 0, d);
+	WRITE_ONCE(mpvl_p(d)->ready, false);
+}
+
+static void mpvl_race_revalidate(struct mpvl_world *w, int i)
+{
+	struct mpvl_path *p = w->p[i];
+
+	mpv_race_point("nvme_update_ns_info:set_capacity", 0, &p->dev);
+	set_capacity(w->head->disk, get_capacity(p->dev.disk));
+	mpath_revalidate_paths(w->head, mpvl_race_not_ready);
+}
+
 static void mpv_race_run_op(struct mpv_race_thread *t, const struct mpv_race_op *op)
 {
 	struct mpvl_world *w = t->race->world;
@@ -210,6 +231,9 @@ static void mpv_race_run_op(struct mpv_race_thread *t, const struct mpv_race_op 
 		break;
 	case MPV_RACE_REMOVE_PATH:
 		mpvl_race_ns_remove(t, op->path);
+		break;
+	case MPV_RACE_REVALIDATE:
+		mpvl_race_revalidate(w, op->path);
 		break;
 	case MPV_RACE_CHR_IOCTL:
 		ret = mpath_chr_fops.unlocked_ioctl(&mpvl_race_file->file,

@@ -231,6 +231,17 @@ pub const POINTS_LIB: &[PointRow] = &[
     row("nvme_ns_remove", "clear_bit", Some(("bit", "on_ctrl")), Folded("the controller's namespace list is not part of the harness world")),
     row("nvme_ns_remove", "ctrl_synchronize", None, Folded("the controller's namespace list is not part of the harness world: no SRCU reader of it to wait for")),
     row("nvme_ns_remove", "free_path", None, Point("nvme_ns_remove:nvme_put_ns", true)),
+    // A revalidation (S03c): the driver's part restated, the library's own
+    // mpath_revalidate_paths().
+    row("nvme_update_ns_info", "head_take_capacity", None, Point("nvme_update_ns_info:set_capacity", true)),
+    row("mpath_revalidate_paths", "srcu_lock", None, Point("mpath_revalidate_paths:srcu_read_lock", false)),
+    row("mpath_revalidate_paths", "list_first", None, Point("mpath_revalidate_paths:first", false)),
+    row("mpath_revalidate_paths", "load", Some(("what", "capacity_mismatch")), Point("mpath_revalidate_paths:consider", true)),
+    row("mpath_revalidate_paths", "list_next", None, Folded("the `next` of list_for_each_entry_srcu: read at the end of the previous iteration")),
+    row("nvme_mpath_revalidate_paths_cb", "clear_bit", Some(("bit", "ready")), Point("nvme_mpath_revalidate_paths_cb:clear_bit_ready", true)),
+    row("mpath_revalidate_paths", "srcu_unlock", None, Point("mpath_revalidate_paths:srcu_read_unlock", false)),
+    row("mpath_revalidate_paths", "cp_clear_all", None, Point("mpath_clear_paths", false)),
+    row("mpath_revalidate_paths", "queue_work", Some(("w", "requeue")), Folded("mpath_schedule_requeue_work follows mpath_clear_paths with no point of its own; works are not driven")),
 ];
 
 /// The statements the harness's mirrors restate, located in the given tree
@@ -280,7 +291,7 @@ pub fn mirror_defines(tree: Option<&Path>) -> String {
 
 /// Points that sit in the harness's mirrors, not in multipath.c.
 pub fn is_mirror_point(p: &str) -> bool {
-    p.starts_with("submit:") || p.starts_with("nvme_ns_remove:") || p == "nvme_mpath_shutdown_disk"
+    p.starts_with("submit:") || p.starts_with("nvme_ns_remove:") || p == "nvme_mpath_shutdown_disk" || p.starts_with("nvme_update_ns_info:") || p.starts_with("nvme_mpath_revalidate_paths_cb:")
 }
 
 /// The C enum of a property the race engine can look for.
@@ -480,12 +491,13 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
                 Op::RemovePath { path, .. } if backend == RaceBackend::Nvme612 => format!("{{MPV_RACE_REMOVE_PATH, {}}}", harness(*path)?),
                 Op::DeleteDevice { path } if backend == RaceBackend::LibV2 => format!("{{MPV_RACE_DELETE_DEVICE, {}}}", harness(*path)?),
                 Op::RemovePath { path, .. } if backend == RaceBackend::LibV2 => format!("{{MPV_RACE_REMOVE_PATH, {}}}", harness(*path)?),
+                Op::Revalidate { path } if backend == RaceBackend::LibV2 => format!("{{MPV_RACE_REVALIDATE, {}}}", harness(*path)?),
                 Op::ChrIoctl { kind, .. } if backend == RaceBackend::LibV2 => {
                     format!("{{MPV_RACE_CHR_IOCTL, 0, {}}}", u8::from(*kind == mpath_reference::driver::IoctlKind::Ctrl))
                 }
                 other => {
                     return Err(format!(
-                        "{f}: thread {name}: operation {} is not driven by the race engine on {} yet (nvme-6.12: submit_bio, find_path, remove_path; the series: submit_bio, find_path, delete_device, remove_path, chr_ioctl)",
+                        "{f}: thread {name}: operation {} is not driven by the race engine on {} yet (nvme-6.12: submit_bio, find_path, remove_path; the series: submit_bio, find_path, delete_device, remove_path, chr_ioctl, revalidate)",
                         serde_json::to_string(other).unwrap_or_default(),
                         backend.name()
                     ))
