@@ -766,6 +766,19 @@ pub fn run(tree: &Path, build_dir: &Path, arch: super::run::Arch, inputs: &[Race
     if backend == RaceBackend::LibV2 && (!super::run::carries_series(tree) || crate::series::Api::detect_tree(tree) != crate::series::Api::V2) {
         return Err((Exit::NoKernel, format!("{}: v2 schedules run on the series' lib/multipath.c: the tree must carry the v2 series (`mpath-verify series prepare`)", tree.display())));
     }
+    // The booted kernel's nodes against the model's: a loop over every
+    // node (mpath_clear_current_path, set_live's per-node selection) also
+    // visits nodes the model does not have.
+    let nodes = arch.nodes();
+    for (c, input) in cases.iter_mut().zip(inputs) {
+        let online = &input.header.topology.online;
+        if nodes.iter().any(|n| !online.contains(n)) {
+            c.approximations.push(format!(
+                "the model's online nodes are {online:?}, the booted {} kernel's {nodes:?}: for_each_node loops in the kernel (current_path[] per node) also visit the nodes the model lacks",
+                arch.name()
+            ));
+        }
+    }
     let (source, cases) = assemble(cases, &mirror_defines(Some(tree)));
     for (c, input) in cases.iter().zip(inputs) {
         for a in &c.approximations {
@@ -921,6 +934,8 @@ pub fn swimlane(r: &RaceResult, width: usize) -> String {
     if rows.is_empty() {
         return String::new();
     }
+    // Columns as wide as their widest cell: a point is never cut.
+    let width = rows.iter().map(|r| r.cell.chars().count()).max().unwrap_or(0).max(width);
     let cell = |t: &str| -> String {
         let mut c: String = t.chars().take(width).collect();
         while c.chars().count() < width {
