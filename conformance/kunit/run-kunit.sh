@@ -16,8 +16,8 @@
 #
 # Environment: MPV_JOBS (default 2), MPV_TIMEOUT (seconds, default 300),
 #   MPV_KUNIT_FILTER (optional kunit.py filter_glob, e.g. "mpv_*"),
-#   MPV_PATCHES (newline-separated patch files, each against one file of
-#   the tree, -p1 paths): applied in order after the wiring (the race
+#   MPV_PATCHES (newline-separated patch files against files of the
+#   tree, -p1 paths, '--- a/' and '+++ b/' names): applied in order after the wiring (the race
 #   suite's schedule points, a mutant as C) and reverted with it; a patch
 #   that does not apply exactly (no fuzz: a drifted tree must not get its
 #   points in the wrong place) stops the run with exit 6 naming the hunk. A
@@ -217,26 +217,32 @@ if [ $LIB = 1 ]; then
     place "$MPV_LIB_SUITE" "$TREE/lib/mpv_lib_test.c"
 fi
 
-# MPV_PATCHES: each patch names one file (its +++ line); the file is backed
-# up once, patched into a new file and renamed over the old one.
+# MPV_PATCHES: a patch names its files in '+++ b/<file>' lines; each file's
+# part is applied on its own: the file is backed up once, patched into a
+# new file and renamed over the old one.
 while IFS= read -r p; do
     [ -n "$p" ] || continue
     [ -f "$p" ] || die 2 "no such patch: $p"
-    f=$(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p" | head -n 1)
-    [ -n "$f" ] && [ -f "$TREE/$f" ] || die 6 "$p: names no file of $TREE (no '+++ b/<file>' line, or the tree lacks it)"
-    if [ ! -f "$BACKUP/patched/$f" ]; then
-        mkdir -p "$BACKUP/patched/$(dirname "$f")"
-        cp -p "$TREE/$f" "$BACKUP/patched/$f" || die 3 "cannot back up $f"
-        echo "$f" >> "$BACKUP/patched.list"
-    fi
-    if ! out=$(patch -N -F 0 -o "$TREE/$f.mpv-new" "$TREE/$f" -i "$p" 2>&1); then
-        rm -f "$TREE/$f.mpv-new" "$TREE/$f.mpv-new.rej"
-        why=$(echo "$out" | grep -i 'hunk #\|malformed\|reversed\|only garbage' | tr '\n' ' ')
-        [ -n "$why" ] || why=$(echo "$out" | head -n 1)
-        die 6 "$(basename "$p") does not apply to $f in $TREE: $why"
-    fi
-    mv "$TREE/$f.mpv-new" "$TREE/$f"
-    echo "run-kunit: applied $(basename "$p") to $f" >&2
+    files=$(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p")
+    [ -n "$files" ] || die 6 "$p: names no file (no '+++ b/<file>' line)"
+    for f in $files; do
+        [ -f "$TREE/$f" ] || die 6 "$p: names $f, which $TREE lacks"
+        # This file's part: from its '--- a/<file>' line to the next file's.
+        awk -v f="a/$f" '/^--- a\//{ keep = ($2 == f) } keep' "$p" > "$BACKUP/one.patch"
+        if [ ! -f "$BACKUP/patched/$f" ]; then
+            mkdir -p "$BACKUP/patched/$(dirname "$f")"
+            cp -p "$TREE/$f" "$BACKUP/patched/$f" || die 3 "cannot back up $f"
+            echo "$f" >> "$BACKUP/patched.list"
+        fi
+        if ! out=$(patch -N -F 0 -o "$TREE/$f.mpv-new" "$TREE/$f" -i "$BACKUP/one.patch" 2>&1); then
+            rm -f "$TREE/$f.mpv-new" "$TREE/$f.mpv-new.rej"
+            why=$(echo "$out" | grep -i 'hunk #\|malformed\|reversed\|only garbage' | tr '\n' ' ')
+            [ -n "$why" ] || why=$(echo "$out" | head -n 1)
+            die 6 "$(basename "$p") does not apply to $f in $TREE: $why"
+        fi
+        mv "$TREE/$f.mpv-new" "$TREE/$f"
+        echo "run-kunit: applied $(basename "$p") to $f" >&2
+    done
 done <<< "${MPV_PATCHES:-}"
 
 

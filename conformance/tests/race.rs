@@ -90,7 +90,7 @@ fn every_mirror_point_is_in_the_race_engine() {
 
 #[test]
 fn every_line_the_patches_add_carries_the_marker() {
-    for f in ["race/nvme-6.12-sched.patch", "race/mut-612-no-clear-current.patch", "race/fix-612-rr-removing.patch", "race/lib-v2-sched.patch"] {
+    for f in ["race/nvme-6.12-sched.patch", "race/mut-612-no-clear-current.patch", "race/fix-612-rr-removing.patch", "race/lib-v2-sched.patch", "race/fix-v2-chr-ioctl-ctrl.patch"] {
         for l in read(f).lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")) {
             assert!(l.to_ascii_lowercase().contains("mpv"), "{f}: added line without the mpv marker: {l}");
         }

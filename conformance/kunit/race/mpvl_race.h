@@ -138,6 +138,18 @@ static long mpvl_race_cdev_ioctl(struct mpath_device *d, unsigned int cmd,
 	return ctrl >= 0 && ctrl < MPVL_MAX ? 0 : -EINVAL;
 }
 
+#ifdef MPATH_HAS_CTRL_IOCTL
+/*
+ * Only with race/fix-v2-chr-ioctl-ctrl.patch (S07's candidate fix): the
+ * unlocked ioctl runs on the pinned controller, never on the path.
+ */
+static long mpvl_race_ctrl_ioctl(void *data, unsigned int cmd,
+				 unsigned long arg, bool open_for_write)
+{
+	return atomic_read((atomic_t *)data) > 0 ? 0 : -EINVAL;
+}
+#endif
+
 /* Before the threads start: the ioctl callbacks and the file. */
 static void mpvl_race_prepare(struct mpvl_world *w)
 {
@@ -145,6 +157,9 @@ static void mpvl_race_prepare(struct mpvl_world *w)
 	mpvl_race_mpdt.ioctl_begin = mpvl_race_ioctl_begin;
 	mpvl_race_mpdt.ioctl_finish = mpvl_race_ioctl_finish;
 	mpvl_race_mpdt.cdev_ioctl = mpvl_race_cdev_ioctl;
+#ifdef MPATH_HAS_CTRL_IOCTL
+	mpvl_race_mpdt.ctrl_ioctl = mpvl_race_ctrl_ioctl;
+#endif
 	w->head->mpdt = &mpvl_race_mpdt;
 	mpvl_race_file = kunit_kzalloc(w->test, sizeof(*mpvl_race_file), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(w->test, mpvl_race_file);
