@@ -243,7 +243,11 @@ pub fn render_counterexample(m: &Machine, ce: &Counterexample, width: usize) -> 
 pub fn render_counterexample_with(m: &Machine, ce: &Counterexample, o: &LaneOpts) -> String {
     let names: Vec<String> = (0..=m.worker).map(|t| m.thread_name(t)).collect();
     let mut s = swimlane_with(&names, &ce.steps, o);
-    s.push_str(&format!("violation: {}\n", violation_words(&ce.violation, o.source.as_ref())));
+    for (i, l) in wrap(&format!("violation: {}", violation_words(&ce.violation, o.source.as_ref())), o.width.max(40) - 2).iter().enumerate() {
+        s.push_str(if i == 0 { "" } else { "  " });
+        s.push_str(l);
+        s.push('\n');
+    }
     s
 }
 
