@@ -39,6 +39,9 @@ pub struct CheckOpts {
     /// A kernel tree in which each swimlane function's definition line is
     /// looked up (the revision's `source` files).
     pub kernel_src: Option<PathBuf>,
+    /// With a scenario: only this property's counterexample is shown
+    /// (swimlane, or the email / Markdown report's interleaving).
+    pub property: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -199,7 +202,10 @@ pub fn fix_variants(rev: &RevisionSpec, sc: &Scenario, props: &[String], bounds:
 /// One scenario's result as a [`Finding`] for `--format email|markdown`.
 fn finding_of<'a>(o: &CheckOpts, rev: &RevisionSpec, sc: &Scenario, rep: &'a Report, rows: &[TableRow], _reports: &[(Scenario, Report)]) -> Finding<'a> {
     let entries: Vec<mpath_model::Entry> = catalogue().into_iter().filter(|e| e.scenario == sc.name && rows.iter().any(|r| r.property == e.property && r.id.is_some())).collect();
-    let shown: Vec<&TableRow> = rows.iter().filter(|r| r.verdict == Verdict::Violated && (r.id.is_some() || !r.as_expected)).collect();
+    let shown: Vec<&TableRow> = rows
+        .iter()
+        .filter(|r| r.verdict == Verdict::Violated && (r.id.is_some() || !r.as_expected) && o.property.as_ref().is_none_or(|p| *p == r.property))
+        .collect();
     let names: Vec<String> = match mpath_model::checker::machine(rev, sc, Arc::new(AtomicBool::new(false))) {
         Ok(m) => (0..=m.worker).map(|t| m.thread_name(t)).collect(),
         Err(_) => Vec::new(),
@@ -220,7 +226,12 @@ fn finding_of<'a>(o: &CheckOpts, rev: &RevisionSpec, sc: &Scenario, rep: &'a Rep
         source: rev.source.clone(),
         checker_mode: rep.checker_mode.clone(),
         fixes: if props.is_empty() { Vec::new() } else { fix_variants(rev, sc, &props, &o.bounds) },
-        command: format!("mpath-verify check --revision {} --scenario {}", o.revision, o.scenario.as_deref().unwrap_or(&sc.name)),
+        command: format!(
+            "mpath-verify check --revision {} --scenario {}{}",
+            o.revision,
+            o.scenario.as_deref().unwrap_or(&sc.name),
+            o.property.as_deref().map(|p| format!(" --property {p}")).unwrap_or_default()
+        ),
         kernel_command: ["nvme-6.12", "v2"]
             .contains(&rev.name.as_str())
             .then(|| format!("mpath-verify check --revision {} --scenario {} --confirm-in-kernel \"$TREE\"", o.revision, o.scenario.as_deref().unwrap_or(&sc.name))),
@@ -303,6 +314,10 @@ fn check_inner(o: &CheckOpts, saved: &mut Vec<String>) -> Exit {
             }
         }
         Some(name) => {
+            if let Some(p) = o.property.as_deref().filter(|p| !mpath_model::property::names().contains(p)) {
+                eprintln!("error: --property {p}: unknown property (known: {})", mpath_model::property::names().join(", "));
+                return Exit::BadInput;
+            }
             let sc = match load_scenario(name) {
                 Ok(s) => s,
                 Err(e) => return e,
@@ -408,7 +423,7 @@ fn check_inner(o: &CheckOpts, saved: &mut Vec<String>) -> Exit {
         let show_all = o.scenario.is_some();
         for (sc, rep) in &reports {
             if show_all {
-                swimlanes(&rev, sc, rep, &lane, None);
+                swimlanes(&rev, sc, rep, &lane, o.property.as_deref());
                 continue;
             }
             for r in rows.iter().filter(|r| r.scenario == rep.scenario && r.verdict == Verdict::Violated) {

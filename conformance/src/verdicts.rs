@@ -213,7 +213,7 @@ fn para(out: &mut String, text: &str, width: usize, first: &str, rest: &str) {
 /// The interleaving as a numbered list: `  10 R2  function: primitive =>
 /// values`, wrapped under the text at `width`.
 pub fn interleaving(ce: &Counterexample, names: &[String], source: Option<&SourceMap>, width: usize) -> String {
-    let tw = names.iter().map(|n| n.chars().count()).max().unwrap_or(1);
+    let tw = ce.steps.iter().filter_map(|s| names.get(s.thread)).map(|n| n.chars().count()).max().unwrap_or(1);
     let mut out = String::new();
     for (i, st) in ce.steps.iter().enumerate() {
         let name = names.get(st.thread).cloned().unwrap_or_else(|| st.thread_name.clone());
@@ -227,7 +227,10 @@ pub fn interleaving(ce: &Counterexample, names: &[String], source: Option<&Sourc
 }
 
 fn property_line(r: &TableRow) -> String {
-    let mut l = format!("{}: {} (expected: {})", r.property, verdict_words(r.verdict), expected_words(r.expected));
+    let mut l = match r.expected {
+        Some(e) => format!("{}: {} (expected: {})", r.property, verdict_words(r.verdict), e.words()),
+        None => format!("{}: {} (no expected verdict)", r.property, verdict_words(r.verdict)),
+    };
     if !r.as_expected {
         l.push_str(" -- NOT AS EXPECTED");
     }
@@ -291,7 +294,8 @@ pub fn finding_email(f: &Finding) -> String {
         para(&mut out, &format!("Fix: no fix variant of {} ships that declares it fixes this.", f.revision), w, "", "  ");
     }
     for x in &f.fixes {
-        para(&mut out, &format!("Fix variant {} ({}): {}", x.name, x.spec, x.description), w, "", "  ");
+        let spec = if x.spec == x.name { String::new() } else { format!(" ({})", x.spec) };
+        para(&mut out, &format!("Fix variant {}{spec}: {}", x.name, x.description), w, "", "  ");
         if !x.checked.is_empty() {
             let v: Vec<String> = x.checked.iter().map(|(p, v)| format!("{p} {}", verdict_words(*v))).collect();
             para(&mut out, &format!("With it, {}: {} ({} states).", f.scenario, v.join(", "), x.states), w, "  ", "  ");

@@ -56,6 +56,10 @@ enum Cmd {
         /// tracker). --json overrides it.
         #[arg(long, default_value = "text", value_parser = ["text", "email", "markdown"])]
         format: String,
+        /// With --scenario: show only this property's counterexample (the
+        /// swimlane, or the one finding an email / Markdown report is about).
+        #[arg(long, requires = "scenario")]
+        property: Option<String>,
         /// A kernel tree for the revision's names: each swimlane function is
         /// followed by its definition's file:line in that tree.
         #[arg(long, value_name = "TREE")]
@@ -382,7 +386,7 @@ fn main() -> ExitCode {
             }
             Exit::Ok
         }
-        Cmd::Check { revision, scenario, catalogue: _, bounds, save_dir, width, format, kernel_src, confirm_in_kernel, build_dir, json } => {
+        Cmd::Check { revision, scenario, catalogue: _, bounds, save_dir, width, format, property, kernel_src, confirm_in_kernel, build_dir, json } => {
             let format = mpath_conformance::verdicts::Format::parse(&format).unwrap_or(mpath_conformance::verdicts::Format::Text);
             let opts = modelcli::CheckOpts {
                 revision,
@@ -393,6 +397,7 @@ fn main() -> ExitCode {
                 width: mpath_conformance::verdicts::lane_width(width),
                 format,
                 kernel_src: kernel_src.map(Into::into),
+                property,
             };
             match confirm_in_kernel {
                 None => modelcli::cmd_check(&opts),
