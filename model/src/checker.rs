@@ -611,7 +611,7 @@ pub fn values(m: &Machine, pre: &State, post: &State, a: Action) -> String {
                         l.push(' ');
                         l.push_str(&r);
                     }
-                    None => parts.push(r),
+                    None => parts.push(r.trim_start_matches("-> ").to_string()),
                 }
             }
         }
