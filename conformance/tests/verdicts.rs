@@ -210,3 +210,22 @@ fn readme_revision_example_runs() {
     assert_eq!(out.status.code(), Some(0), "{command}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// The mail shown in the README ("A verdict for a review reply") is what
+/// the command prints today, byte for byte.
+#[test]
+fn readme_mail_is_the_real_output() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = readme.split("#### A verdict for a review reply\n").nth(1).expect("the README section");
+    let block: Vec<&str> = section.lines().skip_while(|l| !l.starts_with("    ")).take_while(|l| l.is_empty() || l.starts_with("    ")).collect();
+    let mut shown: String = block.iter().map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(""))).collect();
+    while shown.ends_with("\n\n") {
+        shown.pop();
+    }
+    let d = tmpdir("readme-mail");
+    let save = d.display().to_string();
+    let (rc, mail, err) = verify(&["check", "--revision", "nvme-6.12", "--scenario", "S03a-B", "--property", "selection_terminates", "--format", "email", "--save-dir", &save]);
+    assert_eq!(rc, 0, "{err}");
+    assert_eq!(shown, mail, "README mail differs from the output");
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -868,10 +868,27 @@ pub fn swimlane(r: &RaceResult, width: usize) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    // Cells wrap inside their column (never cut); each starts with the
-    // model's step number.
-    let cells: Vec<(usize, String)> = rows.iter().map(|r| (threads.iter().position(|t| *t == r.thread).unwrap_or(0), format!("[model {}] {}", r.model, r.cell))).collect();
-    let mut out = mpath_model::render::lanes(&threads, &cells, width);
+    let cell = |t: &str| -> String {
+        let mut c: String = t.chars().take(width).collect();
+        while c.chars().count() < width {
+            c.push(' ');
+        }
+        c
+    };
+    let mut out = String::from("  #  model ");
+    for t in &threads {
+        out.push_str(&cell(t));
+        out.push_str(" | ");
+    }
+    out.push('\n');
+    for (i, row) in rows.iter().enumerate() {
+        let _ = write!(out, "{i:>3}  {:>5} ", row.model);
+        for t in &threads {
+            out.push_str(&cell(if *t == row.thread { &row.cell } else { "" }));
+            out.push_str(" | ");
+        }
+        out.push('\n');
+    }
     out.push_str("  m: drivers/nvme/host/multipath.c, c: drivers/nvme/host/core.c, l: lib/multipath.c (lines of the tree run), *: the harness's restatement of that statement\n");
     out
 }
@@ -886,7 +903,7 @@ pub fn render(r: &RaceResult) -> String {
     for a in &r.approximations {
         let _ = writeln!(s, "  approximation: {a}");
     }
-    s.push_str(&swimlane(r, 100));
+    s.push_str(&swimlane(r, 40));
     for l in r.log.iter().filter(|l| !l.starts_with("mpv-race-verdict") && !l.starts_with("mpv-race-step") && !l.starts_with("mpv-race-case")) {
         let _ = writeln!(s, "  {l}");
     }
