@@ -547,6 +547,9 @@ pub fn path_state(s: &State, p: usize) -> String {
     if ps.bit(pbit::REMOVING) {
         parts.push("REMOVING");
     }
+    if ps.bit(pbit::LINK) {
+        parts.push("LINK");
+    }
     parts.push(match ps.life {
         life::LINKED => "listed",
         life::UNLINKED => "unlinked",
