@@ -259,7 +259,7 @@ impl Review {
     pub fn raised_where(&self) -> String {
         match self.message_id {
             Some(m) => format!("{} on \"Re: {}\" <{m}>", self.raised_by, self.patch),
-            None => format!("{}; kept in \"{}\"", self.raised_by, self.patch),
+            None => format!("{}; the code is carried into \"{}\"", self.raised_by, self.patch),
         }
     }
 }
