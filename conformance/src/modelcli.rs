@@ -94,6 +94,9 @@ pub fn one_line(arg: &str, text: &str) -> String {
             }
         }
     }
+    if t.contains("(os error ") && !t.starts_with("cannot read") {
+        t = format!("cannot read: {t}");
+    }
     if (arg.contains('/') || arg.ends_with(".json")) && !t.contains(arg) {
         format!("{arg}: {t}")
     } else {

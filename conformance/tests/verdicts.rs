@@ -183,6 +183,7 @@ fn errors_are_one_line() {
     let (rc, _, err) = verify(&["check", "--revision", &missing, "--scenario", "S01"]);
     assert_eq!(rc, 2);
     assert_eq!(err.matches(&missing).count(), 1, "{err}");
+    assert!(err.starts_with(&format!("error: {missing}: cannot read: ")), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     let sc = d.join("s1.json");
     std::fs::write(&sc, "{\"name\": \"x\", \"threads\": []}").unwrap();
