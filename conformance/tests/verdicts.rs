@@ -230,3 +230,16 @@ fn readme_mail_is_the_real_output() {
     assert_eq!(shown, mail, "README mail differs from the output");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// The catalogue as Markdown, byte for byte.
+#[test]
+fn catalogue_markdown_is_pinned() {
+    let rows = vec![row(Some("R4"), "R4", "no_null_disk", Some(Expect::Reproduced), Verdict::Violated, true), row(None, "N2a", "no_stale_path_after_removal", Some(Expect::Reproduced), Verdict::Holds, false)];
+    let want = "### Review catalogue on `v1`\n\n\
+| id | claim | raised by | scenario | property | expected | verdict | as expected |\n\
+|---|---|---|---|---|---|---|---|\n\
+| R4 | v1 mpath_device_set_live() dereferences mpath_disk before its NULL check | Benjamin Marzinski on \"Re: [PATCH 02/13] libmultipath: Add basic gendisk support\" &lt;aZ-s-JNWBOA1xqVG@redhat.com&gt; | R4 | `no_null_disk` | reproduced | reproduced | yes |\n\
+| - | - | - | N2a | `no_stale_path_after_removal` | reproduced | not reproducible | **no** |\n\
+\nReproduce: `mpath-verify check --revision v1 --catalogue`\n";
+    assert_eq!(mpath_conformance::verdicts::catalogue_markdown("v1", &rows), want);
+}
