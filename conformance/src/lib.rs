@@ -13,5 +13,6 @@ pub mod modelcli;
 pub mod parse;
 pub mod replay;
 pub mod series;
+pub mod verdicts;
 
 pub use exit::{Exit, InputError};

@@ -4,8 +4,10 @@
 //! with its schedule (the interleaving) beside it.
 
 use crate::exit::Exit;
+use crate::verdicts::{self, Finding, Fix, Format, TableRow};
+use mpath_model::render::{render_counterexample_with, LaneOpts};
 use mpath_model::{
-    as_expected, catalogue, check, counterexample_to_trace, finding, render_counterexample, run_catalogue, Bounds, Expect, Expectations, Report, RevisionSpec, Scenario, Schedule, Verdict,
+    as_expected, catalogue, check, counterexample_to_trace, finding, run_catalogue, Bounds, Expect, Expectations, Report, RevisionSpec, Scenario, Schedule, Verdict,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -30,7 +32,16 @@ pub struct CheckOpts {
     pub bounds: Bounds,
     pub json: bool,
     pub save_dir: PathBuf,
+    /// Swimlane width (total columns; see `verdicts::lane_width`).
     pub width: usize,
+    /// Text (table and swimlanes), email (72 columns) or Markdown.
+    pub format: Format,
+    /// A kernel tree in which each swimlane function's definition line is
+    /// looked up (the revision's `source` files).
+    pub kernel_src: Option<PathBuf>,
+    /// With a scenario: only this property's counterexample is shown
+    /// (swimlane, or the email / Markdown report's interleaving).
+    pub property: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -53,21 +64,56 @@ struct Row {
     counterexample_schedule: Option<String>,
 }
 
+/// An error about the `--revision` / `--scenario` argument `arg` in one
+/// line: `file:line:column: reason` when a file failed to parse, otherwise
+/// the reason once (no repeated `revision X:` prefix, no position repeated
+/// at the end as serde_json writes it).
+pub fn one_line(arg: &str, text: &str) -> String {
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let mut t = text.trim().replace('\n', " ");
+    if let Some(i) = t.rfind(" at line ") {
+        if t[i + 9..].split_once(" column ").is_some_and(|(l, c)| digits(l) && digits(c)) {
+            t.truncate(i);
+        }
+    }
+    loop {
+        let before = t.len();
+        for p in [format!("revision {arg}: "), format!("scenario {arg}: "), "revision <text>: ".to_string(), "scenario <text>: ".to_string(), format!("{arg}: ")] {
+            if let Some(r) = t.strip_prefix(p.as_str()) {
+                t = r.to_string();
+            }
+        }
+        if t.len() == before {
+            break;
+        }
+    }
+    if let Some((l, rest)) = t.strip_prefix("line ").and_then(|r| r.split_once(", column ")) {
+        if let Some((c, reason)) = rest.split_once(": ") {
+            if digits(l) && digits(c) {
+                return format!("{arg}:{l}:{c}: {reason}");
+            }
+        }
+    }
+    if t.contains("(os error ") && !t.starts_with("cannot read") {
+        t = format!("cannot read: {t}");
+    }
+    if (arg.contains('/') || arg.ends_with(".json")) && !t.contains(arg) {
+        format!("{arg}: {t}")
+    } else {
+        t
+    }
+}
+
 fn load_rev(name: &str) -> Result<RevisionSpec, Exit> {
     RevisionSpec::load(name).map_err(|e| {
-        use mpath_model::revision::RevisionError as E;
-        match e {
-            // These already name the file (or the unknown name).
-            E::Parse { .. } | E::Invalid { .. } | E::Unknown(..) => eprintln!("error: {e}"),
-            e => eprintln!("error: revision {name}: {e}"),
-        }
+        eprintln!("error: {}", one_line(name, &e.to_string()));
         Exit::BadInput
     })
 }
 
 fn load_scenario(name: &str) -> Result<Scenario, Exit> {
     Scenario::load(name).map_err(|e| {
-        eprintln!("error: scenario {name}: {e}");
+        eprintln!("error: {}", one_line(name, &e.to_string()));
         Exit::BadInput
     })
 }
@@ -106,7 +152,7 @@ fn sanitize(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect()
 }
 
-fn swimlanes(rev: &RevisionSpec, sc: &Scenario, rep: &Report, width: usize, only: Option<&str>) {
+fn swimlanes(rev: &RevisionSpec, sc: &Scenario, rep: &Report, lane: &LaneOpts, only: Option<&str>) {
     let Ok(m) = mpath_model::checker::machine(rev, sc, Arc::new(AtomicBool::new(false))) else { return };
     for p in rep.violated() {
         if only.is_some_and(|o| o != p.property) {
@@ -114,8 +160,84 @@ fn swimlanes(rev: &RevisionSpec, sc: &Scenario, rep: &Report, width: usize, only
         }
         if let Some(ce) = &p.counterexample {
             println!("\n--- counterexample: {} / {} / {} ({} steps) ---", rep.revision, rep.scenario, p.property, ce.steps.len());
-            print!("{}", render_counterexample(&m, ce, width));
+            print!("{}", render_counterexample_with(&m, ce, lane));
         }
+    }
+}
+
+/// Candidate fixes shipped outside `model/revisions` (the kernel race
+/// engine's twins of its C patches), as `--revision` takes them.
+const RACE_FIXES: &[(&str, &str)] = &[("conformance/kunit/race/fix-612-rr-removing.json", include_str!("../kunit/race/fix-612-rr-removing.json"))];
+
+/// The fix variants of `rev` that declare they make one of `props` hold on
+/// scenario `scenario` (a revision whose `base` is `rev` and whose `fixes`
+/// name the pair), each checked on the scenario.
+pub fn fix_variants(rev: &RevisionSpec, sc: &Scenario, props: &[String], bounds: &Bounds) -> Vec<Fix> {
+    let mut cands: Vec<(String, RevisionSpec)> = RevisionSpec::shipped_names()
+        .into_iter()
+        .filter(|n| !n.starts_with("mut-"))
+        .filter_map(|n| RevisionSpec::by_name(n).ok().map(|r| (n.to_string(), r)))
+        .collect();
+    cands.extend(RACE_FIXES.iter().filter_map(|(path, text)| RevisionSpec::from_text(path, text).ok().map(|r| (path.to_string(), r))));
+    let mut out = Vec::new();
+    for (spec, c) in cands {
+        if c.base.as_deref() != Some(rev.name.as_str()) {
+            continue;
+        }
+        let fixed: Vec<String> = c
+            .fixes
+            .iter()
+            .filter(|d| props.contains(&d.property) && Scenario::load(&d.scenario).is_ok_and(|s| s.name == sc.name))
+            .map(|d| d.property.clone())
+            .collect();
+        if fixed.is_empty() {
+            continue;
+        }
+        let (checked, states) = match check(&c, sc, bounds, None, &STOP) {
+            Ok(r) => (fixed.iter().filter_map(|p| r.verdict(p).map(|v| (p.clone(), v))).collect(), r.states),
+            Err(_) => (Vec::new(), 0),
+        };
+        out.push(Fix { name: c.name.clone(), spec, description: c.description.clone(), checked, states });
+    }
+    out
+}
+
+/// One scenario's result as a [`Finding`] for `--format email|markdown`.
+fn finding_of<'a>(o: &CheckOpts, rev: &RevisionSpec, sc: &Scenario, rep: &'a Report, rows: &[TableRow], _reports: &[(Scenario, Report)]) -> Finding<'a> {
+    let entries: Vec<mpath_model::Entry> = catalogue().into_iter().filter(|e| e.scenario == sc.name && rows.iter().any(|r| r.property == e.property && r.id.is_some())).collect();
+    let shown: Vec<&TableRow> = rows
+        .iter()
+        .filter(|r| r.verdict == Verdict::Violated && (r.id.is_some() || !r.as_expected) && o.property.as_ref().is_none_or(|p| *p == r.property))
+        .collect();
+    let names: Vec<String> = match mpath_model::checker::machine(rev, sc, Arc::new(AtomicBool::new(false))) {
+        Ok(m) => (0..=m.worker).map(|t| m.thread_name(t)).collect(),
+        Err(_) => Vec::new(),
+    };
+    let counterexamples = shown
+        .iter()
+        .filter_map(|r| rep.properties.iter().find(|p| p.property == r.property).and_then(|p| p.counterexample.as_ref()).map(|ce| (r.property.clone(), ce, names.clone())))
+        .collect();
+    let props: Vec<String> = shown.iter().map(|r| r.property.clone()).collect();
+    let about = rev.description.split([':', '(']).next().unwrap_or("").trim().to_string();
+    Finding {
+        revision: rev.name.clone(),
+        revision_about: if about.is_empty() { rev.name.clone() } else { about },
+        scenario: sc.name.clone(),
+        entries,
+        rows: rows.to_vec(),
+        counterexamples,
+        source: rev.source.clone(),
+        checker_mode: rep.checker_mode.clone(),
+        fixes: if props.is_empty() { Vec::new() } else { fix_variants(rev, sc, &props, &o.bounds) },
+        command: format!(
+            "mpath-verify check --revision {} --scenario {}{}",
+            o.revision,
+            o.scenario.as_deref().unwrap_or(&sc.name),
+            o.property.as_deref().map(|p| format!(" --property {p}")).unwrap_or_default()
+        ),
+        kernel_command: ["nvme-6.12", "v2"]
+            .contains(&rev.name.as_str())
+            .then(|| format!("mpath-verify check --revision {} --scenario {} --confirm-in-kernel \"$TREE\"", o.revision, o.scenario.as_deref().unwrap_or(&sc.name))),
     }
 }
 
@@ -195,6 +317,10 @@ fn check_inner(o: &CheckOpts, saved: &mut Vec<String>) -> Exit {
             }
         }
         Some(name) => {
+            if let Some(p) = o.property.as_deref().filter(|p| !mpath_model::property::names().contains(p)) {
+                eprintln!("error: --property {p}: unknown property (known: {})", mpath_model::property::names().join(", "));
+                return Exit::BadInput;
+            }
             let sc = match load_scenario(name) {
                 Ok(s) => s,
                 Err(e) => return e,
@@ -242,6 +368,28 @@ fn check_inner(o: &CheckOpts, saved: &mut Vec<String>) -> Exit {
         }
     }
     saved.extend(rows.iter().filter_map(|r| r.counterexample_schedule.clone()));
+    let table_rows: Vec<TableRow> = rows
+        .iter()
+        .map(|r| {
+            let rep = reports.iter().map(|(_, x)| x).find(|x| x.scenario == r.scenario);
+            let (states, unique, depth, ms, ups) = rep.map(|x| (x.states, x.unique_states, x.max_depth, x.elapsed_ms, x.unique_states_per_sec)).unwrap_or_default();
+            TableRow {
+                id: r.id,
+                scenario: r.scenario.clone(),
+                property: r.property.clone(),
+                expected: r.expected,
+                verdict: r.verdict,
+                as_expected: r.as_expected,
+                note: r.note.clone(),
+                states,
+                unique,
+                depth,
+                ms: ms as u128,
+                unique_per_sec: ups,
+            }
+        })
+        .collect();
+    let lane = LaneOpts { width: o.width, source: rev.source.clone(), tree: o.kernel_src.clone() };
     if o.json {
         let out = serde_json::json!({
             "revision": o.revision,
@@ -249,29 +397,19 @@ fn check_inner(o: &CheckOpts, saved: &mut Vec<String>) -> Exit {
             "reports": reports.iter().map(|(_, r)| r).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
-    } else {
-        println!("{:<5} {:<16} {:<30} {:<17} {:<14} {:<4} {:>9} {:>9} {:>6} {:>8} {:>10}", "id", "scenario", "property", "expected", "verdict", "ok", "states", "unique", "depth", "ms", "unique/s");
-        for r in &rows {
-            let rep = reports.iter().map(|(_, r)| r).find(|x| x.scenario == r.scenario);
-            let (st, un, d, ms, ups) = rep.map(|x| (x.states, x.unique_states, x.max_depth, x.elapsed_ms, x.unique_states_per_sec)).unwrap_or_default();
-            println!(
-                "{:<5} {:<16} {:<30} {:<17} {:<14} {:<4} {:>9} {:>9} {:>6} {:>8} {:>10.0}",
-                r.id.unwrap_or("-"),
-                r.scenario,
-                r.property,
-                r.expected.map(|e| format!("{e:?}")).unwrap_or_else(|| "-".into()),
-                r.verdict.to_string(),
-                if r.as_expected { "yes" } else { "NO" },
-                st,
-                un,
-                d,
-                ms,
-                ups
-            );
-            if let Some(n) = &r.note {
-                println!("      ^ {n}");
+    } else if o.format != Format::Text {
+        match (&o.scenario, reports.first()) {
+            (Some(_), Some((sc, rep))) => {
+                let f = finding_of(o, &rev, sc, rep, &table_rows, &reports);
+                print!("{}", if o.format == Format::Email { verdicts::finding_email(&f) } else { verdicts::finding_markdown(&f, o.width) });
             }
+            _ => print!(
+                "{}",
+                if o.format == Format::Email { verdicts::catalogue_email(&o.revision, &table_rows, &catalogue()) } else { verdicts::catalogue_markdown(&o.revision, &table_rows) }
+            ),
         }
+    } else {
+        print!("{}", verdicts::table(&table_rows));
         if !own {
             match &exps.column {
                 Some(c) => println!(
@@ -288,11 +426,11 @@ fn check_inner(o: &CheckOpts, saved: &mut Vec<String>) -> Exit {
         let show_all = o.scenario.is_some();
         for (sc, rep) in &reports {
             if show_all {
-                swimlanes(&rev, sc, rep, o.width, None);
+                swimlanes(&rev, sc, rep, &lane, o.property.as_deref());
                 continue;
             }
             for r in rows.iter().filter(|r| r.scenario == rep.scenario && r.verdict == Verdict::Violated) {
-                swimlanes(&rev, sc, rep, o.width, Some(r.property.as_str()));
+                swimlanes(&rev, sc, rep, &lane, Some(r.property.as_str()));
             }
         }
         for r in &rows {

@@ -41,7 +41,8 @@ fn main() {
     for p in rep.violated() {
         let ce = p.counterexample.as_ref().unwrap();
         println!("--- {} ---", p.property);
-        print!("{}", render_counterexample(&m, ce, 44));
+        let lane = mpath_model::render::LaneOpts { width: 100, source: rev.source.clone(), tree: None };
+        print!("{}", mpath_model::render::render_counterexample_with(&m, ce, &lane));
         if args.iter().any(|a| a == "--trace") {
             match counterexample_to_trace(&rev, &sc, ce) {
                 Some((h, l)) => print!("{}", mpath_reference::trace::to_jsonl(&h, &l)),

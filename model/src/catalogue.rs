@@ -144,6 +144,147 @@ pub fn catalogue() -> Vec<Entry> {
     ]
 }
 
+/// Where a catalogue id was raised (`review-races.md`, copied by hand: the
+/// catalogue is test input and is not read at run time). Several entries
+/// share an id (the library-level and NVMe-order scenarios of one claim).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Review {
+    /// Catalogue id (R4, S03a, ...).
+    pub id: &'static str,
+    /// The claim in one line.
+    pub claim: &'static str,
+    /// Who raised it (or, for N1 / N2, that nobody did).
+    pub raised_by: &'static str,
+    /// The subject of the patch mail the review answered (for N1 / N2:
+    /// where the code comment lives).
+    pub patch: &'static str,
+    /// The review's Message-ID, without angle brackets (`None`: not raised
+    /// in review).
+    pub message_id: Option<&'static str>,
+    /// The catalogue's status line.
+    pub status: &'static str,
+}
+
+/// The review behind every catalogue id, in catalogue order.
+pub const REVIEWS: &[Review] = &[
+    Review {
+        id: "R4",
+        claim: "v1 mpath_device_set_live() dereferences mpath_disk before its NULL check",
+        raised_by: "Benjamin Marzinski",
+        patch: "[PATCH 02/13] libmultipath: Add basic gendisk support",
+        message_id: Some("aZ-s-JNWBOA1xqVG@redhat.com"),
+        status: "fixed in v2",
+    },
+    Review {
+        id: "R12",
+        claim: "v1 __mpath_find_path() stores uninitialised found/fallback into current_path",
+        raised_by: "Nilay Shroff",
+        patch: "[PATCH 03/13] libmultipath: Add path selection support",
+        message_id: Some("93696b95-7c01-4988-8fe2-baf427469f4f@linux.ibm.com"),
+        status: "fixed in v2",
+    },
+    Review {
+        id: "S02b",
+        claim: "set_live racing remove_disk leaves the gendisk added with DISK_LIVE clear (leaked)",
+        raised_by: "sashiko-bot",
+        patch: "[PATCH v3 02/13] libmultipath: Add basic gendisk support",
+        message_id: Some("20260703105132.44EF31F000E9@smtp.kernel.org"),
+        status: "reviewer claim, author disputed",
+    },
+    Review {
+        id: "S03a",
+        claim: "the round-robin loop never terminates once the cached old path is unlinked",
+        raised_by: "sashiko-bot",
+        patch: "[PATCH v3 03/13] libmultipath: Add path selection support",
+        message_id: Some("20260703104556.AC6B71F000E9@smtp.kernel.org"),
+        status: "reviewer claim, author disputed",
+    },
+    Review {
+        id: "S03b",
+        claim: "list_is_singular() racing removal returns the unlinked old path",
+        raised_by: "sashiko-bot",
+        patch: "[PATCH v3 03/13] libmultipath: Add path selection support",
+        message_id: Some("20260703104556.AC6B71F000E9@smtp.kernel.org"),
+        status: "reviewer claim, author disputed",
+    },
+    Review {
+        id: "S03c",
+        claim: "the NUMA fast path returns a cached path without checking is_disabled",
+        raised_by: "sashiko-bot",
+        patch: "[PATCH v3 03/13] libmultipath: Add path selection support",
+        message_id: Some("20260703104556.AC6B71F000E9@smtp.kernel.org"),
+        status: "acknowledged",
+    },
+    Review {
+        id: "S07",
+        claim: "the ioctl path is used after the SRCU read lock is dropped (use-after-free)",
+        raised_by: "sashiko-bot",
+        patch: "[PATCH v3 07/13] libmultipath: Add cdev support",
+        message_id: Some("20260703104832.5166A1F000E9@smtp.kernel.org"),
+        status: "acknowledged",
+    },
+    Review {
+        id: "S01",
+        claim: "v3 mpath_head_uninit() returns before mpath_put_head() ran the cleanup (use-after-free)",
+        raised_by: "sashiko-bot",
+        patch: "[PATCH v3 01/13] libmultipath: Add initial framework",
+        message_id: Some("20260703104311.C18771F00A3D@smtp.kernel.org"),
+        status: "acknowledged",
+    },
+    Review {
+        id: "N1",
+        claim: "sysfs link creation needs test_and_set_bit, or a link is created twice",
+        raised_by: "nobody (mainline code comment in nvme_mpath_add_sysfs_link)",
+        patch: "[PATCH v3 10/10] nvme-multipath: switch to use libmultipath",
+        message_id: None,
+        status: "derived from mainline code",
+    },
+    Review {
+        id: "N2",
+        claim: "each synchronize in nvme_ns_remove stops a reader re-installing or using the departing path",
+        raised_by: "nobody (mainline code comments in nvme_ns_remove)",
+        patch: "[PATCH v3 10/10] nvme-multipath: switch to use libmultipath",
+        message_id: None,
+        status: "derived from mainline code",
+    },
+];
+
+/// The review behind catalogue id `id`.
+pub fn review(id: &str) -> Option<&'static Review> {
+    REVIEWS.iter().find(|r| r.id == id)
+}
+
+impl Review {
+    /// `who on "subject" <message-id>` in one line.
+    pub fn raised_where(&self) -> String {
+        match self.message_id {
+            Some(m) => format!("{} on \"Re: {}\" <{m}>", self.raised_by, self.patch),
+            None => format!("{}; the code is carried into \"{}\"", self.raised_by, self.patch),
+        }
+    }
+}
+
+impl Expect {
+    /// The expectation in words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Expect::Reproduced => "reproduced",
+            Expect::NotReproducible => "not reproducible",
+        }
+    }
+}
+
+/// A verdict in the catalogue's words: a violation found is "reproduced",
+/// none within the bounds "not reproducible".
+pub fn verdict_words(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Violated => "reproduced",
+        Verdict::Holds => "not reproducible",
+        Verdict::BoundReached => "bound reached",
+        Verdict::Interrupted => "interrupted",
+    }
+}
+
 /// An expected verdict and where it comes from: a catalogue column
 /// (`"v2"`), or a revision's declaration (`"mut-no-sync1 breaks"`,
 /// `"v2-fixed fixes"`).

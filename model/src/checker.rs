@@ -82,6 +82,11 @@ pub struct TraceStep {
     pub primitive: String,
     /// Operations this thread had completed after this step.
     pub ops_done: usize,
+    /// What the step read and wrote: the path it acted on with that path's
+    /// state (`P0 (!READY, optimized, listed)`), the pointer or value it
+    /// produced, what it stored. Empty for steps that touch neither.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub values: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -359,7 +364,7 @@ pub fn schedule_steps(m: &Machine, path: &[(State, Option<Action>)]) -> Vec<Sche
 
 impl From<&ScheduleStep> for TraceStep {
     fn from(d: &ScheduleStep) -> TraceStep {
-        TraceStep { thread: d.thread, thread_name: d.thread_name.clone(), function: d.function.clone(), primitive: d.primitive.clone(), ops_done: d.ops_done }
+        TraceStep { thread: d.thread, thread_name: d.thread_name.clone(), function: d.function.clone(), primitive: d.primitive.clone(), ops_done: d.ops_done, values: String::new() }
     }
 }
 
@@ -464,7 +469,12 @@ fn written_pointer(s: &State, t: usize, step: &crate::step::Step) -> Option<u8> 
 
 fn counterexample(m: &Machine, name: &str, path: &[(State, Option<Action>)]) -> Counterexample {
     let schedule = schedule_steps(m, path);
-    let steps: Vec<TraceStep> = schedule.iter().map(TraceStep::from).collect();
+    let mut steps: Vec<TraceStep> = schedule.iter().map(TraceStep::from).collect();
+    for (st, w) in steps.iter_mut().zip(path.windows(2).filter(|w| w[0].1.is_some())) {
+        if let (pre, Some(a)) = (&w[0].0, w[0].1) {
+            st.values = values(m, pre, &w[1].0, a);
+        }
+    }
     // The violating transition: the first state that violates the property.
     let idx = path.iter().position(|(s, _)| property::violated(m, name, s)).unwrap_or(path.len().saturating_sub(1));
     let at_rest = matches!(name, property::LINK_BIT_MATCHES | property::NO_LEAKED_GENDISK | property::NO_STRANDED_REQUEUE);
@@ -509,4 +519,121 @@ fn object_of(m: &Machine, name: &str, s: &State, pre: &State) -> Object {
             }
         }
     }
+}
+
+/// A path's state as a reviewer reads it: `P0 (READY, optimized, listed)`.
+pub fn path_state(s: &State, p: usize) -> String {
+    use crate::state::{life, pbit, MAXP};
+    if p >= MAXP {
+        return format!("P{p}");
+    }
+    let ps = &s.paths[p];
+    let mut parts: Vec<&str> = vec![if ps.bit(pbit::READY) { "READY" } else { "!READY" }];
+    parts.push(match ps.ana {
+        1 => "optimized",
+        2 => "non-optimized",
+        3 => "inaccessible",
+        4 => "persistent-loss",
+        15 => "change",
+        _ => match ps.access {
+            0 => "optimized",
+            1 => "non-optimized",
+            _ => "other",
+        },
+    });
+    if ps.bit(pbit::ANA_PENDING) {
+        parts.push("ANA_PENDING");
+    }
+    if ps.bit(pbit::REMOVING) {
+        parts.push("REMOVING");
+    }
+    if ps.bit(pbit::LINK) {
+        parts.push("LINK");
+    }
+    parts.push(match ps.life {
+        life::LINKED => "listed",
+        life::UNLINKED => "unlinked",
+        life::FREED => "freed",
+        life::ALLOCATED => "not yet listed",
+        _ => "unused",
+    });
+    format!("P{p} ({})", parts.join(", "))
+}
+
+fn pointer(s: &State, v: crate::schedule::PathRef) -> String {
+    match v {
+        crate::schedule::PathRef::Null => "NULL".into(),
+        crate::schedule::PathRef::Junk => "junk (uninitialised)".into(),
+        crate::schedule::PathRef::Path(p) => path_state(s, p as usize),
+    }
+}
+
+/// What a transition's shared step read and wrote (see
+/// [`TraceStep::values`]); path states are read before the step, results
+/// after it.
+pub fn values(m: &Machine, pre: &State, post: &State, a: Action) -> String {
+    use crate::step::Step;
+    let Action::Run(t) = a else { return String::new() };
+    let t = t as usize;
+    let mut pre = *pre;
+    if pre.threads[t].depth == 0 {
+        m.begin_op(&mut pre, t);
+    }
+    let Some((f, pc)) = m.resting(&pre, t) else { return String::new() };
+    let Some(crate::step::CStep::Plain(step)) = m.step_at(f, pc) else { return String::new() };
+    let o = objects(&pre, t, step);
+    let reg = |r: crate::step::Reg| post.threads[t].regs[r as usize];
+    let mut parts: Vec<String> = Vec::new();
+    match step {
+        Step::CpStore { .. } => {
+            if let (Some(n), Some(p)) = (o.node, o.path) {
+                parts.push(format!("stored {} in current_path[{n}]", pointer(&pre, p)));
+            }
+        }
+        Step::CpLoad { .. } => {
+            if let (Some(n), Some(p)) = (o.node, o.result) {
+                parts.push(format!("current_path[{n}] is {}", pointer(&pre, p)));
+            }
+        }
+        _ => {
+            if let Some(p) = o.path {
+                let mut text = pointer(&pre, p);
+                // A step that changes the path shows the state it left.
+                if let crate::schedule::PathRef::Path(id) = p {
+                    let after = path_state(post, id as usize);
+                    if after != text {
+                        text = format!("{text} now {}", after.split_once(' ').map(|x| x.1).unwrap_or(""));
+                    }
+                }
+                parts.push(text);
+            }
+            if let Some(r) = o.result {
+                let r = format!("-> {}", pointer(&pre, r));
+                match parts.last_mut() {
+                    Some(l) => {
+                        l.push(' ');
+                        l.push_str(&r);
+                    }
+                    None => parts.push(r.trim_start_matches("-> ").to_string()),
+                }
+            }
+        }
+    }
+    let dst = match step {
+        Step::ListEmpty { dst } | Step::ListSingular { dst } | Step::CpClearMatching { dst, .. } | Step::RefDecAndTest { dst } | Step::RequeueTake { dst } => Some(*dst),
+        Step::TestBit { dst, .. } | Step::TestAndSetBit { dst, .. } | Step::TestAndClearBit { dst, .. } | Step::Load { dst, .. } => Some(*dst),
+        _ => None,
+    };
+    if let Some(d) = dst {
+        let v = reg(d);
+        let word = match step {
+            Step::RequeueTake { .. } => format!("{v} bio(s)"),
+            Step::Load { what: crate::step::Pred::Iopolicy, .. } => ["numa", "round-robin", "queue-depth"].get(v as usize).map(|x| x.to_string()).unwrap_or_else(|| v.to_string()),
+            Step::Load { what: crate::step::Pred::Access, .. } => ["optimized", "non-optimized", "other"].get(v as usize).map(|x| x.to_string()).unwrap_or_else(|| v.to_string()),
+            Step::Load { what, .. } if !matches!(what, crate::step::Pred::IsDisabled | crate::step::Pred::IsOptimized | crate::step::Pred::IsAvailable | crate::step::Pred::CtrlLive | crate::step::Pred::CapacityMismatch | crate::step::Pred::HasHeadDisk) => v.to_string(),
+            _ => (if v != 0 { "true" } else { "false" }).to_string(),
+        };
+        parts.push(if parts.is_empty() { word } else { format!("returns {word}") });
+    }
+    parts.join(", ")
 }

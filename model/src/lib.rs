@@ -32,7 +32,7 @@ pub mod state;
 pub mod step;
 pub mod trace;
 
-pub use catalogue::{as_expected, catalogue, diff, finding, run_catalogue, run_entries, validate_entries, CatalogueResult, DiffRow, Entry, Expect, Expectations, Expected};
+pub use catalogue::{as_expected, catalogue, diff, finding, review, verdict_words, Review, REVIEWS, run_catalogue, run_entries, validate_entries, CatalogueResult, DiffRow, Entry, Expect, Expectations, Expected};
 pub use checker::{check, Bounds, Counterexample, Mode, ModelError, Progress, PropertyReport, Report, TraceStep, Verdict};
 pub use explore::explore;
 pub use render::{render_counterexample, swimlane};

@@ -37,6 +37,10 @@ pub struct RevisionSpec {
     /// revision lacks it, so operations that need it are rejected).
     #[serde(default)]
     pub functions: BTreeMap<String, Option<Vec<Step>>>,
+    /// The revision's own source names and files (`render::SourceMap`);
+    /// inherited from the base when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::render::SourceMap>,
 }
 
 /// One declared verdict change: `property` on `scenario` (a shipped
@@ -200,7 +204,7 @@ impl RevisionSpec {
                 Some(b.reference_profile.clone().unwrap_or(b.name.clone()))
             }
         });
-        Ok(RevisionSpec { name: self.name, base: Some(base), description: self.description, reference_profile, breaks: self.breaks, fixes: self.fixes, functions })
+        Ok(RevisionSpec { name: self.name, base: Some(base), description: self.description, reference_profile, breaks: self.breaks, fixes: self.fixes, functions, source: self.source.or(b.source) })
     }
 
     /// The reference profile name for traces.

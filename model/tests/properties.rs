@@ -121,7 +121,7 @@ fn counterexample_becomes_a_replayable_trace() {
     let text = mpath_reference::trace::to_jsonl(&h, &lines);
     assert!(text.lines().count() == lines.len() + 1);
     let m = mpath_model::checker::machine(&r, &s, std::sync::Arc::new(AtomicBool::new(false))).unwrap();
-    let lane = render_counterexample(&m, &ce, 40);
+    let lane = render_counterexample(&m, &ce, 200);
     assert!(lane.contains("nvme_ns_remove") && lane.contains("rcu_assign_pointer"), "{lane}");
 }
 

@@ -55,7 +55,10 @@ fn schedule_steps_follow_the_swimlane() {
     let m = checker::machine(&r, &s, Arc::new(AtomicBool::new(false))).unwrap();
     let names: Vec<String> = (0..=m.worker).map(|t| m.thread_name(t)).collect();
     let steps: Vec<TraceStep> = sch.steps.iter().map(TraceStep::from).collect();
-    assert_eq!(swimlane(&names, &steps, 40), swimlane(&names, &ce.steps, 40));
+    // (The schedule does not carry the values each step read and wrote,
+    // which the counterexample's swimlane also shows.)
+    let bare: Vec<TraceStep> = ce.steps.iter().map(|x| TraceStep { values: String::new(), ..x.clone() }).collect();
+    assert_eq!(swimlane(&names, &steps, 40), swimlane(&names, &bare, 40));
     // Each thread's steps in the schedule are that thread's column.
     for t in 0..=sch.worker {
         let a: Vec<(&str, &str)> = sch.steps.iter().filter(|x| x.thread == t).map(|x| (x.function.as_str(), x.primitive.as_str())).collect();

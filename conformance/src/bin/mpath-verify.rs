@@ -47,9 +47,23 @@ enum Cmd {
         /// Where counterexample traces are saved.
         #[arg(long, default_value = "out/counterexamples")]
         save_dir: String,
-        /// Swimlane column width.
-        #[arg(long, default_value_t = 40)]
-        width: usize,
+        /// Swimlane width in columns (cells wrap inside it) [default: the
+        /// terminal's width; 100 when stdout is not a terminal].
+        #[arg(long)]
+        width: Option<usize>,
+        /// text (table and swimlanes), email (a 72-column plain-text report
+        /// to paste into a mailing-list reply) or markdown (for an issue
+        /// tracker). --json overrides it.
+        #[arg(long, default_value = "text", value_parser = ["text", "email", "markdown"])]
+        format: String,
+        /// With --scenario: show only this property's counterexample (the
+        /// swimlane, or the one finding an email / Markdown report is about).
+        #[arg(long, requires = "scenario")]
+        property: Option<String>,
+        /// A kernel tree for the revision's names: each swimlane function is
+        /// followed by its definition's file:line in that tree.
+        #[arg(long, value_name = "TREE")]
+        kernel_src: Option<String>,
         /// Replay every violation found as a forced interleaving in this
         /// kernel tree's own C (`kunit race`, UML, one boot); schedules the
         /// race engine cannot drive are listed with the reason.
@@ -64,6 +78,12 @@ enum Cmd {
         arch: String,
         #[arg(long)]
         json: bool,
+    },
+    /// The review catalogue: `list` prints each claim, who raised it where, and
+    /// its expected verdicts.
+    Catalogue {
+        #[command(subcommand)]
+        cmd: CatalogueCmd,
     },
     /// Run the catalogue and every scenario on two revisions; print only changed verdicts.
     Diff {
@@ -146,6 +166,17 @@ enum Cmd {
     Series {
         #[command(subcommand)]
         cmd: SeriesCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogueCmd {
+    /// Each entry: its claim in one line, who raised it and where (patch
+    /// subject, Message-ID), the scenario and property, and the expected
+    /// verdict per revision in words. Nothing is checked.
+    List {
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -351,9 +382,29 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Revisions { json } => cmd_revisions(json),
-        Cmd::Check { revision, scenario, catalogue: _, bounds, save_dir, width, confirm_in_kernel, build_dir, arch, json } => {
+        Cmd::Catalogue { cmd: CatalogueCmd::List { json } } => {
+            let entries = mpath_model::catalogue();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&mpath_conformance::verdicts::catalogue_json(&entries)).unwrap_or_default());
+            } else {
+                print!("{}", mpath_conformance::verdicts::catalogue_list(&entries));
+            }
+            Exit::Ok
+        }
+        Cmd::Check { revision, scenario, catalogue: _, bounds, save_dir, width, format, property, kernel_src, confirm_in_kernel, build_dir, arch, json } => {
             let arch = kunit::run::Arch::parse(&arch).unwrap_or(kunit::run::Arch::Um);
-            let opts = modelcli::CheckOpts { revision, scenario, bounds: bounds.bounds(), json, save_dir: save_dir.into(), width };
+            let format = mpath_conformance::verdicts::Format::parse(&format).unwrap_or(mpath_conformance::verdicts::Format::Text);
+            let opts = modelcli::CheckOpts {
+                revision,
+                scenario,
+                bounds: bounds.bounds(),
+                json,
+                save_dir: save_dir.into(),
+                width: mpath_conformance::verdicts::lane_width(width),
+                format,
+                kernel_src: kernel_src.map(Into::into),
+                property,
+            };
             match confirm_in_kernel {
                 None => modelcli::cmd_check(&opts),
                 Some(tree) => {
