@@ -156,6 +156,9 @@ pub struct Machine {
     /// Keep each operation's return value in `Thread::last_ret` (for the
     /// sequential cross-check; off when checking, to keep states canonical).
     pub record_ret: bool,
+    /// Properties declared as data (`dataprop`), checked after the
+    /// built-in ones.
+    pub data_props: Arc<crate::dataprop::PropertySet>,
 }
 
 impl Machine {
@@ -226,6 +229,7 @@ impl Machine {
             init,
             stop,
             record_ret: false,
+            data_props: Arc::new(crate::dataprop::PropertySet::default()),
         };
         Ok(m)
     }
@@ -1204,7 +1208,9 @@ impl Model for Machine {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        property::properties()
+        let mut v = property::properties();
+        v.extend(crate::dataprop::properties(self));
+        v
     }
 
     fn format_step(&self, last: &State, a: Action) -> Option<String> {

@@ -55,6 +55,7 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("quality", include_str!("../scenarios/quality.json")),
     ("remove-vs-ana", include_str!("../scenarios/remove-vs-ana.json")),
     ("delayed-removal", include_str!("../scenarios/delayed-removal.json")),
+    ("requeue-teardown", include_str!("../scenarios/requeue-teardown.json")),
 ];
 
 #[derive(Debug, thiserror::Error)]

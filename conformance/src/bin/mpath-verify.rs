@@ -42,6 +42,11 @@ enum Cmd {
         /// Check every catalogue entry (the default when no scenario is given).
         #[arg(long)]
         catalogue: bool,
+        /// A properties file (the predicate language of model/README-model.md,
+        /// "Properties as data"): its properties are checked with the
+        /// built-in ones and reported the same way. Repeatable.
+        #[arg(long, value_name = "FILE", requires = "scenario")]
+        properties: Vec<String>,
         #[command(flatten)]
         bounds: BoundArgs,
         /// Where counterexample traces are saved.
@@ -346,8 +351,8 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Revisions { json } => cmd_revisions(json),
-        Cmd::Check { revision, scenario, catalogue: _, bounds, save_dir, width, confirm_in_kernel, build_dir, json } => {
-            let opts = modelcli::CheckOpts { revision, scenario, bounds: bounds.bounds(), json, save_dir: save_dir.into(), width };
+        Cmd::Check { revision, scenario, catalogue: _, properties, bounds, save_dir, width, confirm_in_kernel, build_dir, json } => {
+            let opts = modelcli::CheckOpts { revision, scenario, properties, bounds: bounds.bounds(), json, save_dir: save_dir.into(), width };
             match confirm_in_kernel {
                 None => modelcli::cmd_check(&opts),
                 Some(tree) => {
