@@ -4,6 +4,7 @@
 
 use mpath_model::property as p;
 use mpath_model::*;
+use mpath_model::PropertySet;
 use std::sync::atomic::AtomicBool;
 
 /// (property, scenario, revision where it holds, revision where it fails)
@@ -140,4 +141,176 @@ fn depth_bound_is_reported() {
     let b = Bounds { max_depth: Some(5), ..Bounds::default() };
     let rep = check(&r, &s, &b, None, &AtomicBool::new(false)).unwrap();
     assert_eq!(rep.verdict(p::NO_DUPLICATE_LINK), Some(Verdict::BoundReached), "{rep}");
+}
+
+// ---- properties as data (model/src/dataprop.rs, model/properties/*.props)
+
+fn props(file: &str) -> PropertySet {
+    let path = format!("{}/properties/{file}", env!("CARGO_MANIFEST_DIR"));
+    PropertySet::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn verdict_with(rev: &str, sc: &str, set: &PropertySet, prop: &str) -> (Verdict, Report) {
+    let r = RevisionSpec::by_name(rev).unwrap();
+    let s = Scenario::by_name(sc).unwrap();
+    let rep = check_with(&r, &s, set, &Bounds::default(), None, &AtomicBool::new(false)).unwrap();
+    (rep.verdict(prop).unwrap_or_else(|| panic!("{prop} not reported\n{rep}")), rep)
+}
+
+/// (data property in requeue.props, scenario, revision where it holds,
+/// revision where it fails)
+const DATA_TABLE: &[(&str, &str, &str, &str)] = &[
+    ("no_requeue_on_dead_head", "requeue-teardown", "v2", "mut-remove-disk-no-kick"),
+    ("requeued_bio_resubmitted_or_failed", "requeue-teardown", "v2", "mut-remove-disk-no-kick"),
+];
+
+#[test]
+fn each_data_property_holds_and_fails_on_its_mutant() {
+    let set = props("requeue.props");
+    let mut names = set.names();
+    names.sort();
+    let mut listed: Vec<&str> = DATA_TABLE.iter().map(|t| t.0).collect();
+    listed.sort();
+    assert_eq!(names, listed, "every property of requeue.props is in DATA_TABLE");
+    for &(prop, sc, good, bad) in DATA_TABLE {
+        let (v, rep) = verdict_with(good, sc, &set, prop);
+        assert_eq!(v, Verdict::Holds, "{prop} should hold on {good}/{sc}\n{rep}");
+        let (v, rep) = verdict_with(bad, sc, &set, prop);
+        assert_eq!(v, Verdict::Violated, "{prop} should be violated on {bad}/{sc}\n{rep}");
+        let ce = rep.properties.iter().find(|x| x.property == prop).unwrap().counterexample.clone().unwrap();
+        assert!(!ce.steps.is_empty());
+        // Reported like a built-in: a schedule and a sequential trace.
+        let r = RevisionSpec::by_name(bad).unwrap();
+        let s = Scenario::by_name(sc).unwrap();
+        let sched = Schedule::from_counterexample(&r, &s, prop, &ce, None).expect("schedule");
+        assert_eq!(sched.property, prop);
+        assert_eq!(sched.steps.len(), ce.steps.len());
+        assert!(counterexample_to_trace(&r, &s, &ce).is_some(), "{prop}: an operation completed, so there is a trace");
+        let label = if prop == "requeued_bio_resubmitted_or_failed" { "(final state)" } else { "(at rest)" };
+        assert_eq!(ce.violation.function, label);
+    }
+}
+
+/// The series' own delayed-removal finding (README-model.md: the requeue
+/// kick before mpath_synchronize) is also caught by both data properties,
+/// on v2 and v3.
+#[test]
+fn data_properties_catch_the_delayed_removal_finding() {
+    let set = props("requeue.props");
+    for rev in ["v2", "v3"] {
+        for prop in set.names() {
+            let (v, rep) = verdict_with(rev, "delayed-removal", &set, prop);
+            assert_eq!(v, Verdict::Violated, "{prop} on {rev}/delayed-removal\n{rep}");
+        }
+    }
+}
+
+/// The built-in properties written as data (model/properties/builtin.props)
+/// agree with the built-ins on every catalogue scenario, on every
+/// catalogue revision and on every mutant's declared scenarios: the same
+/// verdict and the same shortest counterexample. Each twin is seen
+/// violated at least once (an agreement on "holds" alone proves nothing).
+#[test]
+fn builtin_properties_as_data_agree_with_the_builtins() {
+    let set = props("builtin.props");
+    let mut twins: Vec<&str> = set.names().iter().map(|n| n.strip_prefix("data_").expect("data_ prefix")).collect();
+    twins.sort();
+    let mut all = p::names();
+    all.sort();
+    assert_eq!(twins, all, "every built-in has a data twin");
+    let mut runs: Vec<(String, String)> = Vec::new();
+    for rev in mpath_model::revision::CATALOGUE_REVISIONS {
+        for e in catalogue() {
+            if !runs.contains(&(rev.to_string(), e.scenario.to_string())) {
+                runs.push((rev.to_string(), e.scenario.to_string()));
+            }
+        }
+    }
+    for name in RevisionSpec::shipped_names() {
+        let r = RevisionSpec::by_name(name).unwrap();
+        for d in r.breaks.iter().chain(r.fixes.iter()) {
+            if !runs.contains(&(name.to_string(), d.scenario.clone())) {
+                runs.push((name.to_string(), d.scenario.clone()));
+            }
+        }
+    }
+    let mut seen_violated = std::collections::BTreeSet::new();
+    for (rev, sc) in &runs {
+        let r = RevisionSpec::by_name(rev).unwrap();
+        let s = Scenario::load(sc).unwrap();
+        let rep = check_with(&r, &s, &set, &Bounds::default(), None, &AtomicBool::new(false)).unwrap();
+        for b in p::names() {
+            let x = rep.properties.iter().find(|q| q.property == b).unwrap();
+            let d = rep.properties.iter().find(|q| q.property == format!("data_{b}")).unwrap();
+            assert_eq!(x.verdict, d.verdict, "{b} on {rev}/{sc}\n{rep}");
+            if x.verdict == Verdict::Violated {
+                seen_violated.insert(b);
+                let (xc, dc) = (x.counterexample.as_ref().unwrap(), d.counterexample.as_ref().unwrap());
+                assert_eq!(xc.steps, dc.steps, "{b} on {rev}/{sc}: the same shortest counterexample");
+            }
+        }
+    }
+    assert_eq!(seen_violated.into_iter().collect::<Vec<_>>().len(), p::names().len(), "every twin seen violated");
+}
+
+#[track_caller]
+fn bad_props(text: &str, line: usize, col: usize, reason: &str) {
+    let e = match PropertySet::parse("t.props", text) {
+        Err(e) => e,
+        Ok(s) => panic!("accepted {text:?}: {:?}", s.names()),
+    };
+    assert_eq!((e.line, e.col), (line, col), "position of {e}");
+    assert!(e.reason.contains(reason), "reason {:?} lacks {reason:?}", e.reason);
+    let one = e.to_string();
+    assert!(!one.contains('\n') && one.starts_with(&format!("t.props:{line}:{col}: ")), "{one}");
+}
+
+#[test]
+fn bad_property_files_are_one_line_errors_with_positions() {
+    bad_props("", 1, 1, "no property declared");
+    bad_props("propety x always: true;", 1, 1, "expected `property`");
+    bad_props("property no_deadlock always: true;", 1, 10, "built-in property's name");
+    bad_props("property a always: true;\nproperty a always: true;", 2, 10, "declared twice");
+    bad_props("property a sometimes: true;", 1, 12, "unknown mode `sometimes`");
+    bad_props("property a after frob: true;", 1, 18, "unknown operation `frob`");
+    bad_props("property a always true;", 1, 19, "expected `:` after the mode");
+    bad_props("property a\n  always: requeue;", 2, 11, "is an integer, not a condition");
+    bad_props("property a always: head.live;", 1, 20, "unknown field `head.live`");
+    bad_props("property a always: all p in paths: p.frobbed;", 1, 38, "unknown path field `frobbed`");
+    bad_props("property a always: all p in disks: true;", 1, 29, "unknown domain `disks`");
+    bad_props("property a always: requeue == true;", 1, 28, "compares a condition with an integer");
+    bad_props("property a always: requeue + head.disk_live > 0;", 1, 30, "arithmetic on a condition");
+    bad_props("property a always: !requeue;", 1, 21, "`!` needs conditions");
+    bad_props("property a always: 0 < requeue < 3;", 1, 32, "do not chain");
+    bad_props("property a always: (requeue == 0;", 1, 33, "expected `)`");
+    bad_props("property a always: requeue == 0", 1, 32, "expected `;`");
+    bad_props("property a \"unterminated\n always: true;", 1, 12, "unterminated string");
+    bad_props("property a always: requeue == 0 $;", 1, 33, "unexpected character '$'");
+    bad_props("property a always: all requeue in paths: true;", 1, 24, "not a variable name");
+    bad_props("property a always: requeue == 99999999999;", 1, 31, "too large");
+}
+
+#[test]
+fn data_property_semantics() {
+    // Quantifiers, count, current_path[], after OP, at_end, implication.
+    let set = PropertySet::parse(
+        "t.props",
+        "property cnt always: (count p in paths: p.linked) <= npaths;\n\
+         property cp always: all n in nodes: current_path[n] == null || current_path[n] >= 0 && current_path[n] < npaths;\n\
+         property gone after remove_path: all p in paths: p.freed -> !p.on_list;\n\
+         property done at_end: all t in threads: t.finished || t.stuck || !t.enabled;\n\
+         property never_removed after remove_path: false;\n\
+         property impl always: false -> false;\n",
+    )
+    .unwrap();
+    let (v, rep) = verdict_with("v2", "N2a", &set, "cnt");
+    assert_eq!(v, Verdict::Holds, "{rep}");
+    for h in ["cp", "gone", "done", "impl"] {
+        assert_eq!(rep.verdict(h), Some(Verdict::Holds), "{h}\n{rep}");
+    }
+    // N2a removes a path: `after remove_path` applies once it completed.
+    assert_eq!(rep.verdict("never_removed"), Some(Verdict::Violated), "{rep}");
+    let ce = rep.properties.iter().find(|x| x.property == "never_removed").unwrap().counterexample.clone().unwrap();
+    let last = ce.steps.last().unwrap();
+    assert!(last.function == "nvme_ns_remove" || last.ops_done >= 1, "violated when remove_path completes: {last:?}");
 }
