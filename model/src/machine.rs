@@ -374,6 +374,7 @@ impl Machine {
                 Named::Npaths => self.npaths,
                 Named::Nnodes => self.nnodes,
                 Named::NonlineNodes => self.nonline,
+                Named::DriverScsi => (self.driver == DriverKind::Scsi) as u8,
             },
         }
     }
@@ -630,6 +631,7 @@ impl Machine {
                 Bit::QueueIfNoPath => hbit::QUEUE_IF_NO_PATH,
                 Bit::GdAdded => hbit::GD_ADDED,
                 Bit::SuppressPartScan => hbit::SUPPRESS_PART_SCAN,
+                Bit::HeadUnlisted => hbit::UNLISTED,
                 _ => hbit::CDEV_LIVE,
             };
             Some((false, b))
@@ -1104,6 +1106,11 @@ impl Machine {
                 }
             }
             Step::QueueWork { w } => s.pending |= w.bit(),
+            Step::CancelWork { w, dst } => {
+                let was = s.pending & w.bit() != 0;
+                s.pending &= !w.bit();
+                set!(*dst, was as u8)
+            }
             Step::RequeueAdd => s.requeue = (s.requeue + 1).min(7),
             Step::RequeueTake { dst } => {
                 let n = s.requeue;

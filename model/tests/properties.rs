@@ -314,3 +314,69 @@ fn data_property_semantics() {
     let last = ce.steps.last().unwrap();
     assert!(last.function == "nvme_ns_remove" || last.ops_done >= 1, "violated when remove_path completes: {last:?}");
 }
+
+// ---- path arrival (add_path) against a running delayed removal
+
+fn violated_set(rev: &RevisionSpec, sc: &str, set: &PropertySet) -> (std::collections::BTreeSet<String>, Report) {
+    let s = Scenario::load(sc).unwrap();
+    let rep = check_with(rev, &s, set, &Bounds::default(), None, &AtomicBool::new(false)).unwrap();
+    (rep.violated().into_iter().map(|p| p.property.clone()).collect(), rep)
+}
+
+fn arrival_props() -> PropertySet {
+    let mut set = props("arrival.props");
+    set.extend(props("requeue.props")).unwrap();
+    set
+}
+
+/// NVMe: nvme_alloc_ns adds the path under subsys->lock and the delayed
+/// removal callback re-checks the device list under the same lock, so a
+/// path arriving while the remove work runs either keeps the head or goes
+/// to a new head: nothing about arrival or removal is violated. What v2
+/// does violate there is the known NUMA fast-path window (README-model.md,
+/// "Path arrival"): the new path's set_live republishes current_path, the
+/// remover's clear_current_path then skips its second synchronize, and a
+/// reader returns the departing path. v2-fixed holds everywhere.
+#[test]
+fn nvme_add_path_vs_running_delayed_removal() {
+    let set = arrival_props();
+    let v2 = RevisionSpec::by_name("v2").unwrap();
+    let (got, rep) = violated_set(&v2, "add-vs-delayed-removal", &set);
+    let want: std::collections::BTreeSet<String> = [p::OPTIMIZED_PREFERRED, p::NO_UNLINKED_RETURNED, p::NO_DISABLED_RETURNED].iter().map(|s| s.to_string()).collect();
+    assert_eq!(got, want, "{rep}");
+    // The removal work really races the arrival: both outcomes are reached
+    // (checked through `after` properties that must each fail somewhere).
+    let probes = PropertySet::parse(
+        "probe.props",
+        "property head_always_kept after add_path: head.disk_live;\n\
+         property path_always_added after add_path: path[1].linked || path[1].unlinked || path[1].freed;\n",
+    )
+    .unwrap();
+    let (got, rep) = violated_set(&v2, "add-vs-delayed-removal", &probes);
+    assert!(got.contains("head_always_kept") && got.contains("path_always_added"), "both outcomes reached: {got:?}\n{rep}");
+    let fixed = RevisionSpec::by_name("v2-fixed").unwrap();
+    let (got, rep) = violated_set(&fixed, "add-vs-delayed-removal", &set);
+    assert!(got.is_empty(), "{got:?}\n{rep}");
+}
+
+/// SCSI: sd_mpath_remove_head removes the head disk without consulting the
+/// device list, and sd_mpath_add_disk adds the path outside
+/// sd_mpath_disks_lock: a path probed while the remove work runs (too late
+/// for mpath_add_device's cancel_delayed_work) ends on the list of a head
+/// whose disk was deleted. The candidate fix (re-check under the lock, add
+/// under it, as NVMe does) holds.
+#[test]
+fn scsi_add_path_vs_running_delayed_removal() {
+    let set = arrival_props();
+    let v2 = RevisionSpec::by_name("v2").unwrap();
+    let (got, rep) = violated_set(&v2, "add-vs-delayed-removal-scsi", &set);
+    assert_eq!(got.into_iter().collect::<Vec<_>>(), vec!["no_path_on_removed_head".to_string()], "{rep}");
+    let ce = rep.properties.iter().find(|x| x.property == "no_path_on_removed_head").unwrap().counterexample.clone().unwrap();
+    let fns: Vec<&str> = ce.steps.iter().map(|s| s.function.as_str()).collect();
+    let start = fns.iter().position(|f| *f == "mpath_remove_head_work").expect("the remove work starts");
+    let cancel = ce.steps.iter().position(|s| s.primitive.starts_with("cancel_delayed_work")).expect("add_device cancels");
+    assert!(start < cancel, "the work was already running when add_device cancelled it");
+    let fix = RevisionSpec::load(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions/v2-scsi-remove-head-recheck.json")).unwrap();
+    let (got, rep) = violated_set(&fix, "add-vs-delayed-removal-scsi", &set);
+    assert!(got.is_empty(), "{got:?}\n{rep}");
+}
