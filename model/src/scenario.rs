@@ -432,6 +432,8 @@ pub fn op_entry(op: &Op, driver: DriverKind) -> Result<OpEntry, String> {
         Op::AddPath { path, ana, .. } if nvme => ("nvme_alloc_ns", vec![p(*path), (Reg::Arg, ana.map(|a| a as u8).unwrap_or(0))]),
         Op::AddPath { path, .. } => ("sd_probe", vec![p(*path)]),
         Op::AddDevice { path, .. } => ("mpath_add_device", vec![p(*path)]),
+        // A raw store of the namespace's ANA state and access state.
+        Op::SetAnaState { path, state } if nvme => ("op_set_ana_state", vec![p(*path), (Reg::Arg, *state as u8)]),
         other => return Err(format!("operation {:?} is not modelled for {:?}", other, driver)),
     })
 }

@@ -380,3 +380,22 @@ fn scsi_add_path_vs_running_delayed_removal() {
     let (got, rep) = violated_set(&fix, "add-vs-delayed-removal-scsi", &set);
     assert!(got.is_empty(), "{got:?}\n{rep}");
 }
+
+/// `set_ana_state` in a thread: the raw store of ANA and access state, one
+/// step, racing a submitter.
+#[test]
+fn set_ana_state_in_a_thread() {
+    let sc = Scenario::parse(
+        r#"{"name":"ana-store","description":"A stores P0 inaccessible while R submits",
+ "header":{"mpath_trace":1,"revision":"v2","driver":"nvme","topology":{"possible":[0],"online":[0]},"max_paths":1,"nr_ctrls":1,"iopolicy":"numa",
+  "setup":[{"op":"add_path","path":0,"ctrl":0,"ana":"optimized"}]},
+ "threads":[{"name":"R","ops":[{"op":"submit_bio"}]},{"name":"A","ops":[{"op":"set_ana_state","path":0,"state":"inaccessible"}]}]}"#,
+    )
+    .unwrap();
+    let set = PropertySet::parse("t.props", "property stored after set_ana_state: !path[0].optimized && !path[0].usable;\nproperty unchanged after set_ana_state: path[0].optimized;\n").unwrap();
+    let rep = check_with(&RevisionSpec::by_name("v2").unwrap(), &sc, &set, &Bounds::default(), None, &AtomicBool::new(false)).unwrap();
+    assert_eq!(rep.verdict("stored"), Some(Verdict::Holds), "{rep}");
+    assert_eq!(rep.verdict("unchanged"), Some(Verdict::Violated), "{rep}");
+    let ce = rep.properties.iter().find(|x| x.property == "unchanged").unwrap().counterexample.clone().unwrap();
+    assert_eq!(ce.steps.last().map(|s| (s.thread_name.as_str(), s.function.as_str())), Some(("A", "op_set_ana_state")), "{ce:?}");
+}
