@@ -7,7 +7,7 @@ use crate::exit::Exit;
 use crate::verdicts::{self, Finding, Fix, Format, TableRow};
 use mpath_model::render::{render_counterexample_with, LaneOpts};
 use mpath_model::{
-    as_expected, catalogue, check, counterexample_to_trace, finding, run_catalogue, Bounds, Expect, Expectations, Report, RevisionSpec, Scenario, Schedule, Verdict,
+    as_expected, catalogue, check, check_with, counterexample_to_trace, PropertySet, finding, run_catalogue, Bounds, Expect, Expectations, Report, RevisionSpec, Scenario, Schedule, Verdict,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -29,6 +29,8 @@ pub fn install_ctrlc() {
 pub struct CheckOpts {
     pub revision: String,
     pub scenario: Option<String>,
+    /// Properties files (data properties, checked with the built-in ones).
+    pub properties: Vec<String>,
     pub bounds: Bounds,
     pub json: bool,
     pub save_dir: PathBuf,
@@ -254,8 +256,24 @@ pub fn cmd_check_saving(o: &CheckOpts) -> (Exit, Vec<String>) {
     (exit, saved)
 }
 
+fn load_properties(files: &[String]) -> Result<PropertySet, Exit> {
+    let mut set = PropertySet::default();
+    for f in files {
+        let r = PropertySet::load(f).and_then(|p| set.extend(p));
+        if let Err(e) = r {
+            eprintln!("error: {e}");
+            return Err(Exit::BadInput);
+        }
+    }
+    Ok(set)
+}
+
 fn check_inner(o: &CheckOpts, saved: &mut Vec<String>) -> Exit {
     install_ctrlc();
+    let props = match load_properties(&o.properties) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
     let rev = match load_rev(&o.revision) {
         Ok(r) => r,
         Err(e) => return e,
@@ -330,7 +348,7 @@ fn check_inner(o: &CheckOpts, saved: &mut Vec<String>) -> Exit {
                 pb.set_message(format!("checking {name} on {}: {} states, {} unique, depth {}", o.revision, p.states, p.unique_states, p.max_depth));
                 pb.tick();
             };
-            let rep = check(&rev, &sc, &o.bounds, Some(&tick), &STOP);
+            let rep = check_with(&rev, &sc, &props, &o.bounds, Some(&tick), &STOP);
             pb.finish_and_clear();
             let rep = match rep {
                 Ok(r) => r,

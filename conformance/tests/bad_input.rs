@@ -359,3 +359,35 @@ impl FloorCharBoundary for String {
         i
     }
 }
+
+// ---- properties files (check --properties)
+
+#[test]
+fn check_with_a_properties_file() {
+    let badp = tmp("bad.props", b"property a always: head.live;\n");
+    let b = badp.display().to_string();
+    let (rc, out, err) = verify(&["check", "--scenario", "requeue", "--properties", &b]);
+    assert_eq!(rc, 2, "{out}{err}");
+    assert_eq!(err.trim_end(), format!("error: {b}:1:20: unknown field `head.live` (model/README-model.md, \"Properties as data\", lists the fields)"));
+    let (rc, _, err) = verify(&["check", "--scenario", "requeue", "--properties", "/nonexistent.props"]);
+    assert_eq!(rc, 2, "{err}");
+    assert!(err.starts_with("error: /nonexistent.props:1:1: cannot read"), "{err}");
+
+    let props = concat!(env!("CARGO_MANIFEST_DIR"), "/../model/properties/requeue.props");
+    let save = std::env::temp_dir().join(format!("mpv-props-{}", std::process::id()));
+    let s = save.display().to_string();
+    // Holds on v2: exit 0, the data properties in the same table.
+    let (rc, out, err) = verify(&["check", "--scenario", "requeue-teardown", "--properties", props, "--save-dir", &s]);
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(out.lines().any(|l| l.contains("requeue-teardown no_requeue_on_dead_head") && l.contains("holds")), "{out}");
+    // Violated on the mutant: a finding (exit 1), with swimlane, trace and schedule.
+    let (rc, out, err) = verify(&["check", "--revision", "mut-remove-disk-no-kick", "--scenario", "requeue-teardown", "--properties", props, "--save-dir", &s]);
+    assert_eq!(rc, 1, "{out}{err}");
+    assert!(out.lines().any(|l| l.contains("no_requeue_on_dead_head") && l.contains("VIOLATED") && l.contains(" NO ")), "{out}");
+    assert!(out.contains("--- counterexample: mut-remove-disk-no-kick / requeue-teardown / requeued_bio_resubmitted_or_failed"), "{out}");
+    for stem in ["no_requeue_on_dead_head", "requeued_bio_resubmitted_or_failed"] {
+        let f = save.join(format!("mut-remove-disk-no-kick-requeue-teardown-{stem}.schedule.json"));
+        assert!(out.contains(&format!("saved counterexample schedule: {}", f.display())), "{out}");
+        assert!(std::fs::read_to_string(&f).unwrap().contains(&format!("\"property\": \"{stem}\"")));
+    }
+}

@@ -4,6 +4,7 @@
 //! runs; BFS (default) gives the shortest counterexample, DFS uses less
 //! memory for "holds" runs.
 
+use crate::dataprop::PropertySet;
 use crate::machine::{Action, Machine};
 use crate::property;
 use crate::render;
@@ -186,10 +187,25 @@ pub fn machine(revision: &RevisionSpec, scenario: &Scenario, stop: Arc<AtomicBoo
     Ok(Machine::new(program, scenario, &revision.reference_profile_name(), stop)?)
 }
 
-/// Check every property of `scenario` on `revision`.
+/// The model with data properties ([`PropertySet`]) checked after the
+/// built-in ones.
+pub fn machine_with(revision: &RevisionSpec, scenario: &Scenario, props: &PropertySet, stop: Arc<AtomicBool>) -> Result<Machine, ModelError> {
+    let mut m = machine(revision, scenario, stop)?;
+    m.data_props = Arc::new(props.clone());
+    Ok(m)
+}
+
+/// Check every built-in property of `scenario` on `revision`.
 pub fn check(revision: &RevisionSpec, scenario: &Scenario, bounds: &Bounds, progress: Option<&dyn Fn(&Progress)>, stop: &AtomicBool) -> Result<Report, ModelError> {
+    check_with(revision, scenario, &PropertySet::default(), bounds, progress, stop)
+}
+
+/// [`check`], then the data properties `props` in the same search,
+/// reported after the built-in ones, the same way.
+pub fn check_with(revision: &RevisionSpec, scenario: &Scenario, props: &PropertySet, bounds: &Bounds, progress: Option<&dyn Fn(&Progress)>, stop: &AtomicBool) -> Result<Report, ModelError> {
     let inner_stop = Arc::new(AtomicBool::new(stop.load(Ordering::Relaxed)));
-    let m = machine(revision, scenario, inner_stop.clone())?;
+    let m = machine_with(revision, scenario, props, inner_stop.clone())?;
+    let data_names = props.names();
     let m2 = m.clone();
     let start = Instant::now();
     let mut b = m.checker();
@@ -216,7 +232,7 @@ pub fn check(revision: &RevisionSpec, scenario: &Scenario, bounds: &Bounds, prog
         || bounds.max_states.is_some_and(|n| states >= n)
         || bounds.timeout_ms.is_some_and(|t| elapsed >= Duration::from_millis(t));
     let mut props = Vec::new();
-    for name in property::names() {
+    for name in property::names().into_iter().chain(data_names) {
         let found = discoveries.iter().find(|(n, _)| *n == name);
         let (verdict, ce) = match found {
             Some((_, path)) => {
@@ -260,7 +276,7 @@ pub const SHORTEST_LIMIT: usize = 3_000_000;
 pub fn shortest_path(m: &Machine, name: &str, limit: usize) -> Option<Vec<(State, Option<Action>)>> {
     use std::collections::hash_map::Entry;
     use std::collections::{HashMap, VecDeque};
-    let prop = property::properties().into_iter().find(|p| p.name == name)?;
+    let prop = m.properties().into_iter().find(|p| p.name == name)?;
     let bad = |s: &State| !(prop.condition)(m, s);
     let mut arena: Vec<(State, usize, Option<Action>)> = vec![(m.init, usize::MAX, None)];
     let mut seen: HashMap<State, ()> = HashMap::new();
@@ -478,9 +494,10 @@ fn counterexample(m: &Machine, name: &str, path: &[(State, Option<Action>)]) -> 
     // The violating transition: the first state that violates the property.
     let idx = path.iter().position(|(s, _)| property::violated(m, name, s)).unwrap_or(path.len().saturating_sub(1));
     let at_rest = matches!(name, property::LINK_BIT_MATCHES | property::NO_LEAKED_GENDISK | property::NO_STRANDED_REQUEUE);
+    let data_label = m.data_props.get(name).and_then(|p| p.state_label());
     let (function, object) = if idx > 0 {
         let st = &steps[idx - 1];
-        let f = if at_rest { "(at rest)".to_string() } else if name == property::NO_DEADLOCK { "(all threads blocked)".to_string() } else { st.function.clone() };
+        let f = if let Some(l) = data_label { l.to_string() } else if at_rest { "(at rest)".to_string() } else if name == property::NO_DEADLOCK { "(all threads blocked)".to_string() } else { st.function.clone() };
         (f, object_of(m, name, &path[idx].0, &path[idx - 1].0))
     } else {
         ("(initial state)".into(), Object::Head)
@@ -489,7 +506,7 @@ fn counterexample(m: &Machine, name: &str, path: &[(State, Option<Action>)]) -> 
     Counterexample {
         steps,
         schedule,
-        violation: Violation { kind: property::kind_of(name), object, function, step: idx.saturating_sub(1) as u64 },
+        violation: Violation { kind: if m.data_props.get(name).is_some() { mpath_reference::violation::Kind::ContractBreach } else { property::kind_of(name) }, object, function, step: idx.saturating_sub(1) as u64 },
         final_state: format!("{:?}", last) + &render::swimlane_legend(m),
     }
 }

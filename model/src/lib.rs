@@ -21,6 +21,7 @@
 
 pub mod catalogue;
 pub mod checker;
+pub mod dataprop;
 pub mod explore;
 pub mod machine;
 pub mod property;
@@ -33,7 +34,8 @@ pub mod step;
 pub mod trace;
 
 pub use catalogue::{as_expected, catalogue, diff, finding, review, verdict_words, Review, REVIEWS, run_catalogue, run_entries, validate_entries, CatalogueResult, DiffRow, Entry, Expect, Expectations, Expected};
-pub use checker::{check, Bounds, Counterexample, Mode, ModelError, Progress, PropertyReport, Report, TraceStep, Verdict};
+pub use checker::{check, check_with, Bounds, Counterexample, Mode, ModelError, Progress, PropertyReport, Report, TraceStep, Verdict};
+pub use dataprop::{DataProperty, PropertySet, PropsError};
 pub use explore::explore;
 pub use render::{render_counterexample, swimlane};
 pub use revision::RevisionSpec;

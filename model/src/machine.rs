@@ -156,6 +156,9 @@ pub struct Machine {
     /// Keep each operation's return value in `Thread::last_ret` (for the
     /// sequential cross-check; off when checking, to keep states canonical).
     pub record_ret: bool,
+    /// Properties declared as data (`dataprop`), checked after the
+    /// built-in ones.
+    pub data_props: Arc<crate::dataprop::PropertySet>,
 }
 
 impl Machine {
@@ -226,6 +229,7 @@ impl Machine {
             init,
             stop,
             record_ret: false,
+            data_props: Arc::new(crate::dataprop::PropertySet::default()),
         };
         Ok(m)
     }
@@ -370,6 +374,7 @@ impl Machine {
                 Named::Npaths => self.npaths,
                 Named::Nnodes => self.nnodes,
                 Named::NonlineNodes => self.nonline,
+                Named::DriverScsi => (self.driver == DriverKind::Scsi) as u8,
             },
         }
     }
@@ -626,6 +631,7 @@ impl Machine {
                 Bit::QueueIfNoPath => hbit::QUEUE_IF_NO_PATH,
                 Bit::GdAdded => hbit::GD_ADDED,
                 Bit::SuppressPartScan => hbit::SUPPRESS_PART_SCAN,
+                Bit::HeadUnlisted => hbit::UNLISTED,
                 _ => hbit::CDEV_LIVE,
             };
             Some((false, b))
@@ -1100,6 +1106,11 @@ impl Machine {
                 }
             }
             Step::QueueWork { w } => s.pending |= w.bit(),
+            Step::CancelWork { w, dst } => {
+                let was = s.pending & w.bit() != 0;
+                s.pending &= !w.bit();
+                set!(*dst, was as u8)
+            }
             Step::RequeueAdd => s.requeue = (s.requeue + 1).min(7),
             Step::RequeueTake { dst } => {
                 let n = s.requeue;
@@ -1204,7 +1215,9 @@ impl Model for Machine {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        property::properties()
+        let mut v = property::properties();
+        v.extend(crate::dataprop::properties(self));
+        v
     }
 
     fn format_step(&self, last: &State, a: Action) -> Option<String> {

@@ -123,5 +123,6 @@ pub fn properties() -> Vec<Property<Machine>> {
 
 /// Does `s` violate the named property?
 pub fn violated(m: &Machine, name: &str, s: &State) -> bool {
-    properties().into_iter().find(|p| p.name == name).map(|p| !(p.condition)(m, s)).unwrap_or(false)
+    use stateright::Model;
+    m.properties().into_iter().find(|p| p.name == name).map(|p| !(p.condition)(m, s)).unwrap_or(false)
 }

@@ -72,6 +72,7 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("mut-sync-inside-srcu", include_str!("../revisions/mut-sync-inside-srcu.json")),
     ("mut-set-live-no-sync", include_str!("../revisions/mut-set-live-no-sync.json")),
     ("mut-numa-no-optimized-check", include_str!("../revisions/mut-numa-no-optimized-check.json")),
+    ("mut-remove-disk-no-kick", include_str!("../revisions/mut-remove-disk-no-kick.json")),
 ];
 
 /// The four revisions of the catalogue's Summary table.

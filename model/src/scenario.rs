@@ -55,6 +55,9 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("quality", include_str!("../scenarios/quality.json")),
     ("remove-vs-ana", include_str!("../scenarios/remove-vs-ana.json")),
     ("delayed-removal", include_str!("../scenarios/delayed-removal.json")),
+    ("requeue-teardown", include_str!("../scenarios/requeue-teardown.json")),
+    ("add-vs-delayed-removal", include_str!("../scenarios/add-vs-delayed-removal.json")),
+    ("add-vs-delayed-removal-scsi", include_str!("../scenarios/add-vs-delayed-removal-scsi.json")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -303,6 +306,64 @@ impl Scenario {
             };
             s.pending |= k.bit();
         }
+        // A path a thread adds (`add_path`) starts allocated and unpublished:
+        // the driver's namespace / scsi_device exists (its fields are what
+        // the reference gives the path when it is added after the setup),
+        // it is on no list and in no slot; the thread's own steps publish it.
+        let mut added: Vec<u32> = Vec::new();
+        for t in &self.threads {
+            for op in &t.ops {
+                let (path, capacity, lib) = match op {
+                    Op::AddPath { path, capacity, .. } => (path, *capacity, false),
+                    Op::AddDevice { path, .. } => (path, mpath_reference::ops::DEFAULT_CAPACITY, true),
+                    _ => continue,
+                };
+                let i = *path as usize;
+                if i >= h.max_paths || added.contains(path) || s.paths[i].life != life::UNUSED {
+                    return Err(self.invalid(format!("thread {}: add_path {path}: the path slot must be unused after the setup, below max_paths, and added once", t.name)));
+                }
+                added.push(*path);
+                let mut h2 = h.clone();
+                h2.setup.push(op.clone());
+                let sys2 = h2.instantiate().map_err(|e| self.invalid(format!("thread {}: add_path {path}: {e}", t.name)))?;
+                let p2 = &sys2.paths[i];
+                let cap = caps.iter().position(|&x| x == capacity).ok_or_else(|| self.invalid(format!("thread {}: add_path {path}: capacity {capacity} must be one the setup already uses", t.name)))?;
+                // `add_device` (a library call): the path as the driver
+                // prepared it before mpath_add_device (the reference's
+                // flags, ANA and access state); `add_path`: a fresh namespace
+                // (zeroed: not READY, ANA state unset) whose disk pointer is set.
+                let mut bits = 1 << pbit::HAS_DISK;
+                let (mut ana, mut access) = (0, 0);
+                if lib {
+                    let ns = p2.ns_flags.load(ld);
+                    if ns & mpath_reference::driver::NVME_NS_READY != 0 {
+                        bits |= 1 << pbit::READY;
+                    }
+                    if ns & mpath_reference::driver::NVME_NS_ANA_PENDING != 0 {
+                        bits |= 1 << pbit::ANA_PENDING;
+                    }
+                    if p2.disk_added.load(ld) {
+                        bits |= 1 << pbit::DISK_ADDED;
+                    }
+                    ana = p2.ana() as u8;
+                    access = p2.access() as u8;
+                }
+                s.paths[i] = PathState {
+                    life: life::ALLOCATED,
+                    bits,
+                    ana,
+                    access,
+                    sdev: p2.sdev() as u8,
+                    alua: p2.alua() as u8,
+                    ctrl: p2.ctrl.load(ld) as u8,
+                    numa: p2.numa_node.load(ld) as i8,
+                    cap: cap as u8,
+                    next: POISON,
+                    prev: POISON,
+                    ..PathState::default()
+                };
+            }
+        }
         Ok(s)
     }
 }
@@ -364,6 +425,15 @@ pub fn op_entry(op: &Op, driver: DriverKind) -> Result<OpEntry, String> {
         Op::FreePath { path } => ("op_free_path", vec![p(*path)]),
         Op::SetReady { path, ready } if nvme => ("op_set_ready", vec![p(*path), (Reg::Arg, *ready as u8)]),
         Op::SetAnaPending { path, pending } if nvme => ("op_set_ana_pending", vec![p(*path), (Reg::Arg, *pending as u8)]),
+        // Path arrival: NVMe nvme_alloc_ns (nvme_init_ns_head ->
+        // mpath_add_device, then nvme_mpath_add_disk with the ANA state of
+        // the path's group; absent = no descriptor yet: ANA_PENDING); SCSI
+        // sd_mpath_add_disk (mpath_add_device, then set_live at once).
+        Op::AddPath { path, ana, .. } if nvme => ("nvme_alloc_ns", vec![p(*path), (Reg::Arg, ana.map(|a| a as u8).unwrap_or(0))]),
+        Op::AddPath { path, .. } => ("sd_probe", vec![p(*path)]),
+        Op::AddDevice { path, .. } => ("mpath_add_device", vec![p(*path)]),
+        // A raw store of the namespace's ANA state and access state.
+        Op::SetAnaState { path, state } if nvme => ("op_set_ana_state", vec![p(*path), (Reg::Arg, *state as u8)]),
         other => return Err(format!("operation {:?} is not modelled for {:?}", other, driver)),
     })
 }

@@ -46,6 +46,8 @@ pub mod hbit {
     pub const GD_ADDED: u8 = 2;
     pub const SUPPRESS_PART_SCAN: u8 = 3;
     pub const CDEV_LIVE: u8 = 4;
+    /// NVMe: the head is off `subsys->nsheads` (`Bit::HeadUnlisted`).
+    pub const UNLISTED: u8 = 5;
 }
 
 /// Head disk: 0 NULL, 1 ERR_PTR, 2 allocated, 3 freed.

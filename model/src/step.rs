@@ -59,6 +59,9 @@ pub enum Named {
     Nnodes,
     /// Number of online nodes.
     NonlineNodes,
+    /// 1 when the scenario's driver is SCSI, else 0 (the driver callback
+    /// `mpdt->remove_head` the library's remove work calls).
+    DriverScsi,
 }
 
 /// An operand: a literal, a register or a named constant.
@@ -109,6 +112,10 @@ pub enum Bit {
     OnCtrl,
     /// `dev->disk != NULL` (path).
     HasDisk,
+    /// NVMe: the head was taken off `subsys->nsheads`
+    /// (`list_del_init(&head->entry)` under `subsys->lock`): a namespace
+    /// scanned afterwards no longer finds it and gets a new head.
+    HeadUnlisted,
 }
 
 impl Bit {
@@ -296,6 +303,10 @@ pub enum Step {
 
     // ---- works and requeue
     QueueWork { w: WorkKind },
+    /// `cancel_delayed_work(&work)`: `dst` = 1 if the work was pending (not
+    /// yet started) and is now cancelled, 0 if it was not pending (never
+    /// queued, or the worker already runs it: it runs on).
+    CancelWork { w: WorkKind, dst: Reg },
     /// `bio_list_add(&head->requeue_list, bio)` under `requeue_lock`.
     RequeueAdd,
     /// `bio_list_get(&head->requeue_list)` under `requeue_lock`: `dst` = count.
@@ -400,6 +411,7 @@ impl Step {
             Step::LinkCreate { p, .. } => format!("sysfs_add_link_to_group({})", reg_name(*p)),
             Step::LinkRemove { p } => format!("sysfs_remove_link_from_group({})", reg_name(*p)),
             Step::QueueWork { w } => format!("queue_work({:?})", w).to_lowercase(),
+            Step::CancelWork { w, .. } => format!("cancel_delayed_work({:?})", w).to_lowercase(),
             Step::RequeueAdd => "bio_list_add(requeue_list)".into(),
             Step::RequeueTake { .. } => "bio_list_get(requeue_list)".into(),
             Step::BioFail => "bio_io_error".into(),

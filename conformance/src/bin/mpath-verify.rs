@@ -42,6 +42,11 @@ enum Cmd {
         /// Check every catalogue entry (the default when no scenario is given).
         #[arg(long)]
         catalogue: bool,
+        /// A properties file (the predicate language of model/README-model.md,
+        /// "Properties as data"): its properties are checked with the
+        /// built-in ones and reported the same way. Repeatable.
+        #[arg(long, value_name = "FILE", requires = "scenario")]
+        properties: Vec<String>,
         #[command(flatten)]
         bounds: BoundArgs,
         /// Where counterexample traces are saved.
@@ -391,12 +396,13 @@ fn main() -> ExitCode {
             }
             Exit::Ok
         }
-        Cmd::Check { revision, scenario, catalogue: _, bounds, save_dir, width, format, property, kernel_src, confirm_in_kernel, build_dir, arch, json } => {
+        Cmd::Check { revision, scenario, catalogue: _, properties, bounds, save_dir, width, format, property, kernel_src, confirm_in_kernel, build_dir, arch, json } => {
             let arch = kunit::run::Arch::parse(&arch).unwrap_or(kunit::run::Arch::Um);
             let format = mpath_conformance::verdicts::Format::parse(&format).unwrap_or(mpath_conformance::verdicts::Format::Text);
             let opts = modelcli::CheckOpts {
                 revision,
                 scenario,
+                properties,
                 bounds: bounds.bounds(),
                 json,
                 save_dir: save_dir.into(),
