@@ -379,11 +379,11 @@ fn check_with_a_properties_file() {
     // Holds on v2: exit 0, the data properties in the same table.
     let (rc, out, err) = verify(&["check", "--scenario", "requeue-teardown", "--properties", props, "--save-dir", &s]);
     assert_eq!(rc, 0, "{out}{err}");
-    assert!(out.lines().any(|l| l.contains("requeue-teardown no_requeue_on_dead_head") && l.contains("holds")), "{out}");
+    assert!(out.lines().any(|l| l.contains("requeue-teardown no_requeue_on_dead_head") && l.contains("not reproducible")), "{out}");
     // Violated on the mutant: a finding (exit 1), with swimlane, trace and schedule.
     let (rc, out, err) = verify(&["check", "--revision", "mut-remove-disk-no-kick", "--scenario", "requeue-teardown", "--properties", props, "--save-dir", &s]);
     assert_eq!(rc, 1, "{out}{err}");
-    assert!(out.lines().any(|l| l.contains("no_requeue_on_dead_head") && l.contains("VIOLATED") && l.contains(" NO ")), "{out}");
+    assert!(out.lines().any(|l| l.contains("no_requeue_on_dead_head") && l.contains(" reproduced") && l.contains(" NO ")), "{out}");
     assert!(out.contains("--- counterexample: mut-remove-disk-no-kick / requeue-teardown / requeued_bio_resubmitted_or_failed"), "{out}");
     for stem in ["no_requeue_on_dead_head", "requeued_bio_resubmitted_or_failed"] {
         let f = save.join(format!("mut-remove-disk-no-kick-requeue-teardown-{stem}.schedule.json"));
