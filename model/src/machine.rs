@@ -161,6 +161,13 @@ pub struct Machine {
 impl Machine {
     pub fn new(program: Arc<Program>, scenario: &Scenario, reference_profile: &str, stop: Arc<AtomicBool>) -> Result<Machine, ScenarioError> {
         let init = scenario.initial_state(reference_profile)?;
+        Self::with_init(program, scenario, init, stop)
+    }
+
+    /// A machine starting from `init` (already computed; the scenario's
+    /// header gives driver, topology and path count, its threads the
+    /// operations). No bound on the operation count is checked here.
+    pub fn with_init(program: Arc<Program>, scenario: &Scenario, init: State, stop: Arc<AtomicBool>) -> Result<Machine, ScenarioError> {
         let h = &scenario.header;
         let mut threads = Vec::new();
         for t in &scenario.threads {
