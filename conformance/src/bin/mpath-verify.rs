@@ -86,6 +86,15 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Replay traces sequentially on the model's step programs (the corpus's
+    /// third execution); gaps counted by reason. Exit 0 no divergence, 1 divergence, 2 bad input.
+    ModelReplay {
+        #[arg(required = true)]
+        traces: Vec<String>,
+        /// One JSON object per trace, then the summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// Generate a random valid trace with expectations from the reference.
     Gen {
         #[arg(long)]
@@ -317,6 +326,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.cmd {
         Cmd::Replay { traces, json } => cmd_replay(&traces, json),
+        Cmd::ModelReplay { traces, json } => modelcli::cmd_model_replay(&traces, json),
         Cmd::Gen { seed, ops, revision, driver, nodes, paths, kernel, lib, driver_ops, output } => {
             let o = gen::GenOpts { seed, ops, revision, driver: driver.into(), nodes, paths };
             let text = if kernel {
