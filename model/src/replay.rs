@@ -168,6 +168,10 @@ struct Ctx {
     /// `bios_failed`: the reference's count after setup, plus every
     /// `bio_fail` step the model ran since.
     bios_failed: u64,
+    /// The pending works in the order the model queued them (the state
+    /// keeps a set; a `queue_work` of a pending work queues nothing, as in
+    /// the kernel): what `run_works` runs first and `pending_work` lists.
+    queue: Vec<WorkKind>,
 }
 
 /// Replays `t` on `spec`'s step programs (the initial state is still the
@@ -204,6 +208,17 @@ pub fn replay_on(spec: &RevisionSpec, t: &SeqTrace) -> SeqOutcome {
         Err(e) => return gap(1, e),
     };
     let bios_failed = sys.bios_failed.load(std::sync::atomic::Ordering::Relaxed);
+    // The work queue's order, as the reference holds it after setup.
+    let queue: Vec<WorkKind> = sys
+        .work
+        .pending()
+        .iter()
+        .map(|w| match w.as_str() {
+            "requeue" => WorkKind::Requeue,
+            "partition_scan" => WorkKind::PartitionScan,
+            _ => WorkKind::RemoveHead,
+        })
+        .collect();
     let sc = Scenario { name: t.file.clone(), description: String::new(), header: h.clone(), threads: vec![ThreadSpec { name: "T".into(), ops: Vec::new() }] };
     let m = match Machine::with_init(program.clone(), &sc, init, Arc::new(AtomicBool::new(false))) {
         Ok(m) => m,
@@ -233,7 +248,7 @@ pub fn replay_on(spec: &RevisionSpec, t: &SeqTrace) -> SeqOutcome {
         rules.push(rule.unwrap_or(RetRule::Nothing));
     }
 
-    let mut cx = Ctx { m, bios_failed };
+    let mut cx = Ctx { m, bios_failed, queue };
     let mut s = cx.m.init;
     let mut checks = 0;
     for (step, ((lineno, line), rule)) in t.lines.iter().zip(rules).enumerate() {
@@ -270,7 +285,7 @@ pub fn replay_on(spec: &RevisionSpec, t: &SeqTrace) -> SeqOutcome {
         }
         if let Some(exp) = &line.expect {
             checks += 1;
-            let obs = observe(&cx.m, &s, cx.bios_failed);
+            let obs = observe_queued(&cx.m, &s, cx.bios_failed, &cx.queue);
             if let Some((field, e, a)) = exp.mismatches(&obs).into_iter().next() {
                 let a = if field == "violations" && s.viol & EVENT_VIOLATIONS != 0 { violation_text(s.viol) } else { a };
                 return diverge(field, e, a);
@@ -358,9 +373,6 @@ fn expect_gap(e: &Observation) -> Option<String> {
         if w.iter().any(|w| w.contains('@')) {
             return Some("expect pending_work: the delayed removal deadline not modelled (no timer)".into());
         }
-        if w.len() > 1 {
-            return Some("expect pending_work: the order of several works not modelled (the state keeps a set)".into());
-        }
     }
     if e.requeue_len.is_some_and(|n| n >= 7) {
         return Some("expect requeue_len: 7 or more bios (the state saturates at 7)".into());
@@ -446,6 +458,11 @@ impl Ctx {
             }
             let links = s.links;
             self.m.run(s, t);
+            for w in WorkKind::ALL {
+                if s.pending & w.bit() != 0 && !self.queue.contains(&w) {
+                    self.queue.push(w);
+                }
+            }
             for p in 0..MAXP as u32 {
                 if s.links & !links & (1 << p) != 0 {
                     ev.links.push(p);
@@ -492,11 +509,10 @@ impl Ctx {
         let mut ran = Vec::new();
         let wk = self.m.worker;
         while s.pending != 0 {
-            let pending: Vec<WorkKind> = WorkKind::ALL.iter().copied().filter(|w| s.pending & w.bit() != 0).collect();
-            if pending.len() > 1 {
-                return Err(Stop::Gap("run_works with several works pending: their queue order not modelled (the state keeps a set)".into()));
-            }
-            let w = pending[0];
+            self.queue.retain(|w| s.pending & w.bit() != 0);
+            let Some(&w) = self.queue.first() else {
+                return Err(Stop::Progress("a work is pending that was never queued".into()));
+            };
             if w == WorkKind::RemoveHead {
                 return Err(Stop::Gap("run_works with the delayed removal work pending: its timer not modelled".into()));
             }
@@ -507,6 +523,7 @@ impl Ctx {
                 return Err(Stop::Gap(format!("work {}: no step program on this revision", w.function())));
             }
             *s = self.m.next_state(s, Action::Work(w)).ok_or_else(|| Stop::Progress(format!("{} cannot start", w.function())))?;
+            self.queue.remove(0);
             let mut ev = Events::default();
             self.finish(s, wk, &mut ev)?;
             ran.push(match w {
@@ -523,8 +540,14 @@ impl Ctx {
 }
 
 /// The trace observation of a model state (every field the model holds;
-/// `module_refs` is left out: not modelled).
+/// `module_refs` is left out: not modelled), pending works in the
+/// canonical order.
 pub fn observe(m: &Machine, s: &State, bios_failed: u64) -> Observation {
+    observe_queued(m, s, bios_failed, &WorkKind::ALL)
+}
+
+/// [`observe`] with the pending works listed in `queue`'s order.
+pub fn observe_queued(m: &Machine, s: &State, bios_failed: u64, queue: &[WorkKind]) -> Observation {
     let cp = (0..m.nnodes as usize)
         .map(|n| match s.cp[n] {
             0 => None,
@@ -542,7 +565,7 @@ pub fn observe(m: &Machine, s: &State, bios_failed: u64) -> Observation {
         _ if s.hbit(hbit::GD_ADDED) => "added",
         _ => "allocated",
     };
-    let pending = WorkKind::ALL
+    let pending = queue
         .iter()
         .filter(|w| s.pending & w.bit() != 0)
         .map(|w| match w {
