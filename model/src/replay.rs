@@ -310,6 +310,14 @@ fn violation_text(v: u16) -> String {
 fn static_rule(m: &Machine, op: &Op, ctrl_state_machine: bool, tracks_requests: bool, submitted: bool) -> Result<Option<RetRule>, String> {
     let name = op_name(op);
     if is_poke(op, ctrl_state_machine) {
+        let in_range = match *op {
+            Op::SetAnaState { path, .. } | Op::SetSdevState { path, .. } => (path as usize) < m.npaths as usize,
+            Op::SetCtrlState { ctrl, .. } | Op::SetFailfast { ctrl, .. } | Op::SetNrActive { ctrl, .. } => (ctrl as usize) < m.scenario.header.nr_ctrls,
+            _ => true,
+        };
+        if !in_range {
+            return Err(format!("op {name}: a path or controller outside the header's (bad input: the reference replay refuses it)"));
+        }
         return Ok(Some(RetRule::Nothing));
     }
     if let Op::SetCtrlState { .. } = op {
@@ -380,24 +388,36 @@ fn expect_gap(e: &Observation) -> Option<String> {
     None
 }
 
-/// A harness write, as the reference's `apply` does it.
+/// A harness write, as the reference's `apply` does it (an index outside
+/// the state is ignored here; `static_rule` refuses it first).
 fn poke(s: &mut State, op: &Op) {
     match *op {
         Op::SetAnaState { path, state } => {
-            let p = &mut s.paths[path as usize];
-            p.ana = state as u8;
-            p.access = ana_to_access(state) as u8;
+            if let Some(p) = s.paths.get_mut(path as usize) {
+                p.ana = state as u8;
+                p.access = ana_to_access(state) as u8;
+            }
         }
         Op::SetCtrlState { ctrl, state } => {
-            let c = &mut s.ctrls[ctrl as usize];
-            *c = (*c & 0x80) | state as u8;
+            if let Some(c) = s.ctrls.get_mut(ctrl as usize) {
+                *c = (*c & 0x80) | state as u8;
+            }
         }
         Op::SetFailfast { ctrl, expired } => {
-            let c = &mut s.ctrls[ctrl as usize];
-            *c = (*c & 0x7f) | if expired { 0x80 } else { 0 };
+            if let Some(c) = s.ctrls.get_mut(ctrl as usize) {
+                *c = (*c & 0x7f) | if expired { 0x80 } else { 0 };
+            }
         }
-        Op::SetNrActive { ctrl, n } => s.nr_active[ctrl as usize] = crate::scenario::nr_active_value(n),
-        Op::SetSdevState { path, state } => s.paths[path as usize].sdev = state as u8,
+        Op::SetNrActive { ctrl, n } => {
+            if let Some(c) = s.nr_active.get_mut(ctrl as usize) {
+                *c = crate::scenario::nr_active_value(n);
+            }
+        }
+        Op::SetSdevState { path, state } => {
+            if let Some(p) = s.paths.get_mut(path as usize) {
+                p.sdev = state as u8;
+            }
+        }
         _ => {}
     }
 }
