@@ -529,3 +529,57 @@ pub fn cmd_explore(revision: &str, scenario: &str, addr: &str) -> Exit {
         }
     }
 }
+
+/// `model-replay TRACE...`: the traces replayed sequentially on the
+/// model's step programs (`mpath_model::replay`). Prints one line per trace
+/// (PASS / DIVERGED / GAP / BAD-INPUT), then the summary with the gaps
+/// counted by reason. Exit 0 when nothing diverged (gaps are the model's
+/// documented limits, not findings), 1 on a divergence, 2 on bad input.
+pub fn cmd_model_replay(traces: &[String], json: bool) -> Exit {
+    use mpath_model::replay::{replay, CorpusReport, SeqOutcome, SeqTrace};
+    let mut report = CorpusReport::default();
+    let mut bad = 0;
+    for f in traces {
+        let t = match crate::parse::parse_file(f) {
+            Ok(t) => t,
+            Err(e) => {
+                bad += 1;
+                if json {
+                    println!("{}", serde_json::json!({"file": e.file, "result": "bad_input", "line": e.line, "column": e.column, "reason": e.reason}));
+                } else {
+                    println!("BAD-INPUT {e}");
+                }
+                continue;
+            }
+        };
+        let st = SeqTrace { file: t.file.clone(), header: t.header, lines: t.lines };
+        let o = replay(&st);
+        if json {
+            let v = match &o {
+                SeqOutcome::Pass { steps, checks } => serde_json::json!({"file": st.file, "result": "pass", "steps": steps, "checks": checks}),
+                SeqOutcome::Diverged(d) => serde_json::json!({"file": st.file, "result": "diverged", "line": d.line, "step": d.step, "op": d.op, "field": d.field, "expected": d.expected, "actual": d.actual}),
+                SeqOutcome::Gap(g) => serde_json::json!({"file": st.file, "result": "gap", "line": g.line, "reason": g.reason}),
+            };
+            println!("{v}");
+        } else {
+            println!("{}", o.render(&st.file));
+        }
+        report.outcomes.push((st.file, o));
+    }
+    if json {
+        let gaps: serde_json::Map<String, serde_json::Value> = report.gaps().into_iter().map(|(k, v)| (k, v.into())).collect();
+        println!("{}", serde_json::json!({"summary": {"traces": report.outcomes.len(), "passed": report.passed(), "checks": report.checks(), "diverged": report.diverged().len(), "bad_input": bad, "gaps": gaps}}));
+    } else {
+        print!("{}", report.summary());
+        if bad > 0 {
+            println!("{bad} bad input");
+        }
+    }
+    if bad > 0 {
+        Exit::BadInput
+    } else if !report.diverged().is_empty() {
+        Exit::Finding
+    } else {
+        Exit::Ok
+    }
+}

@@ -184,7 +184,7 @@ pub enum ModelError {
 /// Build the model for a revision and scenario.
 pub fn machine(revision: &RevisionSpec, scenario: &Scenario, stop: Arc<AtomicBool>) -> Result<Machine, ModelError> {
     let program = Arc::new(revision.compile()?);
-    Ok(Machine::new(program, scenario, &revision.reference_profile_name(), stop)?)
+    Ok(Machine::new(program, scenario, &revision.setup_profile_name(), stop)?)
 }
 
 /// The model with data properties ([`PropertySet`]) checked after the

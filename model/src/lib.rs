@@ -26,6 +26,7 @@ pub mod explore;
 pub mod machine;
 pub mod property;
 pub mod render;
+pub mod replay;
 pub mod revision;
 pub mod scenario;
 pub mod schedule;

@@ -8,7 +8,7 @@ use crate::revision::Program;
 use crate::scenario::{op_entry, Scenario, ScenarioError};
 use crate::state::*;
 use crate::step::*;
-use mpath_reference::driver::{AluaState, AnaState, CtrlState, DriverKind, SdevState};
+use mpath_reference::driver::{predicates, CtrlState, DriverKind};
 use mpath_reference::ops::Op;
 use stateright::{Model, Property};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -118,6 +118,35 @@ impl Builtin {
 /// the lowest depth wins, ties to the first).
 pub const QUEUE_DEPTH_SELECTOR: &str = "nvme_queue_depth_path";
 
+/// A model path as the driver predicates (`mpath_reference::driver::
+/// predicates`, shared with the reference) read it.
+struct ModelPath<'a> {
+    s: &'a State,
+    p: usize,
+}
+
+impl predicates::PathView for ModelPath<'_> {
+    fn ctrl_state(&self) -> u8 {
+        self.s.ctrls[(self.s.paths[self.p].ctrl as usize).min(MAXC - 1)] & 0x7f
+    }
+    fn failfast_expired(&self) -> bool {
+        self.s.ctrls[(self.s.paths[self.p].ctrl as usize).min(MAXC - 1)] & 0x80 != 0
+    }
+    fn ns_flags(&self) -> (bool, bool) {
+        let ps = &self.s.paths[self.p];
+        (ps.bit(pbit::READY), ps.bit(pbit::ANA_PENDING))
+    }
+    fn ana(&self) -> u8 {
+        self.s.paths[self.p].ana
+    }
+    fn sdev(&self) -> u8 {
+        self.s.paths[self.p].sdev
+    }
+    fn alua(&self) -> u8 {
+        self.s.paths[self.p].alua
+    }
+}
+
 /// One operation of a thread, compiled.
 #[derive(Clone, Debug)]
 pub struct OpCall {
@@ -164,6 +193,13 @@ pub struct Machine {
 impl Machine {
     pub fn new(program: Arc<Program>, scenario: &Scenario, reference_profile: &str, stop: Arc<AtomicBool>) -> Result<Machine, ScenarioError> {
         let init = scenario.initial_state(reference_profile)?;
+        Self::with_init(program, scenario, init, stop)
+    }
+
+    /// A machine starting from `init` (already computed; the scenario's
+    /// header gives driver, topology and path count, its threads the
+    /// operations). No bound on the operation count is checked here.
+    pub fn with_init(program: Arc<Program>, scenario: &Scenario, init: State, stop: Arc<AtomicBool>) -> Result<Machine, ScenarioError> {
         let h = &scenario.header;
         let mut threads = Vec::new();
         for t in &scenario.threads {
@@ -315,40 +351,15 @@ impl Machine {
     }
 
     pub fn is_disabled(&self, s: &State, p: usize) -> bool {
-        let ps = &s.paths[p];
-        match self.driver {
-            DriverKind::Nvme => {
-                let c = self.ctrl_state(s, p);
-                if c != CtrlState::Live as u8 && c != CtrlState::Deleting as u8 {
-                    return true;
-                }
-                ps.bit(pbit::ANA_PENDING) || !ps.bit(pbit::READY)
-            }
-            DriverKind::Scsi => ps.sdev != SdevState::Running as u8 || !(ps.alua == AluaState::Optimal as u8 || ps.alua == AluaState::Active as u8),
-        }
+        predicates::is_disabled(self.driver, &ModelPath { s, p })
     }
 
     pub fn is_optimized(&self, s: &State, p: usize) -> bool {
-        let ps = &s.paths[p];
-        match self.driver {
-            DriverKind::Nvme => self.ctrl_state(s, p) == CtrlState::Live as u8 && ps.ana == AnaState::Optimized as u8,
-            DriverKind::Scsi => ps.sdev == SdevState::Running as u8 && ps.alua == AluaState::Optimal as u8,
-        }
+        predicates::is_optimized(self.driver, &ModelPath { s, p })
     }
 
-    fn is_available(&self, s: &State, p: usize) -> bool {
-        let ps = &s.paths[p];
-        match self.driver {
-            DriverKind::Nvme => {
-                let raw = s.ctrls[(ps.ctrl as usize).min(MAXC - 1)];
-                if raw & 0x80 != 0 {
-                    return false;
-                }
-                let c = raw & 0x7f;
-                c == CtrlState::Live as u8 || c == CtrlState::Resetting as u8 || c == CtrlState::Connecting as u8
-            }
-            DriverKind::Scsi => [SdevState::Running, SdevState::Quiesce, SdevState::Block, SdevState::CreatedBlock].iter().any(|&x| ps.sdev == x as u8),
-        }
+    pub fn is_available(&self, s: &State, p: usize) -> bool {
+        predicates::available(self.driver, &ModelPath { s, p })
     }
 
     /// An OPTIMIZED, usable, linked path (the quality property's notion).

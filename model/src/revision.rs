@@ -22,6 +22,11 @@ pub struct RevisionSpec {
     /// trace (default: `name` if the reference knows it, else the base's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_profile: Option<String>,
+    /// The reference profile's settings (registry files only: read by
+    /// `mpath-reference`; a revision file given by path names its
+    /// reference profile with `reference_profile` instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<serde_json::Map<String, serde_json::Value>>,
     /// (property, scenario) pairs this revision makes fail where the
     /// revision it derives its expectations from (its `base`) has them
     /// hold: a mutant lists what the mutation breaks. `check --catalogue`
@@ -56,34 +61,88 @@ pub struct Declared {
 }
 
 /// The shipped revision files, by name.
-pub const SHIPPED: &[(&str, &str)] = &[
-    ("v2", include_str!("../revisions/v2.json")),
-    ("v1", include_str!("../revisions/v1.json")),
-    ("v3", include_str!("../revisions/v3.json")),
-    ("nvme-6.12", include_str!("../revisions/nvme-6.12.json")),
-    ("v2-fixed", include_str!("../revisions/v2-fixed.json")),
-    ("mut-link-test-then-set", include_str!("../revisions/mut-link-test-then-set.json")),
-    ("mut-no-sync1", include_str!("../revisions/mut-no-sync1.json")),
-    ("mut-no-sync3", include_str!("../revisions/mut-no-sync3.json")),
-    ("mut-find-path-uninit", include_str!("../revisions/mut-find-path-uninit.json")),
-    ("mut-set-live-deref-first", include_str!("../revisions/mut-set-live-deref-first.json")),
-    ("mut-no-remove-link", include_str!("../revisions/mut-no-remove-link.json")),
-    ("mut-no-ctrl-sync", include_str!("../revisions/mut-no-ctrl-sync.json")),
-    ("mut-sync-inside-srcu", include_str!("../revisions/mut-sync-inside-srcu.json")),
-    ("mut-set-live-no-sync", include_str!("../revisions/mut-set-live-no-sync.json")),
-    ("mut-numa-no-optimized-check", include_str!("../revisions/mut-numa-no-optimized-check.json")),
-    ("mut-remove-disk-no-kick", include_str!("../revisions/mut-remove-disk-no-kick.json")),
-];
+/// Shipped revisions: the one registry (`mpath_reference::revision::REGISTRY`),
+/// whose files also carry each revision's reference profile.
+pub const SHIPPED: &[(&str, &str)] = mpath_reference::revision::REGISTRY;
 
-/// The four revisions of the catalogue's Summary table.
+/// The functions a registry file defines itself (its overrides of its
+/// base's step programs), sorted; every function for a file without base.
+pub fn overridden_functions(name: &str) -> Vec<String> {
+    let Some((_, text)) = SHIPPED.iter().find(|(n, _)| *n == name) else { return Vec::new() };
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("functions").and_then(|f| f.as_object()).map(|f| f.keys().cloned().collect()))
+        .unwrap_or_default()
+}
+
+/// What is wrong with a registry (`(name, file text)`, as
+/// [`SHIPPED`]): a name that resolves on one side only (no reference
+/// profile, no step programs, a file naming another revision or another
+/// reference profile), a mutant whose reference twin or step programs do
+/// not carry its mutation (nothing differs from its base), a `reference`
+/// field that repeats its base's value. Empty when sound.
+pub fn check_registry(entries: &[(&str, &str)]) -> Vec<String> {
+    let mut out = Vec::new();
+    let profiles = match mpath_reference::revision::resolve_registry(entries) {
+        Ok(p) => p,
+        Err(e) => return vec![e],
+    };
+    for (name, text) in entries {
+        let file = format!("model/revisions/{name}.json");
+        let Some(p) = profiles.iter().find(|p| p.name == *name) else {
+            out.push(format!("{file}: no reference profile"));
+            continue;
+        };
+        let spec = match RevisionSpec::parse(text) {
+            Ok(s) => s,
+            Err(e) => {
+                out.push(format!("{file}: step programs: {e}"));
+                continue;
+            }
+        };
+        if spec.name != *name {
+            out.push(format!("{file}: step programs named {:?}", spec.name));
+        }
+        if let Some(r) = &spec.reference_profile {
+            out.push(format!("{file}: names reference profile {r:?}: a registry revision's reference twin is its own `reference`"));
+        }
+        if let Err(e) = spec.clone().resolve(0).and_then(|s| s.compile()) {
+            out.push(format!("{file}: step programs: {e}"));
+        }
+        let Some(base) = &spec.base else { continue };
+        let Some(bp) = profiles.iter().find(|q| q.name == *base) else {
+            out.push(format!("{file}: base {base:?} has no reference profile"));
+            continue;
+        };
+        let bv = serde_json::to_value(bp).unwrap_or_default();
+        for (k, v) in spec.reference.iter().flatten() {
+            if bv.get(k) == Some(v) {
+                out.push(format!("{file}: reference field {k:?} repeats its base {base}'s value"));
+            }
+        }
+        let changes_reference = !p.differences_from(bp).is_empty();
+        let changes_programs = spec.functions.values().any(|f| f.is_some());
+        if name.starts_with("mut-") || *name == "v2-fixed" {
+            if !changes_reference {
+                out.push(format!("{file}: its reference twin does not carry its mutation (same profile as {base})"));
+            }
+            if !changes_programs {
+                out.push(format!("{file}: its step programs do not carry its mutation (same as {base})"));
+            }
+        }
+    }
+    out
+}
+
 pub const CATALOGUE_REVISIONS: &[&str] = &["v1", "v2", "v3", "nvme-6.12"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum RevisionError {
     #[error("revision {0:?} is not shipped (known: {1})")]
     Unknown(String, String),
-    #[error("revision {name}: {msg}")]
-    Parse { name: String, msg: String },
+    /// A file that is not valid JSON for a revision: `file:line:column: reason`.
+    #[error("{name}:{line}:{column}: {msg}")]
+    Parse { name: String, line: usize, column: usize, msg: String },
     /// A well-formed file that declares something unknown (a property or
     /// scenario in `breaks` / `fixes`).
     #[error("revision {name}: {msg}")]
@@ -109,7 +168,14 @@ impl RevisionSpec {
 
     /// Parse a revision file's text (no base resolution).
     pub fn parse(text: &str) -> Result<RevisionSpec, RevisionError> {
-        serde_json::from_str(text).map_err(|e| RevisionError::Parse { name: "<text>".into(), msg: format!("line {}, column {}: {}", e.line(), e.column(), e) })
+        serde_json::from_str(text).map_err(|e| {
+            // serde_json appends " at line L column C": the position is ours.
+            let mut msg = e.to_string();
+            if let Some(i) = msg.rfind(" at line ") {
+                msg.truncate(i);
+            }
+            RevisionError::Parse { name: "<text>".into(), line: e.line(), column: e.column(), msg }
+        })
     }
 
     /// A shipped revision by name, with its base chain resolved.
@@ -124,7 +190,7 @@ impl RevisionSpec {
             .map(|(_, t)| *t)
             .ok_or_else(|| RevisionError::Unknown(name.into(), Self::shipped_names().join(", ")))?;
         let spec = Self::parse(text).map_err(|e| match e {
-            RevisionError::Parse { msg, .. } => RevisionError::Parse { name: name.into(), msg },
+            RevisionError::Parse { line, column, msg, .. } => RevisionError::Parse { name: name.into(), line, column, msg },
             e => e,
         })?;
         spec.validate_declarations(name)?;
@@ -146,9 +212,18 @@ impl RevisionSpec {
     /// errors.
     pub fn from_text(file: &str, text: &str) -> Result<RevisionSpec, RevisionError> {
         let spec = Self::parse(text).map_err(|e| match e {
-            RevisionError::Parse { msg, .. } => RevisionError::Parse { name: file.into(), msg },
+            RevisionError::Parse { line, column, msg, .. } => RevisionError::Parse { name: file.into(), line, column, msg },
             e => e,
         })?;
+        if spec.reference.is_some() && !SHIPPED.iter().any(|(n, _)| *n == spec.name) {
+            return Err(RevisionError::Invalid {
+                name: file.into(),
+                msg: format!(
+                    "\"reference\": {:?} is not in the registry (model/revisions/<name>.json), so the reference has no such profile; name one with \"reference_profile\"",
+                    spec.name
+                ),
+            });
+        }
         spec.validate_declarations(file)?;
         spec.resolve(0)
     }
@@ -205,10 +280,31 @@ impl RevisionSpec {
                 Some(b.reference_profile.clone().unwrap_or(b.name.clone()))
             }
         });
-        Ok(RevisionSpec { name: self.name, base: Some(base), description: self.description, reference_profile, breaks: self.breaks, fixes: self.fixes, functions, source: self.source.or(b.source) })
+        Ok(RevisionSpec { name: self.name, base: Some(base), description: self.description, reference_profile, reference: self.reference, breaks: self.breaks, fixes: self.fixes, functions, source: self.source.or(b.source) })
     }
 
     /// The reference profile name for traces.
+    /// The reference profile a scenario's setup (its initial paths) runs
+    /// on: the revision's own if it is a catalogue revision, else the
+    /// catalogue revision its `base` chain reaches (a mutant or a fix is
+    /// under test in the threads' operations, not in the setup: e.g.
+    /// mut-sync-inside-srcu's reference twin deadlocks in any path
+    /// arrival), else its reference profile.
+    pub fn setup_profile_name(&self) -> String {
+        if CATALOGUE_REVISIONS.contains(&self.name.as_str()) {
+            return self.name.clone();
+        }
+        let mut base = self.base.clone();
+        for _ in 0..8 {
+            let Some(b) = base else { break };
+            if CATALOGUE_REVISIONS.contains(&b.as_str()) {
+                return b;
+            }
+            base = SHIPPED.iter().find(|(n, _)| *n == b).and_then(|(_, t)| Self::parse(t).ok()).and_then(|s| s.base);
+        }
+        self.reference_profile_name()
+    }
+
     pub fn reference_profile_name(&self) -> String {
         if let Some(p) = &self.reference_profile {
             return p.clone();

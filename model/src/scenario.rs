@@ -156,156 +156,9 @@ impl Scenario {
         if !vs.is_empty() {
             return Err(self.invalid(format!("setup reports violations: {vs:?}")));
         }
-        let mut caps: Vec<u64> = vec![0, sys.disk.capacity.load(std::sync::atomic::Ordering::Relaxed)];
-        for p in &sys.paths {
-            caps.push(p.capacity.load(std::sync::atomic::Ordering::Relaxed));
-        }
-        caps.sort_unstable();
-        caps.dedup();
-        let cls = |c: u64| caps.iter().position(|&x| x == c).unwrap_or(0) as u8;
+        let mut s = state_of_system(&sys).map_err(|e| self.invalid(e))?;
+        let caps = capacity_classes(&sys);
         let ld = std::sync::atomic::Ordering::Relaxed;
-        let mut s = State {
-            paths: [PathState::default(); MAXP],
-            ctrls: [0; MAXC],
-            head_next: LHEAD,
-            head_prev: LHEAD,
-            cp: [0; MAXN],
-            head_bits: 0,
-            head_life: match sys.head_life() {
-                Life::Freed => life::FREED,
-                _ => life::ALLOCATED,
-            },
-            head_ref: sys.head_ref.load(ld) as i8,
-            head_cap: cls(sys.disk.capacity.load(ld)),
-            disk: match sys.disk_state() {
-                DiskState::None => disk::NONE,
-                DiskState::ErrPtr => disk::ERR_PTR,
-                DiskState::Allocated => disk::ALLOCATED,
-                DiskState::Freed => disk::FREED,
-            },
-            links: 0,
-            requeue: sys.requeue_len().min(7) as u8,
-            pending: 0,
-            mutex: [0; 2],
-            iopolicy: sys.get_iopolicy(),
-            nr_active: [0; MAXC],
-            q_freeze: 0,
-            viol: 0,
-            threads: [Thread::default(); MAXT],
-        };
-        let flags = sys.flags.load(ld);
-        let mut hb = 0u8;
-        if flags & 1 != 0 {
-            hb |= 1 << hbit::DISK_LIVE;
-        }
-        if flags & 2 != 0 {
-            hb |= 1 << hbit::QUEUE_IF_NO_PATH;
-        }
-        if sys.disk.registered() {
-            hb |= 1 << hbit::GD_ADDED;
-        }
-        if sys.disk.suppress_part_scan.load(ld) {
-            hb |= 1 << hbit::SUPPRESS_PART_SCAN;
-        }
-        if sys.disk.cdev_live.load(ld) {
-            hb |= 1 << hbit::CDEV_LIVE;
-        }
-        s.head_bits = hb;
-        for (c, ctrl) in sys.ctrls.iter().enumerate().take(MAXC) {
-            s.ctrls[c] = ctrl.state() as u8 | if ctrl.failfast_expired.load(ld) { 0x80 } else { 0 };
-            s.nr_active[c] = nr_active_value(ctrl.nr_active.load(ld));
-        }
-        for (i, p) in sys.paths.iter().enumerate() {
-            let l = p.life() as u8;
-            let mut bits = 0u8;
-            let f = p.flags.load(ld);
-            let ns = p.ns_flags.load(ld);
-            if f & 1 != 0 {
-                bits |= 1 << pbit::LINK;
-            }
-            if ns & mpath_reference::driver::NVME_NS_READY != 0 {
-                bits |= 1 << pbit::READY;
-            }
-            if ns & mpath_reference::driver::NVME_NS_ANA_PENDING != 0 {
-                bits |= 1 << pbit::ANA_PENDING;
-            }
-            if ns & mpath_reference::driver::NVME_NS_REMOVING != 0 {
-                bits |= 1 << pbit::REMOVING;
-            }
-            let added = p.disk_added.load(ld);
-            if added {
-                bits |= 1 << pbit::DISK_ADDED;
-            }
-            if added && matches!(p.life(), Life::Linked | Life::Unlinked | Life::Allocated) {
-                bits |= 1 << pbit::ON_CTRL;
-            }
-            if p.has_disk.load(ld) {
-                bits |= 1 << pbit::HAS_DISK;
-            }
-            s.paths[i] = PathState {
-                life: l,
-                bits,
-                ana: p.ana() as u8,
-                access: p.access() as u8,
-                sdev: p.sdev() as u8,
-                alua: p.alua() as u8,
-                ctrl: p.ctrl.load(ld) as u8,
-                numa: p.numa_node.load(ld) as i8,
-                cap: cls(p.capacity.load(ld)),
-                next: POISON,
-                prev: POISON,
-                inflight: 0,
-                counted: 0,
-                claimed: 0,
-            };
-            // Requests the setup left in flight (oldest first), and which of
-            // them were counted in nr_active at start.
-            for (k, &bio) in mpath_reference::sync::lock(&p.inflight).iter().take(7).enumerate() {
-                s.paths[i].inflight += 1;
-                if bio & mpath_reference::io::BIO_COUNTED != 0 {
-                    s.paths[i].counted |= 1 << k;
-                }
-            }
-            if matches!(p.life(), Life::Unlinked) {
-                return Err(self.invalid("setup leaves an unlinked path; not supported"));
-            }
-        }
-        let list = sys.list_snapshot();
-        let mut prev = LHEAD;
-        for &p in &list {
-            s.paths[p as usize].prev = prev;
-            if prev == LHEAD {
-                s.head_next = p as u8 + 1;
-            } else {
-                s.paths[(prev - 1) as usize].next = p as u8 + 1;
-            }
-            prev = p as u8 + 1;
-        }
-        if let Some(&last) = list.last() {
-            s.paths[last as usize].next = LHEAD;
-        }
-        s.head_prev = prev;
-        let obs = sys.observe();
-        for &l in obs.links.clone().unwrap_or_default().iter() {
-            s.links |= 1 << l;
-        }
-        if let Some(cp) = obs.current_path {
-            for (n, v) in cp.iter().enumerate().take(MAXN) {
-                s.cp[n] = match v {
-                    None => 0,
-                    Some(-1) => crate::step::JUNK,
-                    Some(x) => *x as u8 + 1,
-                };
-            }
-        }
-        for w in obs.pending_work.unwrap_or_default() {
-            let k = match w.as_str() {
-                "requeue" => crate::step::WorkKind::Requeue,
-                "partition_scan" => crate::step::WorkKind::PartitionScan,
-                _ => crate::step::WorkKind::RemoveHead,
-            };
-            s.pending |= k.bit();
-        }
         // A path a thread adds (`add_path`) starts allocated and unpublished:
         // the driver's namespace / scsi_device exists (its fields are what
         // the reference gives the path when it is added after the setup),
@@ -366,6 +219,170 @@ impl Scenario {
         }
         Ok(s)
     }
+}
+
+/// The capacities the state's capacity classes index (`0`, the head
+/// disk's, every path's), ascending.
+fn capacity_classes(sys: &mpath_reference::head::System) -> Vec<u64> {
+    let mut caps: Vec<u64> = vec![0, sys.disk.capacity.load(std::sync::atomic::Ordering::Relaxed)];
+    for p in &sys.paths {
+        caps.push(p.capacity.load(std::sync::atomic::Ordering::Relaxed));
+    }
+    caps.sort_unstable();
+    caps.dedup();
+    caps
+}
+
+/// The model state holding what the reference system `sys` holds (paths,
+/// list, `current_path[]`, head and disk, controllers, pending works).
+/// Errors name what the model cannot represent (e.g. an unlinked path).
+pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, String> {
+    let caps = capacity_classes(sys);
+    let cls = |c: u64| caps.iter().position(|&x| x == c).unwrap_or(0) as u8;
+    let ld = std::sync::atomic::Ordering::Relaxed;
+    let mut s = State {
+        paths: [PathState::default(); MAXP],
+        ctrls: [0; MAXC],
+        head_next: LHEAD,
+        head_prev: LHEAD,
+        cp: [0; MAXN],
+        head_bits: 0,
+        head_life: match sys.head_life() {
+            Life::Freed => life::FREED,
+            _ => life::ALLOCATED,
+        },
+        head_ref: sys.head_ref.load(ld) as i8,
+        head_cap: cls(sys.disk.capacity.load(ld)),
+        disk: match sys.disk_state() {
+            DiskState::None => disk::NONE,
+            DiskState::ErrPtr => disk::ERR_PTR,
+            DiskState::Allocated => disk::ALLOCATED,
+            DiskState::Freed => disk::FREED,
+        },
+        links: 0,
+        requeue: sys.requeue_len().min(7) as u8,
+        pending: 0,
+        mutex: [0; 2],
+        iopolicy: sys.get_iopolicy(),
+        nr_active: [0; MAXC],
+        q_freeze: 0,
+        viol: 0,
+        threads: [Thread::default(); MAXT],
+    };
+    let flags = sys.flags.load(ld);
+    let mut hb = 0u8;
+    if flags & 1 != 0 {
+        hb |= 1 << hbit::DISK_LIVE;
+    }
+    if flags & 2 != 0 {
+        hb |= 1 << hbit::QUEUE_IF_NO_PATH;
+    }
+    if sys.disk.registered() {
+        hb |= 1 << hbit::GD_ADDED;
+    }
+    if sys.disk.suppress_part_scan.load(ld) {
+        hb |= 1 << hbit::SUPPRESS_PART_SCAN;
+    }
+    if sys.disk.cdev_live.load(ld) {
+        hb |= 1 << hbit::CDEV_LIVE;
+    }
+    s.head_bits = hb;
+    for (c, ctrl) in sys.ctrls.iter().enumerate().take(MAXC) {
+        s.ctrls[c] = ctrl.state() as u8 | if ctrl.failfast_expired.load(ld) { 0x80 } else { 0 };
+        s.nr_active[c] = nr_active_value(ctrl.nr_active.load(ld));
+    }
+    for (i, p) in sys.paths.iter().enumerate() {
+        let l = p.life() as u8;
+        let mut bits = 0u8;
+        let f = p.flags.load(ld);
+        let ns = p.ns_flags.load(ld);
+        if f & 1 != 0 {
+            bits |= 1 << pbit::LINK;
+        }
+        if ns & mpath_reference::driver::NVME_NS_READY != 0 {
+            bits |= 1 << pbit::READY;
+        }
+        if ns & mpath_reference::driver::NVME_NS_ANA_PENDING != 0 {
+            bits |= 1 << pbit::ANA_PENDING;
+        }
+        if ns & mpath_reference::driver::NVME_NS_REMOVING != 0 {
+            bits |= 1 << pbit::REMOVING;
+        }
+        let added = p.disk_added.load(ld);
+        if added {
+            bits |= 1 << pbit::DISK_ADDED;
+        }
+        if added && matches!(p.life(), Life::Linked | Life::Unlinked | Life::Allocated) {
+            bits |= 1 << pbit::ON_CTRL;
+        }
+        if p.has_disk.load(ld) {
+            bits |= 1 << pbit::HAS_DISK;
+        }
+        s.paths[i] = PathState {
+            life: l,
+            bits,
+            ana: p.ana() as u8,
+            access: p.access() as u8,
+            sdev: p.sdev() as u8,
+            alua: p.alua() as u8,
+            ctrl: p.ctrl.load(ld) as u8,
+            numa: p.numa_node.load(ld) as i8,
+            cap: cls(p.capacity.load(ld)),
+            next: POISON,
+            prev: POISON,
+            inflight: 0,
+            counted: 0,
+            claimed: 0,
+        };
+        // Requests the setup left in flight (oldest first), and which of
+        // them were counted in nr_active at start.
+        for (k, &bio) in mpath_reference::sync::lock(&p.inflight).iter().take(7).enumerate() {
+            s.paths[i].inflight += 1;
+            if bio & mpath_reference::io::BIO_COUNTED != 0 {
+                s.paths[i].counted |= 1 << k;
+            }
+        }
+        if matches!(p.life(), Life::Unlinked) {
+            return Err("setup leaves an unlinked path; not supported".into());
+        }
+    }
+    let list = sys.list_snapshot();
+    let mut prev = LHEAD;
+    for &p in &list {
+        s.paths[p as usize].prev = prev;
+        if prev == LHEAD {
+            s.head_next = p as u8 + 1;
+        } else {
+            s.paths[(prev - 1) as usize].next = p as u8 + 1;
+        }
+        prev = p as u8 + 1;
+    }
+    if let Some(&last) = list.last() {
+        s.paths[last as usize].next = LHEAD;
+    }
+    s.head_prev = prev;
+    let obs = sys.observe();
+    for &l in obs.links.clone().unwrap_or_default().iter() {
+        s.links |= 1 << l;
+    }
+    if let Some(cp) = obs.current_path {
+        for (n, v) in cp.iter().enumerate().take(MAXN) {
+            s.cp[n] = match v {
+                None => 0,
+                Some(-1) => crate::step::JUNK,
+                Some(x) => *x as u8 + 1,
+            };
+        }
+    }
+    for w in obs.pending_work.unwrap_or_default() {
+        let k = match w.as_str() {
+            "requeue" => crate::step::WorkKind::Requeue,
+            "partition_scan" => crate::step::WorkKind::PartitionScan,
+            _ => crate::step::WorkKind::RemoveHead,
+        };
+        s.pending |= k.bit();
+    }
+    Ok(s)
 }
 
 /// `ctrl->nr_active` (an `atomic_t`, read by the queue-depth selector

@@ -130,10 +130,16 @@ impl System {
                 for &node in &self.topo.online {
                     self.__find_path(node);
                 }
+                if self.profile.set_live_sync_inside_srcu {
+                    // mut-sync-inside-srcu: inside its own read section.
+                    self.synchronize(F);
+                }
                 self.srcu.read_unlock(idx);
             }
         }
-        self.synchronize(F);
+        if self.profile.set_live_sync && !self.profile.set_live_sync_inside_srcu {
+            self.synchronize(F);
+        }
         self.schedule_requeue_work();
     }
 
@@ -157,7 +163,9 @@ impl System {
         if !self.test_and_clear_flag(HEAD_DISK_LIVE) {
             return;
         }
-        self.schedule_requeue_work();
+        if self.profile.remove_disk_kicks_requeue {
+            self.schedule_requeue_work();
+        }
         if self.drv.has_cdev() {
             self.disk.cdev_live.store(false, Ordering::Release);
         }

@@ -202,6 +202,123 @@ pub fn template(kind: DriverKind) -> &'static dyn Template {
     }
 }
 
+/// The driver predicates, defined once (`nvme_path_is_disabled`,
+/// `nvme_path_is_optimized`, `nvme_mpath_available_path` and their SCSI
+/// counterparts): the state sets below and three functions over a
+/// [`predicates::PathView`]. The reference's templates (reading its
+/// objects) and the model's interpreter (`mpath_model::machine`, reading
+/// its state bytes) both call them, so the two cannot disagree on them.
+pub mod predicates {
+    use super::{AluaState, AnaState, CtrlState, DriverKind, SdevState};
+
+    /// One path as the predicates read it, in the kernel's read order
+    /// (each read happens only when the predicate needs it).
+    pub trait PathView {
+        /// `ns->ctrl->state` (`CtrlState as u8`).
+        fn ctrl_state(&self) -> u8;
+        /// `NVME_CTRL_FAILFAST_EXPIRED` of the path's controller.
+        fn failfast_expired(&self) -> bool;
+        /// `(NVME_NS_READY, NVME_NS_ANA_PENDING)`: one read of `ns->flags`.
+        fn ns_flags(&self) -> (bool, bool);
+        /// `ns->ana_state` (`AnaState as u8`).
+        fn ana(&self) -> u8;
+        /// `sdev->sdev_state` (`SdevState as u8`).
+        fn sdev(&self) -> u8;
+        /// The ALUA access state (`AluaState as u8`).
+        fn alua(&self) -> u8;
+    }
+
+    /// NVMe: controller states in which a path can be enabled.
+    pub const NVME_CTRL_ENABLED: &[CtrlState] = &[CtrlState::Live, CtrlState::Deleting];
+    /// NVMe: controller states in which a path can be optimized.
+    pub const NVME_CTRL_OPTIMIZED: &[CtrlState] = &[CtrlState::Live];
+    /// NVMe: the ANA state of an optimized path.
+    pub const NVME_ANA_OPTIMIZED: &[AnaState] = &[AnaState::Optimized];
+    /// NVMe: controller states `nvme_mpath_available_path` accepts (FAILFAST_EXPIRED aside).
+    pub const NVME_CTRL_AVAILABLE: &[CtrlState] = &[CtrlState::Live, CtrlState::Resetting, CtrlState::Connecting];
+    /// SCSI: the device states of an enabled (and of an optimized) path.
+    pub const SCSI_SDEV_ENABLED: &[SdevState] = &[SdevState::Running];
+    /// SCSI: ALUA states of an enabled path (ACTIVE counts).
+    pub const SCSI_ALUA_ENABLED: &[AluaState] = &[AluaState::Optimal, AluaState::Active];
+    /// SCSI: the ALUA state of an optimized path.
+    pub const SCSI_ALUA_OPTIMIZED: &[AluaState] = &[AluaState::Optimal];
+    /// SCSI: device states `scsi_mpath_available_path` accepts.
+    pub const SCSI_SDEV_AVAILABLE: &[SdevState] = &[SdevState::Running, SdevState::Quiesce, SdevState::Block, SdevState::CreatedBlock];
+
+    fn ctrl_in(c: u8, set: &[CtrlState]) -> bool {
+        set.iter().any(|&s| s as u8 == c)
+    }
+    fn sdev_in(c: u8, set: &[SdevState]) -> bool {
+        set.iter().any(|&s| s as u8 == c)
+    }
+    fn alua_in(c: u8, set: &[AluaState]) -> bool {
+        set.iter().any(|&s| s as u8 == c)
+    }
+    fn ana_in(c: u8, set: &[AnaState]) -> bool {
+        set.iter().any(|&s| s as u8 == c)
+    }
+
+    /// `nvme_path_is_disabled` / `scsi_mpath_is_disabled`.
+    pub fn is_disabled(kind: DriverKind, v: &impl PathView) -> bool {
+        match kind {
+            DriverKind::Nvme => {
+                if !ctrl_in(v.ctrl_state(), NVME_CTRL_ENABLED) {
+                    return true;
+                }
+                let (ready, ana_pending) = v.ns_flags();
+                ana_pending || !ready
+            }
+            DriverKind::Scsi => !sdev_in(v.sdev(), SCSI_SDEV_ENABLED) || !alua_in(v.alua(), SCSI_ALUA_ENABLED),
+        }
+    }
+
+    /// `nvme_path_is_optimized` / `scsi_mpath_is_optimized`.
+    pub fn is_optimized(kind: DriverKind, v: &impl PathView) -> bool {
+        match kind {
+            DriverKind::Nvme => ctrl_in(v.ctrl_state(), NVME_CTRL_OPTIMIZED) && ana_in(v.ana(), NVME_ANA_OPTIMIZED),
+            DriverKind::Scsi => sdev_in(v.sdev(), SCSI_SDEV_ENABLED) && alua_in(v.alua(), SCSI_ALUA_OPTIMIZED),
+        }
+    }
+
+    /// `nvme_mpath_available_path` / `scsi_mpath_available_path`.
+    pub fn available(kind: DriverKind, v: &impl PathView) -> bool {
+        match kind {
+            DriverKind::Nvme => !v.failfast_expired() && ctrl_in(v.ctrl_state(), NVME_CTRL_AVAILABLE),
+            DriverKind::Scsi => sdev_in(v.sdev(), SCSI_SDEV_AVAILABLE),
+        }
+    }
+}
+
+/// A path of the reference as the predicates read it (checked accesses,
+/// named after the calling function).
+struct RefPath<'a> {
+    sys: &'a System,
+    p: u32,
+    f: &'static str,
+}
+
+impl predicates::PathView for RefPath<'_> {
+    fn ctrl_state(&self) -> u8 {
+        self.sys.ctrl_of(self.p, self.f).state() as u8
+    }
+    fn failfast_expired(&self) -> bool {
+        self.sys.ctrl_of(self.p, self.f).failfast_expired.load(Ordering::Relaxed)
+    }
+    fn ns_flags(&self) -> (bool, bool) {
+        let f = self.sys.path(self.p, self.f).ns_flags.load(Ordering::Acquire);
+        (f & NVME_NS_READY != 0, f & NVME_NS_ANA_PENDING != 0)
+    }
+    fn ana(&self) -> u8 {
+        self.sys.path(self.p, self.f).ana() as u8
+    }
+    fn sdev(&self) -> u8 {
+        self.sys.path(self.p, self.f).sdev() as u8
+    }
+    fn alua(&self) -> u8 {
+        self.sys.path(self.p, self.f).alua() as u8
+    }
+}
+
 impl Template for Nvme {
     fn kind(&self) -> DriverKind {
         DriverKind::Nvme
@@ -211,25 +328,15 @@ impl Template for Nvme {
     }
     /// `nvme_mpath_available_path`.
     fn available_path(&self, sys: &System, p: u32) -> bool {
-        let c = sys.ctrl_of(p, "nvme_mpath_available_path");
-        if c.failfast_expired.load(Ordering::Relaxed) {
-            return false;
-        }
-        matches!(c.state(), CtrlState::Live | CtrlState::Resetting | CtrlState::Connecting)
+        predicates::available(DriverKind::Nvme, &RefPath { sys, p, f: "nvme_mpath_available_path" })
     }
     /// `nvme_path_is_disabled`.
     fn is_disabled(&self, sys: &System, p: u32) -> bool {
-        let c = sys.ctrl_of(p, "nvme_path_is_disabled");
-        if !matches!(c.state(), CtrlState::Live | CtrlState::Deleting) {
-            return true;
-        }
-        let f = sys.path(p, "nvme_path_is_disabled").ns_flags.load(Ordering::Acquire);
-        f & NVME_NS_ANA_PENDING != 0 || f & NVME_NS_READY == 0
+        predicates::is_disabled(DriverKind::Nvme, &RefPath { sys, p, f: "nvme_path_is_disabled" })
     }
     /// `nvme_path_is_optimized`.
     fn is_optimized(&self, sys: &System, p: u32) -> bool {
-        let c = sys.ctrl_of(p, "nvme_path_is_optimized");
-        c.state() == CtrlState::Live && sys.path(p, "nvme_path_is_optimized").ana() == AnaState::Optimized
+        predicates::is_optimized(DriverKind::Nvme, &RefPath { sys, p, f: "nvme_path_is_optimized" })
     }
     fn get_nr_active(&self, sys: &System, p: u32) -> i32 {
         sys.ctrl_of(p, "get_nr_active").nr_active.load(Ordering::Relaxed)
@@ -268,21 +375,13 @@ impl Template for Scsi {
     }
     /// `sdev_state` in {RUNNING, QUIESCE, BLOCK, CREATED_BLOCK}.
     fn available_path(&self, sys: &System, p: u32) -> bool {
-        matches!(
-            sys.path(p, "scsi_mpath_available_path").sdev(),
-            SdevState::Running | SdevState::Quiesce | SdevState::Block | SdevState::CreatedBlock
-        )
+        predicates::available(DriverKind::Scsi, &RefPath { sys, p, f: "scsi_mpath_available_path" })
     }
     fn is_disabled(&self, sys: &System, p: u32) -> bool {
-        let s = sys.path(p, "scsi_mpath_is_disabled");
-        if s.sdev() != SdevState::Running {
-            return true;
-        }
-        !matches!(s.alua(), AluaState::Optimal | AluaState::Active)
+        predicates::is_disabled(DriverKind::Scsi, &RefPath { sys, p, f: "scsi_mpath_is_disabled" })
     }
     fn is_optimized(&self, sys: &System, p: u32) -> bool {
-        let s = sys.path(p, "scsi_mpath_is_optimized");
-        s.sdev() == SdevState::Running && s.alua() == AluaState::Optimal
+        predicates::is_optimized(DriverKind::Scsi, &RefPath { sys, p, f: "scsi_mpath_is_optimized" })
     }
     /// Per-host count.
     fn get_nr_active(&self, sys: &System, p: u32) -> i32 {

@@ -129,7 +129,9 @@ impl System {
         if self.profile.remove_sync3 {
             self.mpath_synchronize();
         }
-        self.remove_sysfs_link(p);
+        if self.profile.remove_removes_link {
+            self.remove_sysfs_link(p);
+        }
         s.disk_added.store(false, Ordering::Release);
         if last_path {
             self.nvme_mpath_remove_disk(node);

@@ -83,105 +83,194 @@ pub struct Profile {
     pub remove_sync1: bool,
     pub remove_sync2: bool,
     pub remove_sync3: bool,
+    /// The NUMA fast path recomputes when the cached path is not optimized
+    /// (false: mut-numa-no-optimized-check).
+    #[serde(default = "yes")]
+    pub numa_fast_path_checks_optimized: bool,
+    /// `nvme_ns_remove` removes the path's sysfs link (false: mut-no-remove-link).
+    #[serde(default = "yes")]
+    pub remove_removes_link: bool,
+    /// `nvme_ns_remove` waits for `ctrl->srcu` readers before
+    /// `nvme_mpath_remove_disk` (false: mut-no-ctrl-sync). The reference has
+    /// no `ctrl->srcu` domain (ANA processing is not a concurrent reader
+    /// here): the field has no sequential effect; the model's twin has the
+    /// step.
+    #[serde(default = "yes")]
+    pub remove_ctrl_sync: bool,
+    /// `mpath_device_set_live` synchronizes before kicking the requeue
+    /// work (false: mut-set-live-no-sync).
+    #[serde(default = "yes")]
+    pub set_live_sync: bool,
+    /// `mpath_device_set_live` synchronizes inside its own read section,
+    /// and only on the optimized branch (mut-sync-inside-srcu).
+    #[serde(default)]
+    pub set_live_sync_inside_srcu: bool,
+    /// `mpath_remove_disk` kicks the requeue work after clearing DISK_LIVE
+    /// (false: mut-remove-disk-no-kick).
+    #[serde(default = "yes")]
+    pub remove_disk_kicks_requeue: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The one revision registry: every shipped revision and mutant is one file
+/// `model/revisions/<name>.json` holding both its reference profile (the
+/// `reference` object: every field for v2, the fields that differ from
+/// its `base`'s profile for the others) and its step programs (read by
+/// `mpath-model`). Both crates read this list; nothing else names a
+/// revision.
+pub const REGISTRY: &[(&str, &str)] = &[
+    ("v2", include_str!("../../model/revisions/v2.json")),
+    ("v1", include_str!("../../model/revisions/v1.json")),
+    ("v3", include_str!("../../model/revisions/v3.json")),
+    ("nvme-6.12", include_str!("../../model/revisions/nvme-6.12.json")),
+    ("v2-fixed", include_str!("../../model/revisions/v2-fixed.json")),
+    ("mut-link-test-then-set", include_str!("../../model/revisions/mut-link-test-then-set.json")),
+    ("mut-no-sync1", include_str!("../../model/revisions/mut-no-sync1.json")),
+    ("mut-no-sync2", include_str!("../../model/revisions/mut-no-sync2.json")),
+    ("mut-no-sync3", include_str!("../../model/revisions/mut-no-sync3.json")),
+    ("mut-find-path-uninit", include_str!("../../model/revisions/mut-find-path-uninit.json")),
+    ("mut-set-live-deref-first", include_str!("../../model/revisions/mut-set-live-deref-first.json")),
+    ("mut-no-remove-link", include_str!("../../model/revisions/mut-no-remove-link.json")),
+    ("mut-no-ctrl-sync", include_str!("../../model/revisions/mut-no-ctrl-sync.json")),
+    ("mut-sync-inside-srcu", include_str!("../../model/revisions/mut-sync-inside-srcu.json")),
+    ("mut-set-live-no-sync", include_str!("../../model/revisions/mut-set-live-no-sync.json")),
+    ("mut-numa-no-optimized-check", include_str!("../../model/revisions/mut-numa-no-optimized-check.json")),
+    ("mut-remove-disk-no-kick", include_str!("../../model/revisions/mut-remove-disk-no-kick.json")),
+];
+
+/// One registry entry's reference side: its `base` (None for v2) and the
+/// profile fields it sets.
+#[derive(Clone, Debug)]
+pub struct RegistryEntry {
+    pub name: String,
+    pub base: Option<String>,
+    pub reference: serde_json::Map<String, serde_json::Value>,
+}
+
+impl RegistryEntry {
+    /// Reads the reference side of a registry file; errors are one line,
+    /// `file:line:column: reason`.
+    pub fn parse(file: &str, text: &str) -> Result<RegistryEntry, String> {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            let mut m = e.to_string();
+            if let Some(i) = m.rfind(" at line ") {
+                m.truncate(i);
+            }
+            format!("{file}:{}:{}: {m}", e.line(), e.column())
+        })?;
+        let o = v.as_object().ok_or_else(|| format!("{file}:1:1: a revision file is a JSON object"))?;
+        let name = o.get("name").and_then(|n| n.as_str()).ok_or_else(|| format!("{file}:1:1: missing field `name`"))?;
+        let base = match o.get("base") {
+            None => None,
+            Some(b) => Some(b.as_str().ok_or_else(|| format!("{file}:1:1: `base` must be a revision name"))?.to_string()),
+        };
+        let reference = match o.get("reference") {
+            Some(serde_json::Value::Object(m)) => m.clone(),
+            Some(_) => return Err(format!("{file}:1:1: `reference` must be an object of profile fields")),
+            None => return Err(format!("{file}:1:1: missing field `reference` (the revision's reference profile)")),
+        };
+        Ok(RegistryEntry { name: name.to_string(), base, reference })
+    }
+}
+
+fn registry() -> &'static Result<Vec<Profile>, String> {
+    static R: std::sync::OnceLock<Result<Vec<Profile>, String>> = std::sync::OnceLock::new();
+    R.get_or_init(|| resolve_registry(REGISTRY))
+}
+
+/// Resolves a registry (`(name, file text)` in dependency order: a base
+/// before the revisions written against it) into profiles. Errors are one
+/// line naming the file.
+pub fn resolve_registry(entries: &[(&str, &str)]) -> Result<Vec<Profile>, String> {
+    let mut out: Vec<Profile> = Vec::new();
+    for (name, text) in entries {
+        let file = format!("model/revisions/{name}.json");
+        let e = RegistryEntry::parse(&file, text)?;
+        if e.name != *name {
+            return Err(format!("{file}:1:1: name {:?} is not the registry's {name:?}", e.name));
+        }
+        let mut merged = match &e.base {
+            None => serde_json::Map::new(),
+            Some(b) => {
+                let base = out.iter().find(|p| p.name == *b).ok_or_else(|| format!("{file}:1:1: base {b:?} is not registered before it"))?;
+                match serde_json::to_value(base) {
+                    Ok(serde_json::Value::Object(m)) => m,
+                    _ => return Err(format!("{file}:1:1: internal: profile is not an object")),
+                }
+            }
+        };
+        for (k, v) in &e.reference {
+            if k == "name" || (e.base.is_some() && !merged.contains_key(k)) {
+                return Err(format!("{file}:1:1: reference: unknown profile field {k:?}"));
+            }
+            merged.insert(k.clone(), v.clone());
+        }
+        merged.insert("name".into(), serde_json::Value::String(name.to_string()));
+        let p: Profile = serde_json::from_value(serde_json::Value::Object(merged)).map_err(|err| format!("{file}:1:1: reference: {err}"))?;
+        out.push(p);
+    }
+    Ok(out)
 }
 
 impl Profile {
-    pub fn v2() -> Profile {
-        Profile {
-            name: "v2".into(),
-            current_path_size: CurrentPathSize::PossibleNodes,
-            find_path_init_null: true,
-            set_live_checks_disk_first: true,
-            numa_fast_path_checks_disabled: false,
-            rr_singular_checks_old: false,
-            rr_loop_stops_at_unlinked_old: false,
-            queue_if_no_path: true,
-            delayed_removal: true,
-            sysfs_links: true,
-            link_test_and_set: true,
-            add_device_module_put: true,
-            bio_remapped: false,
-            counters: false,
-            iopolicy_clear_only_on_change: false,
-            ioctl_path_after_unlock: true,
-            uring_no_path_ewouldblock: false,
-            qd_device_counter_unmaintained: false,
-            distance_reads_ctrl_node: false,
-            ctrl_state_machine: false,
-            head_ref: HeadRef::Kref,
-            remove_sync1: true,
-            remove_sync2: true,
-            remove_sync3: true,
+    /// The registry's profiles, in registry order (panics only if a shipped
+    /// registry file is malformed, which `tests` rule out).
+    pub fn registered() -> &'static [Profile] {
+        match registry() {
+            Ok(v) => v,
+            Err(e) => panic!("revision registry: {e}"),
         }
+    }
+
+    fn named(name: &str) -> Profile {
+        Self::by_name(name).unwrap_or_else(|| panic!("revision registry has no {name}"))
+    }
+
+    pub fn v2() -> Profile {
+        Self::named("v2")
     }
 
     pub fn v1() -> Profile {
-        Profile {
-            name: "v1".into(),
-            current_path_size: CurrentPathSize::MaxNumnodes,
-            find_path_init_null: false,
-            set_live_checks_disk_first: false,
-            add_device_module_put: false,
-            iopolicy_clear_only_on_change: true,
-            uring_no_path_ewouldblock: true,
-            qd_device_counter_unmaintained: true,
-            ..Profile::v2()
-        }
+        Self::named("v1")
     }
 
     pub fn v3() -> Profile {
-        Profile {
-            name: "v3".into(),
-            bio_remapped: true,
-            counters: true,
-            head_ref: HeadRef::RefcountUninit,
-            ..Profile::v2()
-        }
+        Self::named("v3")
     }
 
     pub fn nvme_6_12() -> Profile {
-        Profile {
-            name: "nvme-6.12".into(),
-            current_path_size: CurrentPathSize::NrNodeIds,
-            queue_if_no_path: false,
-            delayed_removal: false,
-            sysfs_links: false,
-            bio_remapped: true,
-            iopolicy_clear_only_on_change: true,
-            ioctl_path_after_unlock: false,
-            distance_reads_ctrl_node: true,
-            ctrl_state_machine: true,
-            ..Profile::v2()
-        }
+        Self::named("nvme-6.12")
     }
 
-    /// Named mutants: each breaks one property on purpose.
-    pub fn mutant(name: &str) -> Option<Profile> {
-        let base = Profile::v2();
-        let p = match name {
-            "mut-link-test-then-set" => Profile { link_test_and_set: false, ..base },
-            "mut-no-sync1" => Profile { remove_sync1: false, ..base },
-            "mut-no-sync2" => Profile { remove_sync2: false, ..base },
-            "mut-no-sync3" => Profile { remove_sync3: false, ..base },
-            "mut-find-path-uninit" => Profile { find_path_init_null: false, ..base },
-            _ => return None,
-        };
-        Some(Profile { name: name.into(), ..p })
-    }
-
+    /// The shipped revisions with a catalogue column.
     pub const NAMES: &'static [&'static str] = &["v1", "v2", "v3", "nvme-6.12"];
-    pub const MUTANTS: &'static [&'static str] =
-        &["mut-link-test-then-set", "mut-no-sync1", "mut-no-sync2", "mut-no-sync3", "mut-find-path-uninit"];
 
-    /// A revision by name (`v1`, `v2`, `v3`, `nvme-6.12`, or a `mut-*` mutant).
+    /// Every registered name, in registry order.
+    pub fn all_names() -> Vec<&'static str> {
+        REGISTRY.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// The registered mutants (`mut-*`): each breaks one property on purpose.
+    pub fn mutant_names() -> Vec<&'static str> {
+        REGISTRY.iter().map(|(n, _)| *n).filter(|n| n.starts_with("mut-")).collect()
+    }
+
+    /// A registered revision by name (`6.12` and `mainline` name nvme-6.12).
     pub fn by_name(name: &str) -> Option<Profile> {
-        match name {
-            "v1" => Some(Profile::v1()),
-            "v2" => Some(Profile::v2()),
-            "v3" => Some(Profile::v3()),
-            "nvme-6.12" | "6.12" | "mainline" => Some(Profile::nvme_6_12()),
-            _ => Profile::mutant(name),
-        }
+        let name = match name {
+            "6.12" | "mainline" => "nvme-6.12",
+            n => n,
+        };
+        Self::registered().iter().find(|p| p.name == name).cloned()
+    }
+
+    /// The base a registered revision's profile is written against.
+    pub fn base_of(name: &str) -> Option<String> {
+        let (_, text) = REGISTRY.iter().find(|(n, _)| *n == name)?;
+        RegistryEntry::parse(name, text).ok()?.base
     }
 
     /// Parses a profile file: a JSON object with `base` (a revision name) and
@@ -207,7 +296,12 @@ impl Profile {
 
     /// Every field that differs from v2, as `field: v2 -> this` lines.
     pub fn differences_from_v2(&self) -> Vec<String> {
-        let a = serde_json::to_value(Profile::v2()).unwrap_or_default();
+        self.differences_from(&Profile::v2())
+    }
+
+    /// Every field that differs from `base`, as `field: base -> this` lines.
+    pub fn differences_from(&self, base: &Profile) -> Vec<String> {
+        let a = serde_json::to_value(base).unwrap_or_default();
         let b = serde_json::to_value(self).unwrap_or_default();
         let mut out = Vec::new();
         if let (Some(a), Some(b)) = (a.as_object(), b.as_object()) {

@@ -202,7 +202,7 @@ impl System {
             return self.__find_path(node);
         }
         let Some(d) = self.sel_id(v, F) else { return v };
-        if !self.drv.is_optimized(self, d) {
+        if self.profile.numa_fast_path_checks_optimized && !self.drv.is_optimized(self, d) {
             return self.__find_path(node);
         }
         if self.profile.numa_fast_path_checks_disabled && self.drv.is_disabled(self, d) {

@@ -115,6 +115,15 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Replay traces sequentially on the model's step programs (the corpus's
+    /// third execution); gaps counted by reason. Exit 0 no divergence, 1 divergence, 2 bad input.
+    ModelReplay {
+        #[arg(required = true)]
+        traces: Vec<String>,
+        /// One JSON object per trace, then the summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// Generate a random valid trace with expectations from the reference.
     Gen {
         #[arg(long)]
@@ -358,6 +367,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.cmd {
         Cmd::Replay { traces, json } => cmd_replay(&traces, json),
+        Cmd::ModelReplay { traces, json } => modelcli::cmd_model_replay(&traces, json),
         Cmd::Gen { seed, ops, revision, driver, nodes, paths, kernel, lib, driver_ops, output } => {
             let o = gen::GenOpts { seed, ops, revision, driver: driver.into(), nodes, paths };
             let text = if kernel {
@@ -484,13 +494,39 @@ fn cmd_replay(traces: &[String], json: bool) -> Exit {
 }
 
 fn cmd_revisions(json: bool) -> Exit {
-    let all: Vec<Profile> = Profile::NAMES.iter().chain(Profile::MUTANTS).filter_map(|n| Profile::by_name(n)).collect();
+    // One registry (model/revisions/<name>.json): the reference profile and
+    // the step programs of each revision, listed with what differs from
+    // its base on each side.
+    let mut rows = Vec::new();
+    for name in Profile::all_names() {
+        let (Some(p), Ok(spec)) = (Profile::by_name(name), mpath_model::RevisionSpec::by_name(name)) else {
+            eprintln!("error: revision {name}: not resolvable on both sides of the registry");
+            return Exit::BadInput;
+        };
+        let base = Profile::base_of(name);
+        let diffs = match &base {
+            Some(b) => Profile::by_name(b).map(|bp| p.differences_from(&bp)).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let funcs = mpath_model::revision::overridden_functions(name);
+        rows.push((name, base, diffs, funcs, p, spec.description.clone()));
+    }
     if json {
-        println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+        let v: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(n, b, d, f, p, desc)| serde_json::json!({"name": n, "base": b, "description": desc, "reference_differences": d, "step_programs_overridden": f, "profile": p}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else {
-        for p in &all {
-            let d = p.differences_from_v2();
-            println!("{}: {}", p.name, if d.is_empty() { "(baseline)".to_string() } else { d.join("; ") });
+        for (n, b, d, f, _, _) in &rows {
+            match b {
+                None => println!("{n}: (baseline: every profile field and step program)"),
+                Some(b) => println!(
+                    "{n}: base {b}; reference: {}; step programs: {}",
+                    if d.is_empty() { "(same)".to_string() } else { d.join(", ") },
+                    if f.is_empty() { "(same)".to_string() } else { f.join(", ") }
+                ),
+            }
         }
     }
     Exit::Ok

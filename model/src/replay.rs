@@ -1,0 +1,673 @@
+//! The model as the third execution of the trace corpus: a sequential mode
+//! of the step-program interpreter. A trace's operations run one after
+//! another on one thread (the work-queue worker only inside `run_works`),
+//! from the state the reference computes for the trace's header and setup,
+//! and every `ret` and `expect` field of the trace is compared with what
+//! the step programs produce, as `replay` does on the reference.
+//!
+//! A trace the model cannot express is not replayed: it is a [`Gap`] with
+//! a reason naming the modelling gap (an operation without a step program,
+//! a field the state does not hold, a bound). Gaps are decided from the
+//! trace and the model state, never from the expected values' agreement,
+//! so a wrong answer is a divergence, not a gap.
+
+use crate::machine::{Action, Machine, OpCall};
+use crate::revision::RevisionSpec;
+use crate::scenario::{op_entry, state_of_system, Scenario, ThreadSpec};
+use crate::state::*;
+use crate::step::{CStep, Step, WorkKind, JUNK};
+use mpath_reference::driver::{ana_to_access, DriverKind};
+use mpath_reference::io::Submit;
+use mpath_reference::ops::{Observation, Op, Ret};
+use mpath_reference::trace::{Header, Line};
+use mpath_reference::work::Work;
+use stateright::Model;
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// A trace as the sequential replay reads it.
+#[derive(Clone, Debug)]
+pub struct SeqTrace {
+    pub file: String,
+    pub header: Header,
+    /// (1-based file line, op line).
+    pub lines: Vec<(usize, Line)>,
+}
+
+/// Parses a trace (JSON Lines, format version 1). Errors are one line,
+/// `file:line:column: reason`. Header validation is the reference's.
+pub fn parse_trace(file: &str, text: &str) -> Result<SeqTrace, String> {
+    let mut header: Option<Header> = None;
+    let mut lines = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let lineno = i + 1;
+        let l = raw.trim();
+        if l.is_empty() {
+            continue;
+        }
+        let err = |e: serde_json::Error| {
+            let mut msg = e.to_string();
+            if let Some(k) = msg.rfind(" at line ") {
+                msg.truncate(k);
+            }
+            format!("{file}:{lineno}:{}: {msg}", e.column().max(1))
+        };
+        match header {
+            None => {
+                let h: Header = serde_json::from_str(l).map_err(err)?;
+                h.validate().map_err(|r| format!("{file}:{lineno}:1: {r}"))?;
+                header = Some(h);
+            }
+            Some(_) => lines.push((lineno, serde_json::from_str::<Line>(l).map_err(err)?)),
+        }
+    }
+    let header = header.ok_or_else(|| format!("{file}:1:1: empty trace: no header line"))?;
+    Ok(SeqTrace { file: file.to_string(), header, lines })
+}
+
+/// Reads and parses a trace file.
+pub fn load_trace(path: &str) -> Result<SeqTrace, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}:0:0: cannot read: {e}"))?;
+    parse_trace(path, &text)
+}
+
+/// Where the model's answer differs from the trace's expectation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeqDivergence {
+    pub line: usize,
+    pub step: usize,
+    pub op: String,
+    /// `ret`, an observation field, or `progress` (the operation blocked or
+    /// spun in the model).
+    pub field: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+/// A modelling gap: why the trace cannot be replayed on the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gap {
+    /// The line that needs what is missing (1 for the header).
+    pub line: usize,
+    /// The gap, worded without trace-specific numbers so that traces with
+    /// the same gap count together.
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SeqOutcome {
+    Pass { steps: usize, checks: usize },
+    Diverged(SeqDivergence),
+    Gap(Gap),
+}
+
+impl SeqOutcome {
+    /// One line: `PASS file (N steps, K checks)`, `DIVERGED file:line: ...`,
+    /// `GAP file:line: reason`.
+    pub fn render(&self, file: &str) -> String {
+        match self {
+            SeqOutcome::Pass { steps, checks } => format!("PASS {file} ({steps} steps, {checks} checks)"),
+            SeqOutcome::Diverged(d) => format!(
+                "DIVERGED {file}:{}: step {} ({}): {} expected {} but the model gives {}",
+                d.line, d.step, d.op, d.field, d.expected, d.actual
+            ),
+            SeqOutcome::Gap(g) => format!("GAP {file}:{}: {}", g.line, g.reason),
+        }
+    }
+}
+
+fn gap(line: usize, reason: impl Into<String>) -> SeqOutcome {
+    SeqOutcome::Gap(Gap { line, reason: reason.into() })
+}
+
+/// The trace's operation name (`"op"` in the format).
+pub fn op_name(op: &Op) -> String {
+    serde_json::to_value(op).ok().and_then(|v| v.get("op").and_then(|o| o.as_str()).map(str::to_string)).unwrap_or_default()
+}
+
+/// Replays `t` on the step programs of the revision its header names.
+pub fn replay(t: &SeqTrace) -> SeqOutcome {
+    match RevisionSpec::by_name(&t.header.revision) {
+        Ok(spec) => replay_on(&spec, t),
+        Err(_) => gap(1, format!("revision {} has no step programs", t.header.revision)),
+    }
+}
+
+/// How the model's answer to an operation becomes a trace `ret`.
+#[derive(Clone, Copy, Debug)]
+enum RetRule {
+    /// The operation returns nothing (`"none"`).
+    Nothing,
+    /// The path pointer left in the `ret` register.
+    RegPath,
+    /// The boolean left in the `ret` register.
+    RegBool,
+    /// What the bio met first: a path's disk, the requeue list, or failure.
+    Submitted,
+    /// The paths whose sysfs link the operation created, in order.
+    LinksMade,
+    /// The works the worker ran, in order.
+    WorksRun,
+    /// A valid sysfs store returns its byte count.
+    Count(i64),
+}
+
+/// Operations that are harness writes of driver state, not library or
+/// driver code: applied to the state directly, as the reference does.
+fn is_poke(op: &Op, ctrl_state_machine: bool) -> bool {
+    match op {
+        Op::SetAnaState { .. } | Op::SetFailfast { .. } | Op::SetNrActive { .. } | Op::SetSdevState { .. } => true,
+        Op::SetCtrlState { .. } => !ctrl_state_machine,
+        _ => false,
+    }
+}
+
+struct Ctx {
+    m: Machine,
+    /// `bios_failed`: the reference's count after setup, plus every
+    /// `bio_fail` step the model ran since.
+    bios_failed: u64,
+    /// The pending works in the order the model queued them (the state
+    /// keeps a set; a `queue_work` of a pending work queues nothing, as in
+    /// the kernel): what `run_works` runs first and `pending_work` lists.
+    queue: Vec<WorkKind>,
+}
+
+/// Replays `t` on `spec`'s step programs (the initial state is still the
+/// one the reference computes for the trace's own header).
+pub fn replay_on(spec: &RevisionSpec, t: &SeqTrace) -> SeqOutcome {
+    let h = &t.header;
+    if h.profile.is_some() {
+        return gap(1, "header profile overrides (the step programs are per named revision)");
+    }
+    if h.max_paths > MAXP {
+        return gap(1, format!("max_paths above the model's {MAXP} path slots"));
+    }
+    if h.nr_ctrls > MAXC {
+        return gap(1, format!("nr_ctrls above the model's {MAXC} controllers"));
+    }
+    let n = h.topology.possible.len();
+    if n > MAXN || h.topology.possible != (0..n as i32).collect::<Vec<_>>() || h.topology.online != (0..h.topology.online.len() as i32).collect::<Vec<_>>() {
+        return gap(1, format!("topology beyond the model's nodes 0..{MAXN}"));
+    }
+    let profile = match h.validate() {
+        Ok(p) => p,
+        Err(e) => return gap(1, format!("header: {e}")),
+    };
+    let program = match spec.compile() {
+        Ok(p) => Arc::new(p),
+        Err(e) => return gap(1, format!("revision does not compile: {e}")),
+    };
+    let sys = match h.instantiate() {
+        Ok(s) => s,
+        Err(e) => return gap(1, format!("setup: {e}")),
+    };
+    let init = match state_of_system(&sys) {
+        Ok(s) => s,
+        Err(e) => return gap(1, e),
+    };
+    let bios_failed = sys.bios_failed.load(std::sync::atomic::Ordering::Relaxed);
+    // The work queue's order, as the reference holds it after setup.
+    let queue: Vec<WorkKind> = sys
+        .work
+        .pending()
+        .iter()
+        .map(|w| match w.as_str() {
+            "requeue" => WorkKind::Requeue,
+            "partition_scan" => WorkKind::PartitionScan,
+            _ => WorkKind::RemoveHead,
+        })
+        .collect();
+    let sc = Scenario { name: t.file.clone(), description: String::new(), header: h.clone(), threads: vec![ThreadSpec { name: "T".into(), ops: Vec::new() }] };
+    let m = match Machine::with_init(program.clone(), &sc, init, Arc::new(AtomicBool::new(false))) {
+        Ok(m) => m,
+        Err(e) => return gap(1, e.to_string()),
+    };
+    let tracks_requests = program.func("submit_bio_noacct").is_some();
+
+    // Every line is checked for what the model cannot express before
+    // anything runs.
+    let mut rules = Vec::with_capacity(t.lines.len());
+    let mut submitted = false;
+    for (lineno, line) in &t.lines {
+        let name = op_name(&line.op);
+        let rule = match static_rule(&m, &line.op, profile.ctrl_state_machine, tracks_requests, submitted) {
+            Ok(r) => r,
+            Err(reason) => return gap(*lineno, reason),
+        };
+        if line.ret.is_some() && rule.is_none() {
+            return gap(*lineno, format!("ret of {name}: not computed by the step programs"));
+        }
+        if let Some(e) = &line.expect {
+            if let Some(reason) = expect_gap(e) {
+                return gap(*lineno, reason);
+            }
+        }
+        submitted |= matches!(line.op, Op::SubmitBio { .. } | Op::RunWorks { .. });
+        rules.push(rule.unwrap_or(RetRule::Nothing));
+    }
+
+    let mut cx = Ctx { m, bios_failed, queue };
+    let mut s = cx.m.init;
+    let mut checks = 0;
+    for (step, ((lineno, line), rule)) in t.lines.iter().zip(rules).enumerate() {
+        let name = op_name(&line.op);
+        let diverge = |field: &str, expected: String, actual: String| {
+            SeqOutcome::Diverged(SeqDivergence { line: *lineno, step, op: serde_json::to_string(&line.op).unwrap_or_default(), field: field.into(), expected, actual })
+        };
+        let ret = if is_poke(&line.op, profile.ctrl_state_machine) {
+            poke(&mut s, &line.op);
+            Ret::None
+        } else if let Op::RunWorks { node } = line.op {
+            match cx.run_works(&mut s, node) {
+                Ok(ran) => Ret::Works(ran),
+                Err(Stop::Gap(r)) => return gap(*lineno, r),
+                Err(Stop::Progress(why)) => return diverge("progress", "the operation completes".into(), why),
+            }
+        } else {
+            if let (DriverKind::Scsi, Op::RemovePath { path, .. }) = (cx.m.driver, &line.op) {
+                if s.list() == [*path as u8] {
+                    return gap(*lineno, "op remove_path of the last scsi path: the head removal after it not modelled in step programs");
+                }
+            }
+            match cx.run_op(&mut s, &line.op, rule) {
+                Ok(r) => r,
+                Err(Stop::Gap(r)) => return gap(*lineno, r),
+                Err(Stop::Progress(why)) => return diverge("progress", format!("{name} completes"), why),
+            }
+        };
+        if let Some(exp) = &line.ret {
+            checks += 1;
+            if *exp != ret {
+                return diverge("ret", serde_json::to_string(exp).unwrap_or_default(), serde_json::to_string(&ret).unwrap_or_default());
+            }
+        }
+        if let Some(exp) = &line.expect {
+            checks += 1;
+            let obs = observe_queued(&cx.m, &s, cx.bios_failed, &cx.queue);
+            if let Some((field, e, a)) = exp.mismatches(&obs).into_iter().next() {
+                let a = if field == "violations" && s.viol & EVENT_VIOLATIONS != 0 { violation_text(s.viol) } else { a };
+                return diverge(field, e, a);
+            }
+        }
+    }
+    SeqOutcome::Pass { steps: t.lines.len(), checks }
+}
+
+/// The interpreter's event violations that are reference violations (the
+/// others are property instrumentation of `mpath_find_path`).
+const EVENT_VIOLATIONS: u16 = vbit::UAF_PATH | vbit::UAF_HEAD | vbit::NULL_DISK | vbit::JUNK | vbit::DUP_LINK | vbit::NONTERM;
+
+fn violation_text(v: u16) -> String {
+    let names = [(vbit::UAF_PATH, "use_after_free(path)"), (vbit::UAF_HEAD, "use_after_free(head)"), (vbit::NULL_DISK, "null_disk"), (vbit::JUNK, "junk_pointer"), (vbit::DUP_LINK, "duplicate_link"), (vbit::NONTERM, "non_termination")];
+    let got: Vec<&str> = names.iter().filter(|(b, _)| v & b != 0).map(|(_, n)| *n).collect();
+    format!("[{}] (model violation kinds)", got.join(", "))
+}
+
+/// What is decided from the operation alone: the ret rule (`None`: the
+/// step programs do not compute this operation's `ret`), or a gap.
+fn static_rule(m: &Machine, op: &Op, ctrl_state_machine: bool, tracks_requests: bool, submitted: bool) -> Result<Option<RetRule>, String> {
+    let name = op_name(op);
+    if is_poke(op, ctrl_state_machine) {
+        let in_range = match *op {
+            Op::SetAnaState { path, .. } | Op::SetSdevState { path, .. } => (path as usize) < m.npaths as usize,
+            Op::SetCtrlState { ctrl, .. } | Op::SetFailfast { ctrl, .. } | Op::SetNrActive { ctrl, .. } => (ctrl as usize) < m.scenario.header.nr_ctrls,
+            _ => true,
+        };
+        if !in_range {
+            return Err(format!("op {name}: a path or controller outside the header's (bad input: the reference replay refuses it)"));
+        }
+        return Ok(Some(RetRule::Nothing));
+    }
+    if let Op::SetCtrlState { .. } = op {
+        return Err("op set_ctrl_state: nvme_change_ctrl_state (the 6.12 transition table) not modelled in step programs".into());
+    }
+    if let Op::RunWorks { .. } = op {
+        return Ok(Some(RetRule::WorksRun));
+    }
+    let (func, _) = match op_entry(op, m.driver) {
+        Ok(e) => e,
+        Err(_) => {
+            return Err(match op {
+                Op::IopolicyStore { .. } | Op::DelayedRemovalSecsStore { .. } => format!("op {name} with an invalid value not modelled in step programs"),
+                _ => format!("op {name} not modelled in step programs"),
+            })
+        }
+    };
+    if m.program.func(func).is_none() {
+        return Err(format!("op {name}: no step program on this revision"));
+    }
+    if !tracks_requests {
+        match op {
+            Op::Failover { .. } | Op::Complete { .. } => return Err(format!("op {name}: requests in flight not tracked by this revision's step programs")),
+            Op::RemovePath { .. } | Op::FreePath { .. } if submitted => {
+                return Err(format!("op {name} after a submission: requests in flight not tracked by this revision's step programs"))
+            }
+            _ => {}
+        }
+    }
+    Ok(match op {
+        Op::FindPath { .. } => Some(RetRule::RegPath),
+        Op::ClearCurrentPath { .. } | Op::DeleteDevice { .. } => Some(RetRule::RegBool),
+        Op::SubmitBio { .. } => Some(RetRule::Submitted),
+        Op::AddSysfsLink => Some(RetRule::LinksMade),
+        Op::IopolicyStore { buf } | Op::DelayedRemovalSecsStore { buf } => Some(RetRule::Count(buf.len() as i64)),
+        Op::RemovePath { .. }
+        | Op::AnaUpdate { .. }
+        | Op::SetLive { .. }
+        | Op::RemoveDisk
+        | Op::Release
+        | Op::ScsiBlock { .. }
+        | Op::RemoveSysfsLink { .. }
+        | Op::ClearPaths
+        | Op::Synchronize
+        | Op::FreePath { .. }
+        | Op::SetReady { .. }
+        | Op::SetAnaPending { .. } => Some(RetRule::Nothing),
+        _ => None,
+    })
+}
+
+/// An expectation the model's state cannot answer.
+fn expect_gap(e: &Observation) -> Option<String> {
+    if e.module_refs.is_some() {
+        return Some("expect module_refs: module references not modelled".into());
+    }
+    if e.violations.as_ref().is_some_and(|v| !v.is_empty()) {
+        return Some("expect violations: a violation's object, function and step not modelled (the state keeps kinds)".into());
+    }
+    if let Some(w) = &e.pending_work {
+        if w.iter().any(|w| w.contains('@')) {
+            return Some("expect pending_work: the delayed removal deadline not modelled (no timer)".into());
+        }
+    }
+    if e.requeue_len.is_some_and(|n| n >= 7) {
+        return Some("expect requeue_len: 7 or more bios (the state saturates at 7)".into());
+    }
+    None
+}
+
+/// A harness write, as the reference's `apply` does it (an index outside
+/// the state is ignored here; `static_rule` refuses it first).
+fn poke(s: &mut State, op: &Op) {
+    match *op {
+        Op::SetAnaState { path, state } => {
+            if let Some(p) = s.paths.get_mut(path as usize) {
+                p.ana = state as u8;
+                p.access = ana_to_access(state) as u8;
+            }
+        }
+        Op::SetCtrlState { ctrl, state } => {
+            if let Some(c) = s.ctrls.get_mut(ctrl as usize) {
+                *c = (*c & 0x80) | state as u8;
+            }
+        }
+        Op::SetFailfast { ctrl, expired } => {
+            if let Some(c) = s.ctrls.get_mut(ctrl as usize) {
+                *c = (*c & 0x7f) | if expired { 0x80 } else { 0 };
+            }
+        }
+        Op::SetNrActive { ctrl, n } => {
+            if let Some(c) = s.nr_active.get_mut(ctrl as usize) {
+                *c = crate::scenario::nr_active_value(n);
+            }
+        }
+        Op::SetSdevState { path, state } => {
+            if let Some(p) = s.paths.get_mut(path as usize) {
+                p.sdev = state as u8;
+            }
+        }
+        _ => {}
+    }
+}
+
+enum Stop {
+    Gap(String),
+    Progress(String),
+}
+
+/// What a running operation did that its `ret` reports.
+#[derive(Default)]
+struct Events {
+    submit: Option<Submit>,
+    links: Vec<u32>,
+}
+
+impl Ctx {
+    fn where_is(&self, s: &State, t: usize) -> String {
+        match self.m.resting(s, t) {
+            Some((f, pc)) => format!("{} step {pc}", self.m.program.funcs[f as usize].name),
+            None => "idle".into(),
+        }
+    }
+
+    /// Runs thread `t` (already started) until its operation returns,
+    /// recording the events `ret` is made of and counting failed bios.
+    fn finish(&mut self, s: &mut State, t: usize, ev: &mut Events) -> Result<(), Stop> {
+        let mut guard = 0u32;
+        while s.threads[t].depth > 0 {
+            if s.threads[t].stuck {
+                return Err(Stop::Progress(format!("a loop that does not terminate in {}", self.where_is(s, t))));
+            }
+            if !self.m.enabled(s, t) {
+                return Err(Stop::Progress(format!("blocked in {}", self.where_is(s, t))));
+            }
+            if let Some((f, pc)) = self.m.resting(s, t) {
+                if let Some(CStep::Plain(step)) = self.m.step_at(f, pc) {
+                    match step {
+                        Step::UsePathDisk { p } => {
+                            let v = s.threads[t].regs[*p as usize];
+                            if v == JUNK {
+                                self.bios_failed += 1;
+                                ev.submit.get_or_insert(Submit::Failed);
+                            } else if v != 0 {
+                                ev.submit.get_or_insert(Submit::Path(v as u32 - 1));
+                            }
+                        }
+                        Step::RequeueAdd => {
+                            ev.submit.get_or_insert(Submit::Requeued);
+                        }
+                        Step::BioFail => {
+                            self.bios_failed += 1;
+                            ev.submit.get_or_insert(Submit::Failed);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            let links = s.links;
+            self.m.run(s, t);
+            for w in WorkKind::ALL {
+                if s.pending & w.bit() != 0 && !self.queue.contains(&w) {
+                    self.queue.push(w);
+                }
+            }
+            for p in 0..MAXP as u32 {
+                if s.links & !links & (1 << p) != 0 {
+                    ev.links.push(p);
+                }
+            }
+            guard += 1;
+            if guard > 100_000 {
+                return Err(Stop::Progress(format!("more than 100000 steps in {}", self.where_is(s, t))));
+            }
+        }
+        if s.threads[t].stuck {
+            return Err(Stop::Progress("a loop that does not terminate".into()));
+        }
+        Ok(())
+    }
+
+    fn run_op(&mut self, s: &mut State, op: &Op, rule: RetRule) -> Result<Ret, Stop> {
+        let (name, args) = op_entry(op, self.m.driver).map_err(Stop::Gap)?;
+        let func = self.m.program.func(name).ok_or_else(|| Stop::Gap(format!("op {}: no step program on this revision", op_name(op))))? as u8;
+        self.m.threads[0].ops = vec![OpCall { op: op.clone(), func, args }];
+        s.threads[0].ops_done = 0;
+        self.m.record_ret = true;
+        self.m.begin_op(s, 0);
+        let mut ev = Events::default();
+        self.finish(s, 0, &mut ev)?;
+        let reg = s.threads[0].last_ret;
+        Ok(match rule {
+            RetRule::Nothing => Ret::None,
+            RetRule::RegPath => Ret::Path(match reg {
+                0 => None,
+                JUNK => return Err(Stop::Progress("an uninitialised pointer returned".into())),
+                v => Some(v as u32 - 1),
+            }),
+            RetRule::RegBool => Ret::Bool(reg != 0),
+            RetRule::Submitted => Ret::Submit(ev.submit.ok_or_else(|| Stop::Progress("the bio was neither submitted, requeued nor failed".into()))?),
+            RetRule::LinksMade => Ret::Paths(ev.links),
+            RetRule::Count(n) => Ret::Int(n),
+            RetRule::WorksRun => Ret::None,
+        })
+    }
+
+    /// `run_works`: the worker runs every pending work until none is left.
+    fn run_works(&mut self, s: &mut State, node: i32) -> Result<Vec<Work>, Stop> {
+        let mut ran = Vec::new();
+        let wk = self.m.worker;
+        while s.pending != 0 {
+            self.queue.retain(|w| s.pending & w.bit() != 0);
+            let Some(&w) = self.queue.first() else {
+                return Err(Stop::Progress("a work is pending that was never queued".into()));
+            };
+            if w == WorkKind::RemoveHead {
+                return Err(Stop::Gap("run_works with the delayed removal work pending: its timer not modelled".into()));
+            }
+            if w == WorkKind::Requeue && node != 0 {
+                return Err(Stop::Gap("run_works on a node other than 0: the model's worker resubmits on node 0".into()));
+            }
+            if self.m.program.func(w.function()).is_none() {
+                return Err(Stop::Gap(format!("work {}: no step program on this revision", w.function())));
+            }
+            *s = self.m.next_state(s, Action::Work(w)).ok_or_else(|| Stop::Progress(format!("{} cannot start", w.function())))?;
+            self.queue.remove(0);
+            let mut ev = Events::default();
+            self.finish(s, wk, &mut ev)?;
+            ran.push(match w {
+                WorkKind::Requeue => Work::Requeue,
+                WorkKind::PartitionScan => Work::PartitionScan,
+                WorkKind::RemoveHead => Work::RemoveHead,
+            });
+            if ran.len() > 1000 {
+                break;
+            }
+        }
+        Ok(ran)
+    }
+}
+
+/// The trace observation of a model state (every field the model holds;
+/// `module_refs` is left out: not modelled), pending works in the
+/// canonical order.
+pub fn observe(m: &Machine, s: &State, bios_failed: u64) -> Observation {
+    observe_queued(m, s, bios_failed, &WorkKind::ALL)
+}
+
+/// [`observe`] with the pending works listed in `queue`'s order.
+pub fn observe_queued(m: &Machine, s: &State, bios_failed: u64, queue: &[WorkKind]) -> Observation {
+    let cp = (0..m.nnodes as usize)
+        .map(|n| match s.cp[n] {
+            0 => None,
+            JUNK => Some(-1),
+            v => Some(v as i64 - 1),
+        })
+        .collect();
+    let live = |p: usize| matches!(s.paths[p].life, life::ALLOCATED | life::LINKED | life::UNLINKED);
+    let with = |b: u8| (0..m.npaths as usize).filter(|&p| live(p) && s.paths[p].bit(b)).map(|p| p as u32).collect::<Vec<_>>();
+    let nvme = m.driver == DriverKind::Nvme;
+    let head_disk = match s.disk {
+        disk::NONE => "none",
+        disk::ERR_PTR => "err_ptr",
+        disk::FREED => "freed",
+        _ if s.hbit(hbit::GD_ADDED) => "added",
+        _ => "allocated",
+    };
+    let pending = queue
+        .iter()
+        .filter(|w| s.pending & w.bit() != 0)
+        .map(|w| match w {
+            WorkKind::Requeue => "requeue".to_string(),
+            WorkKind::PartitionScan => "partition_scan".to_string(),
+            // The model's delayed removal has no deadline.
+            WorkKind::RemoveHead => "remove_head@?".to_string(),
+        })
+        .collect();
+    Observation {
+        current_path: Some(cp),
+        dev_list: Some(s.list().iter().map(|&p| p as u32).collect()),
+        head_flags: Some(s.hbit(hbit::DISK_LIVE) as u32 | (s.hbit(hbit::QUEUE_IF_NO_PATH) as u32) << 1),
+        link_bits: Some(with(pbit::LINK)),
+        links: Some((0..MAXP as u32).filter(|&p| s.links & (1 << p) != 0).collect()),
+        ready: nvme.then(|| with(pbit::READY)),
+        ana_pending: nvme.then(|| with(pbit::ANA_PENDING)),
+        requeue_len: Some(s.requeue as usize),
+        head_disk: Some(head_disk.to_string()),
+        head_ref: Some(s.head_ref as i32),
+        module_refs: None,
+        pending_work: Some(pending),
+        bios_failed: Some(bios_failed),
+        violations: (s.viol & EVENT_VIOLATIONS == 0).then(Vec::new),
+    }
+}
+
+/// The corpus summary: per-trace outcomes, and gaps counted by reason.
+#[derive(Clone, Debug, Default)]
+pub struct CorpusReport {
+    pub outcomes: Vec<(String, SeqOutcome)>,
+}
+
+impl CorpusReport {
+    pub fn passed(&self) -> usize {
+        self.outcomes.iter().filter(|(_, o)| matches!(o, SeqOutcome::Pass { .. })).count()
+    }
+    pub fn diverged(&self) -> Vec<&(String, SeqOutcome)> {
+        self.outcomes.iter().filter(|(_, o)| matches!(o, SeqOutcome::Diverged(_))).collect()
+    }
+    /// Gap reason -> number of traces.
+    pub fn gaps(&self) -> BTreeMap<String, usize> {
+        let mut m = BTreeMap::new();
+        for (_, o) in &self.outcomes {
+            if let SeqOutcome::Gap(g) = o {
+                *m.entry(g.reason.clone()).or_insert(0) += 1;
+            }
+        }
+        m
+    }
+    pub fn checks(&self) -> usize {
+        self.outcomes.iter().map(|(_, o)| if let SeqOutcome::Pass { checks, .. } = o { *checks } else { 0 }).sum()
+    }
+    /// The totals line and one line per gap reason (count first, most
+    /// frequent first, then by reason): deterministic.
+    pub fn summary(&self) -> String {
+        let gaps = self.gaps();
+        let ngap: usize = gaps.values().sum();
+        let mut out = format!(
+            "model replay: {} traces: {} passed ({} checks), {} diverged, {} not expressible ({} gap reasons)\n",
+            self.outcomes.len(),
+            self.passed(),
+            self.checks(),
+            self.diverged().len(),
+            ngap,
+            gaps.len()
+        );
+        let mut v: Vec<(&String, &usize)> = gaps.iter().collect();
+        v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        for (r, n) in v {
+            out.push_str(&format!("  {n:>3}  {r}\n"));
+        }
+        out
+    }
+}
+
+/// Replays every trace (each on its header's revision).
+pub fn replay_all(traces: &[SeqTrace]) -> CorpusReport {
+    CorpusReport { outcomes: traces.iter().map(|t| (t.file.clone(), replay(t))).collect() }
+}
+
+/// Replays every trace on `spec`'s step programs.
+pub fn replay_all_on(spec: &RevisionSpec, traces: &[SeqTrace]) -> CorpusReport {
+    CorpusReport { outcomes: traces.iter().map(|t| (t.file.clone(), replay_on(spec, t))).collect() }
+}
