@@ -389,7 +389,7 @@ fn scsi_add_path_vs_running_delayed_removal() {
     let start = fns.iter().position(|f| *f == "mpath_remove_head_work").expect("the remove work starts");
     let cancel = ce.steps.iter().position(|s| s.primitive.starts_with("cancel_delayed_work")).expect("add_device cancels");
     assert!(start < cancel, "the work was already running when add_device cancelled it");
-    let fix = RevisionSpec::load(concat!(env!("CARGO_MANIFEST_DIR"), "/revisions/v2-scsi-remove-head-recheck.json")).unwrap();
+    let fix = RevisionSpec::load(concat!(env!("CARGO_MANIFEST_DIR"), "/candidates/v2-scsi-remove-head-recheck.json")).unwrap();
     let (got, rep) = violated_set(&fix, "add-vs-delayed-removal-scsi", &set);
     assert!(got.is_empty(), "{got:?}\n{rep}");
 }
