@@ -150,6 +150,17 @@ fn cross_check_with(rev: &str, profile: &str, iopolicy: &str, nodes: usize, ops:
     Ok(())
 }
 
+/// The generated selections, folded onto the topology's `nodes` nodes.
+fn on_nodes(ops: Vec<Op>, nodes: usize) -> Vec<Op> {
+    ops.into_iter()
+        .map(|op| match op {
+            Op::FindPath { node } => Op::FindPath { node: node % nodes as i32 },
+            Op::SubmitBio { node } => Op::SubmitBio { node: node % nodes as i32 },
+            o => o,
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
     #[test]
@@ -159,12 +170,7 @@ proptest! {
         nodes in 1usize..=2,
         ops in proptest::collection::vec(op_strategy(2), 1..14),
     ) {
-        let ops: Vec<Op> = ops.into_iter().map(|op| match op {
-            Op::FindPath { node } => Op::FindPath { node: node % nodes as i32 },
-            Op::SubmitBio { node } => Op::SubmitBio { node: node % nodes as i32 },
-            o => o,
-        }).collect();
-        cross_check(rev, iopolicy, nodes, ops)?;
+        cross_check(rev, iopolicy, nodes, on_nodes(ops, nodes))?;
     }
 }
 
@@ -191,17 +197,12 @@ proptest! {
         rev in prop_oneof![
             Just("v2-fixed"), Just("mut-link-test-then-set"), Just("mut-no-sync1"), Just("mut-no-sync2"), Just("mut-no-sync3"),
             Just("mut-find-path-uninit"), Just("mut-set-live-deref-first"), Just("mut-no-remove-link"), Just("mut-no-ctrl-sync"),
-            Just("mut-set-live-no-sync"), Just("mut-numa-no-optimized-check")
+            Just("mut-set-live-no-sync"), Just("mut-numa-no-optimized-check"), Just("mut-remove-disk-no-kick")
         ],
         iopolicy in prop_oneof![Just("numa"), Just("round-robin")],
         nodes in 1usize..=2,
         ops in proptest::collection::vec(op_strategy(2), 1..14),
     ) {
-        let ops: Vec<Op> = ops.into_iter().map(|op| match op {
-            Op::FindPath { node } => Op::FindPath { node: node % nodes as i32 },
-            Op::SubmitBio { node } => Op::SubmitBio { node: node % nodes as i32 },
-            o => o,
-        }).collect();
-        cross_check(rev, iopolicy, nodes, ops)?;
+        cross_check(rev, iopolicy, nodes, on_nodes(ops, nodes))?;
     }
 }
