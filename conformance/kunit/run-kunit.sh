@@ -29,10 +29,20 @@
 # Output: ktap_verdict.py's report on stdout (FAIL <case> at <trace>:<step>,
 #   UNFINISHED at <trace>:<step>, closing "mpv-kunit: N passed, N failed");
 #   progress and errors on stderr.
-# Exit codes: 0 all cases ok; 1 some case not ok; 2 usage; 3 tree invalid;
-#   4 kunit.py failed (config/build/boot) before any KTAP; 5 KTAP incomplete
-#   (kernel crash, or a hang killed by kunit.py --timeout); 6 a patch of
-#   MPV_PATCHES does not apply.
+# Exit codes: 0 all cases ok; 1 some case not ok; 2 usage (or an unusable
+#   build dir); 3 tree invalid; 4 kunit.py failed (config/build/boot) before
+#   any KTAP; 5 KTAP incomplete (kernel crash, or a hang killed by kunit.py
+#   --timeout); 6 a patch of MPV_PATCHES does not apply; 7 another run holds
+#   the tree (MPV_WAIT_FOR_TREE=1 waits for it instead); 130 interrupted.
+#
+# Interruption: SIGINT / SIGTERM at any stage (wiring, build, boot, verdict)
+#   stops the build or boot (its own session) and restores the tree: every
+#   touched file's content back, every added file gone (further signals are
+#   ignored while restoring). The run also stops when the process that
+#   started it dies. A run killed outright (SIGKILL) leaves its backup next
+#   to the tree; the next run restores from it first. Tested with a stand-in
+#   tree by conformance/tests/interrupt.rs (MPV_TEST_HOLD=<stage> parks the
+#   script at a stage so a signal lands there).
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,8 +53,16 @@ TREE="$(cd "$1" 2>/dev/null && pwd)" || die 3 "no such tree: $1"
 SUITE="$2"
 [ -f "$SUITE" ] || die 2 "no such suite file: $SUITE"
 SUITE="$(cd "$(dirname "$SUITE")" && pwd)/$(basename "$SUITE")"
-mkdir -p "$3" || die 2 "cannot create build dir $3"
+mkdir -p "$3" 2>/dev/null || die 2 "cannot create build dir $3"
 BUILD="$(cd "$3" && pwd)"
+# An unusable build dir (read-only, full) is a one-line error here, not a
+# traceback from kunit.py later.
+probe="$BUILD/.mpv-write-probe.$$"
+if ! { : > "$probe" && printf 'mpath-verify write probe\n' >> "$probe"; } 2>/dev/null; then
+    rm -f "$probe" 2>/dev/null
+    die 2 "build dir $BUILD is not writable (read-only, permissions or a full disk)"
+fi
+rm -f "$probe"
 KTAP="${4:-$BUILD/mpv.ktap}"
 case "$BUILD/" in "$TREE"/*) die 2 "build dir must be outside the tree";; esac
 JOBS="${MPV_JOBS:-2}"
@@ -155,6 +173,8 @@ BACKUP="$TREE.mpv-backup"   # next to the tree, shared by all build dirs
 
 restore() {
     local f
+    trap '' INT TERM   # a second signal must not cut the restore short
+    [ -n "${watcher:-}" ] && kill "$watcher" 2>/dev/null
     if [ -d "$BACKUP" ]; then
         for f in "${TOUCHED[@]}"; do
             [ -f "$BACKUP/$f" ] && cp -p "$BACKUP/$f" "$TREE/$f"
@@ -170,15 +190,32 @@ restore() {
     [ -f "$BACKUP/hostdir.mtime" ] && touch -r "$BACKUP/hostdir.mtime" "$HOSTDIR"
     [ -f "$BACKUP/libdir.mtime" ] && touch -r "$BACKUP/libdir.mtime" "$TREE/lib"
     rm -rf "$BACKUP"
+    : > "$LOCK" 2>/dev/null   # no holder any more
+}
+
+# MPV_TEST_HOLD=<stage> (tests only): park at that stage until signalled.
+hold() {
+    [ "${MPV_TEST_HOLD:-}" = "$1" ] || return 0
+    echo "$1" > "$BUILD/mpv-hold"
+    while :; do sleep 0.05; done
 }
 
 # One run per tree at a time (they edit the same Kconfig/Makefile). The lock
-# file sits next to the tree, not inside it.
-exec 9>"$TREE.mpv-lock" || die 3 "cannot create lock file $TREE.mpv-lock"
+# file sits next to the tree, not inside it; it is an flock, so a killed
+# run's lock is released with its process, and the file names the holder.
+LOCK="$TREE.mpv-lock"
+{ exec 9<>"$LOCK"; } 2>/dev/null || die 3 "cannot create lock file $LOCK"
 if ! flock -n 9; then
-    echo "run-kunit: waiting for another run on $TREE" >&2
-    flock 9 || die 3 "cannot lock $TREE.mpv-lock"
+    holder=$(head -c 200 "$LOCK" 2>/dev/null | tr '\n' ' ')
+    [ "${MPV_WAIT_FOR_TREE:-0}" = 1 ] || die 7 "$TREE is in use by another mpath-verify run (${holder:-holder unknown}); wait for it, or set MPV_WAIT_FOR_TREE=1 to queue behind it"
+    echo "run-kunit: waiting for another run on $TREE (${holder:-holder unknown})" >&2
+    flock 9 || die 3 "cannot lock $LOCK"
 fi
+prev=$(head -c 200 "$LOCK" 2>/dev/null | sed -n 's/^pid \([0-9][0-9]*\) .*/\1/p')
+if [ -n "$prev" ] && [ -d "$BACKUP" ]; then
+    echo "run-kunit: the previous run on $TREE (pid $prev) was killed before it could restore the tree: its lock was stale and is cleared" >&2
+fi
+printf 'pid %s started %s by %s\n' "$$" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${USER:-uid $(id -u)}" > "$LOCK"
 
 # A previous run killed before its trap ran leaves a backup: restore it first.
 if [ -d "$BACKUP" ]; then
@@ -201,6 +238,13 @@ for f in "${TOUCHED[@]}"; do
 done
 trap restore EXIT
 trap 'exit 130' INT TERM
+# Stop (and restore) when the process that started this run goes away, e.g.
+# `mpath-verify kunit run` killed with SIGTERM alone.
+parent=$PPID
+( trap - INT TERM; exec 9>&-
+  while kill -0 "$parent" 2>/dev/null && kill -0 $$ 2>/dev/null; do sleep 1; done
+  kill -TERM $$ 2>/dev/null ) &
+watcher=$!
 
 # Append by writing a new file and renaming it over the old one: the tree
 # may share inodes with another (cp -al) and must never be edited in place.
@@ -244,7 +288,7 @@ while IFS= read -r p; do
         echo "run-kunit: applied $(basename "$p") to $f" >&2
     done
 done <<< "${MPV_PATCHES:-}"
-
+hold wired
 
 start=$(date +%s)
 # kunit.py builds the kernel; the UML binary is then run directly with its
@@ -272,9 +316,13 @@ wait "$child"
 rc=$?
 if [ $rc -ne 0 ]; then
     : > "$KTAP"
-    tail -n 30 "$KTAP.build" >&2
-    tail -n 30 "$KTAP.stderr" >&2
-    die 4 "kunit.py build failed (exit $rc); see $KTAP.build"
+    # One line: the first compiler error, or the reason a Python traceback
+    # ends with (a full disk is OSError: [Errno 28]); the logs keep the rest.
+    why=$(grep -h -m1 -E ': error: |No space left on device|Read-only file system|Permission denied' "$KTAP.build" "$KTAP.stderr" 2>/dev/null | head -n 1)
+    [ -n "$why" ] || why=$(grep -h -v '^[[:space:]]' "$KTAP.stderr" "$KTAP.build" 2>/dev/null | grep -v '^Traceback' | tail -n 1)
+    [ "${MPV_VERBOSE:-0}" = 1 ] && { tail -n 30 "$KTAP.build"; tail -n 30 "$KTAP.stderr"; } >&2
+    case "$why" in *"No space left"*) why="no space left on the build dir's disk ($BUILD): $why";; esac
+    die 4 "kunit.py build failed (exit $rc): ${why:-no message}; logs: $KTAP.build, $KTAP.stderr"
 fi
 boot_and_wait
 rc=$?
@@ -290,6 +338,7 @@ if ! grep -q '^KTAP version' "$KTAP"; then
     tail -n 30 "$KTAP" >&2
     die 5 "no KTAP in $KTAP (UML exit $rc)"
 fi
+hold verdict
 python3 "$HERE/ktap_verdict.py" "$KTAP"
 v=$?
 case $v in

@@ -21,6 +21,8 @@ pub enum Exit {
     KernelCrash = 5,
     /// A state-space or time bound was reached before a verdict.
     Bound = 6,
+    /// Another mpath-verify run holds the kernel tree (run-kunit.sh's lock).
+    TreeBusy = 7,
     /// Interrupted (Ctrl-C); partial results were printed and saved.
     Interrupted = 130,
 }

@@ -799,11 +799,8 @@ pub fn run(tree: &Path, build_dir: &Path, arch: super::run::Arch, inputs: &[Race
     };
     let code = super::run::run_script(tree, build_dir, arch, &nvme_src, &lib_src, RACE_SUITE, &patches)?;
     let text = std::fs::read_to_string(build_dir.join("mpv.ktap")).unwrap_or_default();
-    match code {
-        3 => return Err((Exit::NoKernel, format!("{}: rejected by run-kunit.sh (see its message above)", tree.display()))),
-        6 => return Err((Exit::NoKernel, "a patch does not apply to the tree (see run-kunit.sh's message above)".to_string())),
-        4 if text.is_empty() => return Err((Exit::KernelBuild, format!("kernel build or boot failed before any KTAP (build dir {})", build_dir.display()))),
-        _ => {}
+    if let Some(e) = super::run::script_error(code, tree, build_dir, text.is_empty()) {
+        return Err(e);
     }
     // Line numbers: the tree's multipath.c with the schedule points only
     // (computed aside: the tree itself is restored by now).

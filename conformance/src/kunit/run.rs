@@ -35,13 +35,43 @@ pub fn check_tree(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// run-kunit.sh's exit codes that end a run before any verdict (its own
+/// one-line message is above on stderr). `no_ktap`: the console held no
+/// usable KTAP.
+pub fn script_error(code: i32, tree: &Path, build_dir: &Path, no_ktap: bool) -> Option<(Exit, String)> {
+    Some(match code {
+        2 => (Exit::BadInput, format!("{}: build dir rejected by run-kunit.sh (see its message above)", build_dir.display())),
+        3 => (Exit::NoKernel, format!("{}: rejected by run-kunit.sh (see its message above)", tree.display())),
+        4 if no_ktap => (Exit::KernelBuild, format!("kernel build or boot failed before any KTAP (build dir {})", build_dir.display())),
+        6 => (Exit::NoKernel, "a patch does not apply to the tree (see run-kunit.sh's message above)".to_string()),
+        7 => (Exit::TreeBusy, format!("{}: in use by another mpath-verify run (see run-kunit.sh's message above)", tree.display())),
+        _ => return None,
+    })
+}
+
+/// Starts run-kunit.sh and waits for it. Ctrl-C reaches the script too
+/// (same process group): it stops its build or boot, restores the tree and
+/// exits 130, so this process ignores SIGINT meanwhile and then reports the
+/// interruption with what was found. Killed outright, this process leaves
+/// the script to notice (it watches its parent) and restore.
+fn wait_script(cmd: &mut Command) -> std::io::Result<std::process::ExitStatus> {
+    let mut child = cmd.spawn()?;
+    // SAFETY: replaces and then restores this process's SIGINT disposition;
+    // the child was spawned before, so it keeps the default one.
+    let old = unsafe { libc::signal(libc::SIGINT, libc::SIG_IGN) };
+    let r = child.wait();
+    // SAFETY: as above.
+    unsafe { libc::signal(libc::SIGINT, old) };
+    r
+}
+
 /// Boots what `build_dir` holds once, with one KUnit filter, console to
 /// `ktap` (run-kunit.sh with MPV_BOOT_ONLY=1: the tree is not touched);
 /// returns the console text.
 fn boot(tree: &Path, build_dir: &Path, arch: Arch, filter: &str, ktap: &Path) -> Result<String, (Exit, String)> {
     let script = kunit_dir().join("run-kunit.sh");
-    let status = Command::new("bash")
-        .arg(&script)
+    let mut cmd = Command::new("bash");
+    cmd.arg(&script)
         .arg(tree)
         .arg(build_dir.join("mpv_suite.c"))
         .arg(build_dir)
@@ -49,8 +79,8 @@ fn boot(tree: &Path, build_dir: &Path, arch: Arch, filter: &str, ktap: &Path) ->
         .env("MPV_BOOT_ONLY", "1")
         .env("MPV_ARCH", arch.name())
         .env("MPV_KUNIT_FILTER", filter)
-        .env("MPV_TIMEOUT", "120")
-        .status()
+        .env("MPV_TIMEOUT", "120");
+    let status = wait_script(&mut cmd)
         .map_err(|e| (Exit::KernelCrash, format!("{}: cannot run: {e}", script.display())))?;
     if status.code() == Some(4) {
         return Err((Exit::KernelBuild, format!("nothing built in {}", build_dir.display())));
@@ -128,8 +158,8 @@ pub fn run_script(tree: &Path, build_dir: &Path, arch: Arch, nvme_src: &str, lib
     let _ = std::fs::remove_file(&ktap_file);
     let script = kunit_dir().join("run-kunit.sh");
     let list: Vec<String> = patches.iter().map(|p| p.display().to_string()).collect();
-    let status = Command::new("bash")
-        .arg(&script)
+    let mut cmd = Command::new("bash");
+    cmd.arg(&script)
         .arg(tree)
         .arg(&suite_file)
         .arg(build_dir)
@@ -137,8 +167,8 @@ pub fn run_script(tree: &Path, build_dir: &Path, arch: Arch, nvme_src: &str, lib
         .env("MPV_KUNIT_FILTER", filter)
         .env("MPV_LIB_SUITE", &lib_file)
         .env("MPV_ARCH", arch.name())
-        .env("MPV_PATCHES", list.join("\n"))
-        .status()
+        .env("MPV_PATCHES", list.join("\n"));
+    let status = wait_script(&mut cmd)
         .map_err(|e| (Exit::BadInput, format!("{}: cannot run: {e}", script.display())))?;
     Ok(status.code().unwrap_or(130))
 }
@@ -183,11 +213,10 @@ pub fn run(tree: &Path, build_dir: &Path, backend: Backend, arch: Arch, traces: 
         }
     }
     let summary = join(&x, &parsed, &oops);
+    if let Some(e) = script_error(code, tree, build_dir, text.is_empty() || parsed.cases.is_empty()) {
+        return Err(e);
+    }
     let exit = match code {
-        3 => return Err((Exit::NoKernel, format!("{}: rejected by run-kunit.sh (see its message above)", tree.display()))),
-        4 if text.is_empty() || parsed.cases.is_empty() => {
-            return Err((Exit::KernelBuild, format!("kernel build or boot failed before any KTAP (build dir {})", build_dir.display())))
-        }
         130 => Exit::Interrupted,
         _ if !parsed.complete => Exit::KernelCrash,
         _ if summary.failed > 0 || summary.unfinished > 0 || !summary.kernel_reports.is_empty() => Exit::Finding,
