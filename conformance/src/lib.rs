@@ -7,6 +7,7 @@
 //! series.
 
 pub mod exit;
+pub mod fuzzing;
 pub mod gen;
 pub mod kunit;
 pub mod modelcli;

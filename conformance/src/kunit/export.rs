@@ -542,6 +542,10 @@ impl Target {
     }
 }
 
+/// The most steps one exported KUnit case holds; a longer trace is skipped
+/// with this reason (replay and the model take up to `MAX_OPS`).
+pub const MAX_CASE_STEPS: usize = 2000;
+
 /// Exports `traces` for `backend` as one KUnit suite named `suite`, for UML
 /// and the v2 API (see `export_for`).
 pub fn export(backend: Backend, traces: &[Trace], suite: &str) -> Export {
@@ -564,9 +568,13 @@ pub fn export_for(backend: Backend, target: &Target, traces: &[Trace], suite: &s
             k += 1;
             case = format!("{base}_{k}");
         }
-        let r = match backend {
-            Backend::Nvme612 => nvme612_case(t, &case, target),
-            Backend::Libmultipath => super::export_lib::case(t, &case, target),
+        let r = if t.lines.len() > MAX_CASE_STEPS {
+            Err(format!("{} steps: one KUnit case holds at most {MAX_CASE_STEPS} (each step is 10-25 lines of C in one function; GCC's time and memory grow with it); split the trace", t.lines.len()))
+        } else {
+            match backend {
+                Backend::Nvme612 => nvme612_case(t, &case, target),
+                Backend::Libmultipath => super::export_lib::case(t, &case, target),
+            }
         };
         match r {
             Ok((body, c)) => {
