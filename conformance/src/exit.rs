@@ -44,7 +44,7 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.reason.replace('\n', " "))
+        write!(f, "{}:{}:{}: {}", mpath_reference::trace::one_line(&self.file), self.line, self.column, mpath_reference::trace::one_line(&self.reason))
     }
 }
 

@@ -136,18 +136,20 @@ pub fn check_registry(entries: &[(&str, &str)]) -> Vec<String> {
 
 pub const CATALOGUE_REVISIONS: &[&str] = &["v1", "v2", "v3", "nvme-6.12"];
 
+use mpath_reference::trace::one_line;
+
 #[derive(Debug, thiserror::Error)]
 pub enum RevisionError {
     #[error("revision {0:?} is not shipped (known: {1})")]
     Unknown(String, String),
     /// A file that is not valid JSON for a revision: `file:line:column: reason`.
-    #[error("{name}:{line}:{column}: {msg}")]
+    #[error("{name}:{line}:{column}: {}", one_line(msg))]
     Parse { name: String, line: usize, column: usize, msg: String },
     /// A well-formed file that declares something unknown (a property or
     /// scenario in `breaks` / `fixes`).
-    #[error("revision {name}: {msg}")]
+    #[error("revision {name}: {}", one_line(msg))]
     Invalid { name: String, msg: String },
-    #[error("revision {rev}: function {func}: {msg}")]
+    #[error("revision {rev}: function {}: {}", one_line(func), one_line(msg))]
     Compile { rev: String, func: String, msg: String },
     #[error("revision base chain too deep at {0}")]
     BaseLoop(String),

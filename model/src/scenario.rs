@@ -64,7 +64,7 @@ pub const SHIPPED: &[(&str, &str)] = &[
 pub enum ScenarioError {
     #[error("scenario {0:?} is not shipped (known: {1})")]
     Unknown(String, String),
-    #[error("scenario {name}: {msg}")]
+    #[error("scenario {name}: {}", mpath_reference::trace::one_line(msg))]
     Invalid { name: String, msg: String },
     #[error("{0}: {1}")]
     Io(String, String),

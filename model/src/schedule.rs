@@ -186,7 +186,7 @@ pub struct ScheduleError {
 
 impl ScheduleError {
     fn new(file: &str, line: usize, column: usize, reason: impl Into<String>) -> ScheduleError {
-        ScheduleError { file: file.into(), line, column, reason: reason.into().replace('\n', " ") }
+        ScheduleError { file: file.into(), line, column, reason: mpath_reference::trace::one_line(&reason.into()) }
     }
 }
 

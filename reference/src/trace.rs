@@ -20,6 +20,13 @@ pub const MAX_PATHS: usize = 128;
 pub const MAX_CTRLS: usize = 128;
 pub const MAX_OPS: usize = 100_000;
 
+/// Error text on one line, whatever the input quoted in it holds: control
+/// characters (a newline in a JSON key, say) are written as escapes. Every
+/// one-line `file:line:column: reason` error goes through it.
+pub fn one_line(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
 fn default_true() -> bool {
     true
 }

@@ -246,7 +246,8 @@ impl Emitter {
                 }
                 let i = self.nr;
                 self.nr += 1;
-                self.map[*path as usize] = Some(i);
+                let max_paths = self.map.len();
+                *self.map.get_mut(*path as usize).ok_or_else(|| format!("step {step}: path {path} out of range (max_paths {max_paths})"))? = Some(i);
                 self.line(&format!("KUNIT_ASSERT_EQ(test, mpv_add_path(w, {ctrl}), {i});"));
                 if let Some(a) = ana {
                     self.line(&format!("mpv_set_ana_state(w, {i}, {});", a.kernel_name()));

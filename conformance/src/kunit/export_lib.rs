@@ -973,7 +973,8 @@ impl Emit<'_> {
                 let node = if node < 0 { "NUMA_NO_NODE".to_string() } else { node.to_string() };
                 let nr = self.nr;
                 self.line(&format!("KUNIT_ASSERT_EQ(test, mpvl_add(w, {ctrl}, {}, {node}), {nr});", ana_c(ana.unwrap_or(AnaState::Optimized))));
-                self.map[*path as usize] = Some(nr);
+                let max_paths = self.map.len();
+                *self.map.get_mut(*path as usize).ok_or_else(|| format!("step {step}: path {path} out of range (max_paths {max_paths})"))? = Some(nr);
                 self.nr += 1;
             }
             Op::AddPath { path, ctrl, capacity, ana, alua: _, missing_ops } => {
@@ -991,7 +992,8 @@ impl Emit<'_> {
                 if *capacity != mpath_reference::ops::DEFAULT_CAPACITY {
                     self.line(&format!("set_capacity(w->p[{nr}]->dev.disk, {capacity}ULL);"));
                 }
-                self.map[*path as usize] = Some(nr);
+                let max_paths = self.map.len();
+                *self.map.get_mut(*path as usize).ok_or_else(|| format!("step {step}: path {path} out of range (max_paths {max_paths})"))? = Some(nr);
                 self.nr += 1;
                 self.maybe_live = true;
             }
