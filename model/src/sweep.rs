@@ -663,7 +663,10 @@ pub fn catalogued_keys(rev: &RevisionSpec, props: &PropertySet, bounds: &Bounds,
         let r = check_with(rev, &sc, props, bounds, None, stop)?;
         for (prop, from) in list {
             if let Some(ce) = r.properties.iter().find(|p| p.property == prop).and_then(|p| p.counterexample.as_ref()) {
-                out.entry(key_of(&prop, ce)).or_insert_with(|| format!("{name} {prop} ({from})"));
+                // A catalogue column is named by the revision itself; a
+                // declaration (`mut-x breaks`) is worth saying.
+                let label = if from.contains(' ') { format!("{name} {prop} ({from})") } else { format!("{name} {prop}") };
+                out.entry(key_of(&prop, ce)).or_insert(label);
             }
         }
     }
