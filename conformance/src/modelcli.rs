@@ -634,9 +634,16 @@ pub fn cmd_sweep(o: &SweepOpts) -> Exit {
     );
     let pb = indicatif::ProgressBar::with_draw_target(Some(total as u64), indicatif::ProgressDrawTarget::stderr());
     pb.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} [{elapsed}<{eta}] {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
-    let progress = |done: usize, _total: usize, what: &str| {
+    // Not a terminal (a batch job's log): a plain line every 5 %.
+    let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let step = (total / 20).max(1);
+    let t0 = std::time::Instant::now();
+    let progress = |done: usize, total: usize, what: &str| {
         pb.set_position(done as u64);
         pb.set_message(what.to_string());
+        if plain && done > 0 && (done % step == 0 || done == total) {
+            eprintln!("sweep: {done}/{total} scenarios ({} s)", t0.elapsed().as_secs());
+        }
     };
     let stats = match sweep::run(&plan, shard, &out, o.resume, &STOP, &progress) {
         Ok(s) => s,

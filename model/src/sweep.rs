@@ -83,6 +83,10 @@ pub struct Vocabulary {
 #[serde(deny_unknown_fields)]
 pub struct Topology {
     pub name: String,
+    /// Only these of the vocabulary's revisions (default: all), e.g. no
+    /// SCSI topology on nvme-6.12.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revisions: Vec<String>,
     pub header: Header,
 }
 
@@ -308,6 +312,9 @@ impl Plan {
         }
         let mut names = BTreeSet::new();
         for t in &voc.topologies {
+            if let Some(r) = t.revisions.iter().find(|r| !voc.revisions.contains(r)) {
+                return Err(err(&format!("\"{r}\""), format!("topology {}: revision {r} is not in \"revisions\"", t.name)));
+            }
             if !names.insert(t.name.clone()) {
                 return Err(err(&format!("\"{}\"", t.name), format!("topology {}: defined twice", t.name)));
             }
@@ -322,6 +329,9 @@ impl Plan {
         let mut plan = Plan { vocabulary: voc.clone(), file: file.into(), hash: fingerprint(text), cells: Vec::new(), enumerated: 0, thread_duplicates: 0, path_duplicates: 0, props };
         for (rev, arg) in revs.iter().zip(&voc.revisions) {
             for (ti, topo) in voc.topologies.iter().enumerate() {
+                if !topo.revisions.is_empty() && !topo.revisions.contains(arg) {
+                    continue;
+                }
                 let mut cell = plan.cell(rev, ti, topo, text)?;
                 cell.revision_arg = arg.clone();
                 plan.cells.push(cell);
