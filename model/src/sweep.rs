@@ -692,6 +692,8 @@ pub fn check_item(plan: &Plan, item: &Item, catalogued: &BTreeMap<Key, String>, 
         Err(e @ (ModelError::Scenario(_) | ModelError::Revision(_))) => {
             let msg = e.to_string();
             let msg = msg.strip_prefix(&format!("scenario {}: ", item.scenario.name)).unwrap_or(&msg).to_string();
+            // One reason per missing function, not per operation that needs it.
+            let msg = msg.split(" (needed by ").next().unwrap_or(&msg).to_string();
             line.not_expressible = Some(msg.replace(&item.scenario.name, "<scenario>"));
             return Ok(Some(line));
         }
@@ -841,7 +843,9 @@ pub fn run(plan: &Plan, shard: Shard, out: &str, resume: bool, stop: &AtomicBool
             }
         }
     }
-    progress(total, total, "");
+    if !stats.interrupted {
+        progress(total, total, "");
+    }
     Ok(stats)
 }
 
