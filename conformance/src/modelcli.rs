@@ -641,7 +641,7 @@ pub fn cmd_sweep(o: &SweepOpts) -> Exit {
     let progress = |done: usize, total: usize, what: &str| {
         pb.set_position(done as u64);
         pb.set_message(what.to_string());
-        if plain && done > 0 && (done % step == 0 || done == total) {
+        if plain && done > 0 && (done.is_multiple_of(step) || done == total) {
             eprintln!("sweep: {done}/{total} scenarios ({} s)", t0.elapsed().as_secs());
         }
     };

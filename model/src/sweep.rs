@@ -223,11 +223,11 @@ pub fn rename_state(s: &State, pi: &[usize; MAXP]) -> State {
         }
     };
     let mut r = *s;
-    for i in 0..MAXP {
+    for (i, &to) in pi.iter().enumerate() {
         let mut p = s.paths[i];
         p.next = map(p.next);
         p.prev = map(p.prev);
-        r.paths[pi[i]] = p;
+        r.paths[to] = p;
     }
     r.head_next = map(s.head_next);
     r.head_prev = map(s.head_prev);
@@ -235,9 +235,9 @@ pub fn rename_state(s: &State, pi: &[usize; MAXP]) -> State {
         r.cp[n] = map(s.cp[n]);
     }
     let mut links = 0;
-    for i in 0..MAXP {
+    for (i, &to) in pi.iter().enumerate() {
         if s.links & (1 << i) != 0 {
-            links |= 1 << pi[i];
+            links |= 1 << to;
         }
     }
     r.links = links;
