@@ -32,6 +32,7 @@ pub mod scenario;
 pub mod schedule;
 pub mod state;
 pub mod step;
+pub mod sweep;
 pub mod trace;
 
 pub use catalogue::{as_expected, catalogue, diff, finding, review, verdict_words, Review, REVIEWS, run_catalogue, run_entries, validate_entries, CatalogueResult, DiffRow, Entry, Expect, Expectations, Expected};

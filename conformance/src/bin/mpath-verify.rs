@@ -99,6 +99,32 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Search the space of small scenarios for violations the catalogue does
+    /// not list: enumerate a vocabulary (model/sweep/*.json), check every
+    /// scenario, write one JSON line per scenario, print the violations
+    /// grouped by root cause. Exit 0 nothing uncatalogued, 1 uncatalogued
+    /// violations (with --expect: the summary differs), 2 bad input, 6 a
+    /// bound reached, 130 interrupted (rerun with --resume).
+    #[command(args_conflicts_with_subcommands = true)]
+    Sweep {
+        #[command(subcommand)]
+        cmd: Option<SweepCmd>,
+        /// The vocabulary file.
+        vocabulary: Option<String>,
+        /// Results file [default: out/sweep/<stem>.jsonl, or <stem>-<i>-of-<n>.jsonl with --shard].
+        #[arg(short = 'o', long)]
+        output: Option<String>,
+        /// Check shard i of n (1-based i: the scenarios whose 0-based index
+        /// mod n is i-1), e.g. --shard $SLURM_ARRAY_TASK_ID/16.
+        #[arg(long, default_value = "1/1")]
+        shard: String,
+        /// Go on from the results file: scenarios already in it are skipped,
+        /// an incomplete last line is rewritten.
+        #[arg(long)]
+        resume: bool,
+        #[command(flatten)]
+        report: SweepReportArgs,
+    },
     /// Serve stateright's Explorer for a scenario on 127.0.0.1.
     Explore {
         scenario: String,
@@ -180,6 +206,39 @@ enum Cmd {
     Series {
         #[command(subcommand)]
         cmd: SeriesCmd,
+    },
+}
+
+#[derive(clap::Args)]
+struct SweepReportArgs {
+    /// Swimlane width in columns [default: the terminal's; 100 when not a terminal].
+    #[arg(long)]
+    width: Option<usize>,
+    /// Compare the group summary with this file (exit 1 if it differs);
+    /// MPV_BLESS=1 writes it instead.
+    #[arg(long, value_name = "FILE")]
+    expect: Option<String>,
+    /// Print only the group summary (no swimlanes).
+    #[arg(long)]
+    summary: bool,
+}
+
+#[derive(Subcommand)]
+enum SweepCmd {
+    /// Merge results files of one vocabulary (shards), then print the report.
+    Merge {
+        #[arg(required = true)]
+        files: Vec<String>,
+        #[arg(short = 'o', long)]
+        output: String,
+        #[command(flatten)]
+        report: SweepReportArgs,
+    },
+    /// Print the report of a results file.
+    Report {
+        file: String,
+        #[command(flatten)]
+        report: SweepReportArgs,
     },
 }
 
@@ -442,6 +501,28 @@ fn main() -> ExitCode {
             }
         }
         Cmd::Diff { r1, r2, bounds, json } => modelcli::cmd_diff(&r1, &r2, &bounds.bounds(), json),
+        Cmd::Sweep { cmd, vocabulary, output, shard, resume, report } => {
+            modelcli::install_ctrlc();
+            match cmd {
+                Some(SweepCmd::Merge { files, output, report: r }) => modelcli::cmd_sweep_merge(&files, &output, mpath_conformance::verdicts::lane_width(r.width), r.expect.as_deref(), r.summary),
+                Some(SweepCmd::Report { file, report: r }) => modelcli::sweep_report_file(&file, mpath_conformance::verdicts::lane_width(r.width), r.expect.as_deref(), r.summary),
+                None => match vocabulary {
+                    None => {
+                        eprintln!("error: sweep: give a vocabulary file (e.g. model/sweep/ci.json), or `sweep merge` / `sweep report`");
+                        Exit::BadInput
+                    }
+                    Some(v) => modelcli::cmd_sweep(&modelcli::SweepOpts {
+                        vocabulary: v,
+                        output,
+                        shard,
+                        resume,
+                        width: mpath_conformance::verdicts::lane_width(report.width),
+                        expect: report.expect,
+                        summary_only: report.summary,
+                    }),
+                },
+            }
+        }
         Cmd::Explore { scenario, revision, addr } => modelcli::cmd_explore(&revision, &scenario, &addr),
         Cmd::Kunit { cmd } => cmd_kunit(cmd),
         Cmd::Shuttle { args } => cmd_shuttle(&args),
