@@ -27,6 +27,12 @@ use std::fmt;
 /// How many data properties one check can carry (the stateright property
 /// table takes plain function pointers: one trampoline per slot).
 pub const MAX_DATA_PROPERTIES: usize = 32;
+/// Parentheses, `!` and quantifiers nest at most this deep; a property has
+/// at most [`MAX_PROPERTY_TOKENS`] tokens. Together they bound the
+/// expression tree, so parsing, checking and evaluating it never run out
+/// of stack (found by fuzzing: a long enough `!!!...` or `(((...` did).
+pub const MAX_NESTING: usize = 64;
+pub const MAX_PROPERTY_TOKENS: usize = 2048;
 
 /// A bad properties file: `file:line:col: reason`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -345,6 +351,9 @@ struct Parser<'a> {
     scope: Vec<(String, Domain)>,
     /// Operation kinds `after` may name.
     op_names: &'a [&'a str],
+    /// Current nesting (see [`MAX_NESTING`]) and the property's first token.
+    nesting: usize,
+    prop_start: usize,
 }
 
 fn describe(t: &Tok) -> String {
@@ -400,6 +409,7 @@ impl<'a> Parser<'a> {
                 return Err(self.err_at(&kw, format!("expected `property`, found {}", describe(&kw.tok))));
             }
             self.next();
+            self.prop_start = self.i;
             let (name, nt) = self.ident("a property name")?;
             if builtin.contains(&name.as_str()) {
                 return Err(self.err_at(&nt, format!("property `{name}` is a built-in property's name")));
@@ -451,7 +461,32 @@ impl<'a> Parser<'a> {
         Ok(out)
     }
 
+    /// Enters one nesting level around `f`.
+    fn nested(&mut self, f: impl FnOnce(&mut Self) -> Result<(Expr, Ty), PropsError>) -> Result<(Expr, Ty), PropsError> {
+        if self.nesting >= MAX_NESTING {
+            let t = self.peek().clone();
+            return Err(self.err_at(&t, format!("expression nested more than {MAX_NESTING} deep")));
+        }
+        self.nesting += 1;
+        let r = f(self);
+        self.nesting -= 1;
+        r
+    }
+
+    /// A loop that lengthens an operator chain checks the property's size.
+    fn size_ok(&self) -> Result<(), PropsError> {
+        if self.i - self.prop_start > MAX_PROPERTY_TOKENS {
+            let t = self.peek().clone();
+            return Err(self.err_at(&t, format!("property longer than {MAX_PROPERTY_TOKENS} tokens")));
+        }
+        Ok(())
+    }
+
     fn expr(&mut self) -> Result<(Expr, Ty), PropsError> {
+        self.nested(Self::expr_inner)
+    }
+
+    fn expr_inner(&mut self) -> Result<(Expr, Ty), PropsError> {
         if self.is_kw("all") || self.is_kw("any") || self.is_kw("count") {
             let (q, _) = self.ident("a quantifier")?;
             let q = match q.as_str() {
@@ -521,6 +556,7 @@ impl<'a> Parser<'a> {
         }
         self.bool_operand(&lt, lty, "||")?;
         while self.is_sym("||") {
+            self.size_ok()?;
             self.next();
             let rt = self.peek().clone();
             let (r, rty) = if self.is_quant() { self.expr()? } else { self.and()? };
@@ -538,6 +574,7 @@ impl<'a> Parser<'a> {
         }
         self.bool_operand(&lt, lty, "&&")?;
         while self.is_sym("&&") {
+            self.size_ok()?;
             self.next();
             let rt = self.peek().clone();
             let (r, rty) = if self.is_quant() { self.expr()? } else { self.not()? };
@@ -552,6 +589,10 @@ impl<'a> Parser<'a> {
     }
 
     fn not(&mut self) -> Result<(Expr, Ty), PropsError> {
+        self.nested(Self::not_inner)
+    }
+
+    fn not_inner(&mut self) -> Result<(Expr, Ty), PropsError> {
         if self.is_sym("!") {
             self.next();
             let t = self.peek().clone();
@@ -595,6 +636,7 @@ impl<'a> Parser<'a> {
         let lt = self.peek().clone();
         let (mut l, lty) = self.postfix()?;
         while self.is_sym("+") || self.is_sym("-") {
+            self.size_ok()?;
             let ot = self.next();
             if lty != Ty::Int {
                 return Err(self.err_at(&lt, "arithmetic on a condition"));
@@ -829,7 +871,7 @@ impl PropertySet {
     /// Parse a properties file's text (`file` names it in errors).
     pub fn parse(file: &str, text: &str) -> Result<PropertySet, PropsError> {
         let toks = lex(file, text)?;
-        let mut p = Parser { file, text, toks, i: 0, scope: Vec::new(), op_names: OP_NAMES };
+        let mut p = Parser { file, text, toks, i: 0, scope: Vec::new(), op_names: OP_NAMES, nesting: 0, prop_start: 0 };
         let props = p.file(&crate::property::names())?;
         if props.is_empty() {
             return Err(PropsError { file: file.into(), line: 1, col: 1, reason: "no property declared".into() });
