@@ -499,6 +499,15 @@ impl Ctx {
                             self.bios_failed += 1;
                             ev.submit.get_or_insert(Submit::Failed);
                         }
+                        // Requests still in flight on a path being freed
+                        // complete with an error (as the reference's
+                        // `free_path` has it).
+                        Step::FreePath { p } => {
+                            let v = s.threads[t].regs[*p as usize];
+                            if v != 0 && v as usize <= MAXP && s.paths[v as usize - 1].life != life::FREED {
+                                self.bios_failed += s.paths[v as usize - 1].inflight as u64;
+                            }
+                        }
                         _ => {}
                     }
                 }

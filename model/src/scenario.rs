@@ -222,6 +222,13 @@ pub fn arrival_state(h: &Header, op: &Op, caps: &[u64]) -> Result<PathState, Str
         }
         ana = p2.ana() as u8;
         access = p2.access() as u8;
+    } else if h.driver == DriverKind::Nvme && matches!(op, Op::AddPath { ana: None, .. }) {
+        // No ANA descriptor yet: the arrival leaves the namespace's ANA
+        // state as allocated (ANA_PENDING set); the reference's (and the
+        // KUnit harness's) allocation default, OPTIMIZED, is what
+        // `is_optimized` then reads.
+        ana = p2.ana() as u8;
+        access = p2.access() as u8;
     } else if h.driver == DriverKind::Scsi {
         // `sd_probe` adds the scsi disk before its multipath part (the
         // steps the model runs): the path's disk is added when they start,

@@ -200,6 +200,7 @@ fn build(t: &Target, c: &Case, tally: &mut Tally) -> (Header, Vec<Op>, Vec<usize
     let depths_equal = program.func(mpath_model::machine::QUEUE_DEPTH_SELECTOR).is_none();
     let (mut ops, mut threads) = (Vec::new(), Vec::new());
     let mut lib_added = false;
+    let mut dirty = false;
     let mut policy = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == c.iopolicy).unwrap_or(0) as u8;
     for (thread, draws) in &c.steps {
         let op = st.next(&t.mix, &mut Draws::new(draws.clone()));
@@ -220,16 +221,18 @@ fn build(t: &Target, c: &Case, tally: &mut Tally) -> (Header, Vec<Op>, Vec<usize
                 policy = p;
             }
         }
-        // ... and a bio submitted under queue-depth is counted in its
-        // controller's depth, which only then differs between paths: the
-        // sequence ends with that submission.
-        let counted = depths_equal && policy == 2 && matches!(op, Op::SubmitBio { .. });
+        // ... and a submitted bio is counted in its controller's depth
+        // (NVMe under queue-depth, SCSI per host always), which then
+        // differs between paths: the sequence ends once the policy is
+        // queue-depth with such a count outstanding.
+        dirty |= depths_equal && (t.driver == DriverKind::Scsi || policy == 2) && matches!(op, Op::SubmitBio { .. });
+        let counted = dirty && policy == 2;
         match executes(&op, t.driver, &program, csm) {
             Ok(()) => {
                 ops.push(op);
                 threads.push(*thread);
                 if counted {
-                    tally.gap(t.driver, None, "cut after submit_bio under queue-depth: controller depths not modelled on this revision");
+                    tally.gap(t.driver, None, "cut at queue-depth after a counted submission: controller depths not modelled on this revision");
                     break;
                 }
             }
@@ -336,9 +339,9 @@ fn seed() -> u64 {
     std::env::var("MPV_XCHECK_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x6d70_7663_6b31)
 }
 
-/// Cases: 4096, or `MPV_XCHECK_CASES`.
+/// Cases: 16384, or `MPV_XCHECK_CASES`.
 fn cases() -> u32 {
-    std::env::var("MPV_XCHECK_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(4096)
+    std::env::var("MPV_XCHECK_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(16384)
 }
 
 #[test]
