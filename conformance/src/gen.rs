@@ -1,39 +1,21 @@
 //! Random valid traces with expectations filled in by the reference.
-//! The generator uses its own SplitMix64 stream, so the same arguments
-//! give byte-identical output on every machine and every build.
+//! Every trace comes from the one operation generator,
+//! `mpath_reference::opgen`: its state machine (`GenState`: which paths
+//! are listed, which slots are free, outstanding opens, controller states
+//! under 6.12's table; a path's arrival) decides what is valid, its
+//! SplitMix64 stream (`Rng`) every choice, so the same arguments give
+//! byte-identical output on every machine and every build. What differs
+//! per backend is only the mix below: which kinds, how often, and which
+//! values (the KUnit backends drive a subset of the operations).
 
-use mpath_reference::driver::{AluaState, AnaState, CtrlState, DriverKind, IoctlKind, SdevState};
+use mpath_reference::driver::{CtrlState, DriverKind, IoctlKind, SdevState};
 use mpath_reference::fwd::FwdOp;
+pub use mpath_reference::opgen::{Choices, CtrlStates, Rng};
+use mpath_reference::opgen::{ctrl_state_machine, GenState, Slot, ALUA, ANA};
 use mpath_reference::ops::{Op, DEFAULT_CAPACITY};
 use mpath_reference::trace::{record, to_jsonl, Header};
 use mpath_reference::violation::Kind;
 use mpath_reference::Topology;
-
-/// SplitMix64: tiny, fast, and fixed forever (determinism across builds).
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-    pub fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct GenOpts {
@@ -47,73 +29,10 @@ pub struct GenOpts {
     pub paths: Option<usize>,
 }
 
-const ANA: [AnaState; 5] = [AnaState::Optimized, AnaState::Nonoptimized, AnaState::Inaccessible, AnaState::PersistentLoss, AnaState::Change];
-const ALUA: [AluaState; 5] = [AluaState::Optimal, AluaState::Active, AluaState::Standby, AluaState::Unavailable, AluaState::Transitioning];
+// The corpus mix's value tables (the ANA and ALUA ones are the generator's).
 const CTRL: [CtrlState; 6] = [CtrlState::Live, CtrlState::Live, CtrlState::Resetting, CtrlState::Connecting, CtrlState::Deleting, CtrlState::Dead];
 const SDEV: [SdevState; 5] = [SdevState::Running, SdevState::Running, SdevState::Block, SdevState::Quiesce, SdevState::Offline];
 const POLICIES: [&str; 5] = ["numa", "round-robin", "queue-depth", "queue-depth\n", "bogus"];
-
-/// Controller states for a revision whose `set_ctrl_state` is 6.12's
-/// `nvme_change_ctrl_state` (transition table): the generator keeps each
-/// controller's state and mostly draws a change the table allows, so that
-/// controllers cycle LIVE -> RESETTING -> CONNECTING -> LIVE and only
-/// sometimes start deleting; one draw in four is any state (the table
-/// refuses it unless it happens to be allowed).
-struct CtrlStates(Vec<CtrlState>);
-
-impl CtrlStates {
-    fn new(n: usize) -> CtrlStates {
-        CtrlStates(vec![CtrlState::Live; n])
-    }
-
-    /// A target state for controller `c`; records the outcome.
-    fn pick(&mut self, rng: &mut Rng, c: u32) -> CtrlState {
-        use CtrlState::*;
-        let cur = self.0[c as usize];
-        let new = if rng.chance(25) {
-            rng.pick(&CtrlState::ALL)
-        } else {
-            match cur {
-                Live | Resetting | Connecting if rng.chance(12) => Deleting,
-                Live => Resetting,
-                Resetting => Connecting,
-                Connecting => Live,
-                Deleting => rng.pick(&[Dead, DeletingNoio]),
-                Dead => DeletingNoio,
-                New => rng.pick(&[Resetting, Connecting]),
-                DeletingNoio => rng.pick(&CtrlState::ALL),
-            }
-        };
-        self.set(c, new);
-        new
-    }
-
-    /// The next state on the way back to LIVE (RESETTING -> CONNECTING ->
-    /// LIVE); from LIVE half the time a reset (a new round), else LIVE
-    /// again, which the table refuses, as it refuses LIVE from a deleting
-    /// or dead controller.
-    fn towards_live(&mut self, rng: &mut Rng, c: u32) -> CtrlState {
-        let new = match self.0[c as usize] {
-            CtrlState::Resetting | CtrlState::New => CtrlState::Connecting,
-            CtrlState::Live if rng.chance(50) => CtrlState::Resetting,
-            _ => CtrlState::Live,
-        };
-        self.set(c, new);
-        new
-    }
-
-    fn set(&mut self, c: u32, new: CtrlState) {
-        let cur = &mut self.0[c as usize];
-        if cur.nvme_may_become(new) {
-            *cur = new;
-        }
-    }
-}
-
-/// Does `revision` drive `set_ctrl_state` through 6.12's transition table?
-fn ctrl_state_machine(revision: &str) -> bool {
-    mpath_reference::revision::Profile::by_name(revision).is_some_and(|p| p.ctrl_state_machine)
-}
 
 /// Generates a trace as JSON Lines text.
 pub fn generate(o: &GenOpts) -> Result<String, String> {
@@ -138,18 +57,19 @@ pub fn generate(o: &GenOpts) -> Result<String, String> {
         h.labels.push("needs_numa".into());
     }
     let nvme = o.driver == DriverKind::Nvme;
+    let mut st = GenState::new(o.driver, nodes, max_paths, false);
     for p in 0..npaths as u32 {
-        h.setup.push(add_path(&mut rng, p, nvme));
+        let op = st.arrival(&mut rng, p);
+        st.apply(&op);
+        h.setup.push(op);
     }
     h.validate()?;
-    let mut alive: Vec<u32> = (0..npaths as u32).collect();
-    let mut next_new = npaths as u32;
-    let mut opened = 0u32;
     let mut ops = Vec::with_capacity(o.ops);
     let node_list: Vec<i32> = (0..nodes as i32).collect();
     let mut ctrls = ctrl_state_machine(&o.revision).then(|| CtrlStates::new(max_paths));
     while ops.len() < o.ops {
         let node = rng.pick(&node_list);
+        let alive = st.listed();
         let p = rng.pick(&alive);
         let c = p; // one path per controller / host
         let op = match rng.below(24) {
@@ -179,16 +99,8 @@ pub fn generate(o: &GenOpts) -> Result<String, String> {
                 }
             }
             16 => Op::ClearPaths,
-            17 if alive.len() > 1 && rng.chance(50) => {
-                alive.retain(|&x| x != p);
-                Op::RemovePath { path: p, node }
-            }
-            17 if (next_new as usize) < max_paths => {
-                let op = add_path(&mut rng, next_new, nvme);
-                alive.push(next_new);
-                next_new += 1;
-                op
-            }
+            17 if alive.len() > 1 && rng.chance(50) => Op::RemovePath { path: p, node },
+            17 if st.slots.contains(&Slot::Unused) => st.arrival(&mut rng, next_unused(&st)),
             17 | 18 => Op::ClearCurrentPath { path: p },
             19 => Op::NumaNodesShow { path: p },
             20 if nvme => Op::ChrIoctl { node, kind: rng.pick(&[IoctlKind::Ns, IoctlKind::Ctrl]) },
@@ -199,28 +111,33 @@ pub fn generate(o: &GenOpts) -> Result<String, String> {
                 _ => Op::UringCmd { node },
             },
             _ => {
-                if opened > 0 && rng.chance(50) {
-                    opened -= 1;
+                if st.opened > 0 && rng.chance(50) {
                     Op::Release
                 } else {
-                    opened += 1;
                     Op::Open
                 }
             }
         };
-        ops.push((op, String::new()));
+        push(&mut st, &mut ops, op)?;
     }
     let lines = record(&h, &ops)?;
     Ok(to_jsonl(&h, &lines))
 }
 
-fn add_path(rng: &mut Rng, p: u32, nvme: bool) -> Op {
-    if nvme {
-        let ana = if rng.chance(10) { None } else { Some(rng.pick(&ANA[..3])) };
-        Op::AddPath { path: p, ctrl: p, capacity: DEFAULT_CAPACITY, ana, alua: None, missing_ops: vec![] }
-    } else {
-        Op::AddPath { path: p, ctrl: p, capacity: DEFAULT_CAPACITY, ana: None, alua: Some(rng.pick(&ALUA[..3])), missing_ops: vec![] }
+/// The first free path slot (the caller checked there is one).
+fn next_unused(st: &GenState) -> u32 {
+    st.slots.iter().position(|s| *s == Slot::Unused).unwrap_or(0) as u32
+}
+
+/// Appends `op` after checking it against the generator's state (its
+/// precondition) and applies it (the transition).
+fn push(st: &mut GenState, ops: &mut Vec<(Op, String)>, op: Op) -> Result<(), String> {
+    if !st.allows(&op) {
+        return Err(format!("step {}: the generator drew {op:?}, which its state does not allow", ops.len()));
     }
+    st.apply(&op);
+    ops.push((op, String::new()));
+    Ok(())
 }
 
 /// A trace the nvme-6.12 KUnit backend can drive end to end: revision
@@ -296,20 +213,21 @@ pub fn generate_lib_driver_rev(seed: u64, nops: usize, paths: Option<usize>, rev
         alua: None,
         missing_ops: vec![],
     };
+    let mut st = GenState::new(DriverKind::Nvme, 1, max_paths, false);
     for p in 0..npaths as u32 {
         let op = add(&mut rng, p);
+        st.apply(&op);
         h.setup.push(op);
     }
     h.validate()?;
-    let mut alive: Vec<u32> = (0..npaths as u32).collect();
-    let mut next_new = npaths as u32;
     let mut ops = Vec::with_capacity(nops);
     // v1: the violations the trace carries so far, and the draws in a row
     // that the reference turned down.
     let mut seen = 0usize;
     let mut refused = 0usize;
     while ops.len() < nops {
-        let undo = (alive.clone(), next_new);
+        let undo = st.clone();
+        let alive = st.listed();
         let p = rng.pick(&alive);
         let op = match rng.below(20) {
             0..=4 => Op::FindPath { node: 0 },
@@ -336,25 +254,18 @@ pub fn generate_lib_driver_rev(seed: u64, nops: usize, paths: Option<usize>, rev
                 1 => Op::DelayedRemovalSecsShow,
                 _ => Op::RunWorks { node: 0 },
             },
-            15 if alive.len() > 1 => {
-                alive.retain(|&x| x != p);
-                Op::RemovePath { path: p, node: 0 }
-            }
-            15 | 16 if (next_new as usize) < max_paths => {
-                alive.push(next_new);
-                next_new += 1;
-                add(&mut rng, next_new - 1)
-            }
+            15 if alive.len() > 1 => Op::RemovePath { path: p, node: 0 },
+            15 | 16 if st.slots.contains(&Slot::Unused) => add(&mut rng, next_unused(&st)),
             17 => Op::SetAnaPending { path: p, pending: rng.chance(30) },
             _ => Op::SetCtrlState { ctrl: p, state: CtrlState::Live },
         };
-        ops.push((op, String::new()));
+        push(&mut st, &mut ops, op)?;
         if v1 {
             let lines = record(&h, &ops)?;
             let now = lines.last().and_then(|l| l.expect.as_ref()).and_then(|o| o.violations.as_ref()).map(|v| v.iter().filter(|x| x.kind != Kind::NonTermination).count()).unwrap_or(0);
             if now > seen {
                 ops.pop();
-                (alive, next_new) = undo;
+                st = undo;
                 refused += 1;
                 if refused > 1000 {
                     return Err(format!("seed {seed}: step {}: every draw leads the reference to a violation KUnit cannot drive", ops.len()));
@@ -387,17 +298,19 @@ fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool,
     // one-node traces byte for byte.
     let node = |rng: &mut Rng| if nodes > 1 { rng.below(nodes as u64) as i32 } else { 0 };
     h.ctrl_nodes = (0..max_paths).map(|_| if rng.chance(50) { node(&mut rng) } else { -1 }).collect();
+    let mut st = GenState::new(DriverKind::Nvme, nodes, max_paths, false);
     for p in 0..npaths as u32 {
-        h.setup.push(Op::AddDevice { path: p, ctrl: p, ana: Some(rng.pick(&ANA)) });
+        let op = Op::AddDevice { path: p, ctrl: p, ana: Some(rng.pick(&ANA)) };
+        st.apply(&op);
+        h.setup.push(op);
     }
     h.validate()?;
-    let mut alive: Vec<u32> = (0..npaths as u32).collect();
-    let mut next_new = npaths as u32;
     let mut ops = Vec::with_capacity(nops);
     // nvme-6.12: set_ctrl_state is nvme_change_ctrl_state, valid and refused
     // transitions both (the library backend writes its template's state).
     let mut ctrls = CtrlStates::new(max_paths);
     while ops.len() < nops {
+        let alive = st.listed();
         let p = rng.pick(&alive);
         let op = match rng.below(16) {
             0..=4 => Op::FindPath { node: node(&mut rng) },
@@ -424,24 +337,22 @@ fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool,
                 }
             }
             13 if alive.len() > 1 => {
-                alive.retain(|&x| x != p);
                 if !lib && rng.chance(50) {
                     Op::RemovePath { path: p, node: 0 }
                 } else {
                     Op::DeleteDevice { path: p }
                 }
             }
-            13 | 14 if (next_new as usize) < max_paths => {
-                alive.push(next_new);
-                next_new += 1;
-                Op::AddDevice { path: next_new - 1, ctrl: next_new - 1, ana: Some(rng.pick(&ANA)) }
+            13 | 14 if st.slots.contains(&Slot::Unused) => {
+                let path = next_unused(&st);
+                Op::AddDevice { path, ctrl: path, ana: Some(rng.pick(&ANA)) }
             }
             14 if lib => Op::Synchronize,
             14 => Op::SetCtrlNode { ctrl: p, node: if nodes > 1 { rng.pick(&[-1, 0, 1]) } else { rng.pick(&[0, -1]) } },
             _ if lib => Op::SetCtrlState { ctrl: p, state: CtrlState::Live },
             _ => Op::SetCtrlState { ctrl: p, state: ctrls.towards_live(&mut rng, p) },
         };
-        ops.push((op, String::new()));
+        push(&mut st, &mut ops, op)?;
     }
     let lines = record(&h, &ops)?;
     Ok(to_jsonl(&h, &lines))

@@ -13,7 +13,7 @@
 
 use crate::machine::{Action, Machine, OpCall};
 use crate::revision::RevisionSpec;
-use crate::scenario::{op_entry, state_of_system, Scenario, ThreadSpec};
+use crate::scenario::{arrival_state, capacity_classes, op_entry, state_of_system, Scenario, ThreadSpec};
 use crate::state::*;
 use crate::step::{CStep, Step, WorkKind, JUNK};
 use mpath_reference::driver::{ana_to_access, DriverKind};
@@ -155,7 +155,7 @@ enum RetRule {
 
 /// Operations that are harness writes of driver state, not library or
 /// driver code: applied to the state directly, as the reference does.
-fn is_poke(op: &Op, ctrl_state_machine: bool) -> bool {
+pub fn is_poke(op: &Op, ctrl_state_machine: bool) -> bool {
     match op {
         Op::SetAnaState { .. } | Op::SetFailfast { .. } | Op::SetNrActive { .. } | Op::SetSdevState { .. } => true,
         Op::SetCtrlState { .. } => !ctrl_state_machine,
@@ -177,6 +177,19 @@ struct Ctx {
 /// Replays `t` on `spec`'s step programs (the initial state is still the
 /// one the reference computes for the trace's own header).
 pub fn replay_on(spec: &RevisionSpec, t: &SeqTrace) -> SeqOutcome {
+    replay_on_threads(spec, t, &[])
+}
+
+/// [`replay_on`] with the operations issued by several model threads:
+/// line `i` runs on thread `threads[i]` (thread 0 where `threads` is
+/// short), each operation to completion before the next starts (a
+/// sequential interleaving at operation granularity). At most
+/// `MAXT - 1` threads.
+pub fn replay_on_threads(spec: &RevisionSpec, t: &SeqTrace, threads: &[usize]) -> SeqOutcome {
+    let nthreads = threads.iter().max().map_or(1, |&m| m + 1);
+    if nthreads > MAXT - 1 {
+        return gap(1, format!("more than the model's {} threads", MAXT - 1));
+    }
     let h = &t.header;
     if h.profile.is_some() {
         return gap(1, "header profile overrides (the step programs are per named revision)");
@@ -208,6 +221,7 @@ pub fn replay_on(spec: &RevisionSpec, t: &SeqTrace) -> SeqOutcome {
         Err(e) => return gap(1, e),
     };
     let bios_failed = sys.bios_failed.load(std::sync::atomic::Ordering::Relaxed);
+    let caps = capacity_classes(&sys);
     // The work queue's order, as the reference holds it after setup.
     let queue: Vec<WorkKind> = sys
         .work
@@ -219,7 +233,7 @@ pub fn replay_on(spec: &RevisionSpec, t: &SeqTrace) -> SeqOutcome {
             _ => WorkKind::RemoveHead,
         })
         .collect();
-    let sc = Scenario { name: t.file.clone(), description: String::new(), header: h.clone(), threads: vec![ThreadSpec { name: "T".into(), ops: Vec::new() }] };
+    let sc = Scenario { name: t.file.clone(), description: String::new(), header: h.clone(), threads: (0..nthreads).map(|i| ThreadSpec { name: format!("T{i}"), ops: Vec::new() }).collect() };
     let m = match Machine::with_init(program.clone(), &sc, init, Arc::new(AtomicBool::new(false))) {
         Ok(m) => m,
         Err(e) => return gap(1, e.to_string()),
@@ -271,7 +285,18 @@ pub fn replay_on(spec: &RevisionSpec, t: &SeqTrace) -> SeqOutcome {
                     return gap(*lineno, "op remove_path of the last scsi path: the head removal after it not modelled in step programs");
                 }
             }
-            match cx.run_op(&mut s, &line.op, rule) {
+            // A path's arrival: its namespace / scsi_device exists,
+            // allocated and unpublished, before the arrival's steps run
+            // (as a scenario thread's arrival starts).
+            if let Op::AddPath { path, .. } | Op::AddDevice { path, .. } = line.op {
+                if s.paths.get(path as usize).is_some_and(|p| p.life == life::UNUSED) {
+                    match arrival_state(h, &line.op, &caps) {
+                        Ok(ps) => s.paths[path as usize] = ps,
+                        Err(e) => return gap(*lineno, format!("op {name}: {e}")),
+                    }
+                }
+            }
+            match cx.run_op(&mut s, threads.get(step).copied().unwrap_or(0), &line.op, rule) {
                 Ok(r) => r,
                 Err(Stop::Gap(r)) => return gap(*lineno, r),
                 Err(Stop::Progress(why)) => return diverge("progress", format!("{name} completes"), why),
@@ -353,7 +378,9 @@ fn static_rule(m: &Machine, op: &Op, ctrl_state_machine: bool, tracks_requests: 
         Op::SubmitBio { .. } => Some(RetRule::Submitted),
         Op::AddSysfsLink => Some(RetRule::LinksMade),
         Op::IopolicyStore { buf } | Op::DelayedRemovalSecsStore { buf } => Some(RetRule::Count(buf.len() as i64)),
-        Op::RemovePath { .. }
+        Op::AddPath { .. }
+        | Op::AddDevice { .. }
+        | Op::RemovePath { .. }
         | Op::AnaUpdate { .. }
         | Op::SetLive { .. }
         | Op::RemoveDisk
@@ -472,6 +499,15 @@ impl Ctx {
                             self.bios_failed += 1;
                             ev.submit.get_or_insert(Submit::Failed);
                         }
+                        // Requests still in flight on a path being freed
+                        // complete with an error (as the reference's
+                        // `free_path` has it).
+                        Step::FreePath { p } => {
+                            let v = s.threads[t].regs[*p as usize];
+                            if v != 0 && v as usize <= MAXP && s.paths[v as usize - 1].life != life::FREED {
+                                self.bios_failed += s.paths[v as usize - 1].inflight as u64;
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -499,16 +535,16 @@ impl Ctx {
         Ok(())
     }
 
-    fn run_op(&mut self, s: &mut State, op: &Op, rule: RetRule) -> Result<Ret, Stop> {
+    fn run_op(&mut self, s: &mut State, t: usize, op: &Op, rule: RetRule) -> Result<Ret, Stop> {
         let (name, args) = op_entry(op, self.m.driver).map_err(Stop::Gap)?;
         let func = self.m.program.func(name).ok_or_else(|| Stop::Gap(format!("op {}: no step program on this revision", op_name(op))))? as u8;
-        self.m.threads[0].ops = vec![OpCall { op: op.clone(), func, args }];
-        s.threads[0].ops_done = 0;
+        self.m.threads[t].ops = vec![OpCall { op: op.clone(), func, args }];
+        s.threads[t].ops_done = 0;
         self.m.record_ret = true;
-        self.m.begin_op(s, 0);
+        self.m.begin_op(s, t);
         let mut ev = Events::default();
-        self.finish(s, 0, &mut ev)?;
-        let reg = s.threads[0].last_ret;
+        self.finish(s, t, &mut ev)?;
+        let reg = s.threads[t].last_ret;
         Ok(match rule {
             RetRule::Nothing => Ret::None,
             RetRule::RegPath => Ret::Path(match reg {

@@ -158,7 +158,6 @@ impl Scenario {
         }
         let mut s = state_of_system(&sys).map_err(|e| self.invalid(e))?;
         let caps = capacity_classes(&sys);
-        let ld = std::sync::atomic::Ordering::Relaxed;
         // A path a thread adds (`add_path`) starts allocated and unpublished:
         // the driver's namespace / scsi_device exists (its fields are what
         // the reference gives the path when it is added after the setup),
@@ -166,9 +165,8 @@ impl Scenario {
         let mut added: Vec<u32> = Vec::new();
         for t in &self.threads {
             for op in &t.ops {
-                let (path, capacity, lib) = match op {
-                    Op::AddPath { path, capacity, .. } => (path, *capacity, false),
-                    Op::AddDevice { path, .. } => (path, mpath_reference::ops::DEFAULT_CAPACITY, true),
+                let path = match op {
+                    Op::AddPath { path, .. } | Op::AddDevice { path, .. } => path,
                     _ => continue,
                 };
                 let i = *path as usize;
@@ -176,54 +174,87 @@ impl Scenario {
                     return Err(self.invalid(format!("thread {}: add_path {path}: the path slot must be unused after the setup, below max_paths, and added once", t.name)));
                 }
                 added.push(*path);
-                let mut h2 = h.clone();
-                h2.setup.push(op.clone());
-                let sys2 = h2.instantiate().map_err(|e| self.invalid(format!("thread {}: add_path {path}: {e}", t.name)))?;
-                let p2 = &sys2.paths[i];
-                let cap = caps.iter().position(|&x| x == capacity).ok_or_else(|| self.invalid(format!("thread {}: add_path {path}: capacity {capacity} must be one the setup already uses", t.name)))?;
-                // `add_device` (a library call): the path as the driver
-                // prepared it before mpath_add_device (the reference's
-                // flags, ANA and access state); `add_path`: a fresh namespace
-                // (zeroed: not READY, ANA state unset) whose disk pointer is set.
-                let mut bits = 1 << pbit::HAS_DISK;
-                let (mut ana, mut access) = (0, 0);
-                if lib {
-                    let ns = p2.ns_flags.load(ld);
-                    if ns & mpath_reference::driver::NVME_NS_READY != 0 {
-                        bits |= 1 << pbit::READY;
-                    }
-                    if ns & mpath_reference::driver::NVME_NS_ANA_PENDING != 0 {
-                        bits |= 1 << pbit::ANA_PENDING;
-                    }
-                    if p2.disk_added.load(ld) {
-                        bits |= 1 << pbit::DISK_ADDED;
-                    }
-                    ana = p2.ana() as u8;
-                    access = p2.access() as u8;
-                }
-                s.paths[i] = PathState {
-                    life: life::ALLOCATED,
-                    bits,
-                    ana,
-                    access,
-                    sdev: p2.sdev() as u8,
-                    alua: p2.alua() as u8,
-                    ctrl: p2.ctrl.load(ld) as u8,
-                    numa: p2.numa_node.load(ld) as i8,
-                    cap: cap as u8,
-                    next: POISON,
-                    prev: POISON,
-                    ..PathState::default()
-                };
+                s.paths[i] = arrival_state(&h, op, &caps).map_err(|e| self.invalid(format!("thread {}: {e}", t.name)))?;
             }
         }
         Ok(s)
     }
 }
 
+/// The model state of the path `op` (`add_path` / `add_device`) adds,
+/// just before its arrival runs: allocated and unpublished (the driver's
+/// namespace / scsi_device exists, with the fields the reference gives the
+/// path when it is added after `h`'s setup; it is on no list and in no
+/// slot; the arrival's own steps publish it). `caps` are the state's
+/// capacity classes.
+pub fn arrival_state(h: &Header, op: &Op, caps: &[u64]) -> Result<PathState, String> {
+    let ld = std::sync::atomic::Ordering::Relaxed;
+    let (path, capacity, lib) = match op {
+        Op::AddPath { path, capacity, .. } => (path, *capacity, false),
+        Op::AddDevice { path, .. } => (path, mpath_reference::ops::DEFAULT_CAPACITY, true),
+        _ => return Err(format!("{op:?} adds no path")),
+    };
+    let i = *path as usize;
+    let mut h2 = h.clone();
+    h2.setup.push(op.clone());
+    let sys2 = h2.instantiate().map_err(|e| format!("add_path {path}: {e}"))?;
+    let p2 = &sys2.paths[i];
+    let cap = caps.iter().position(|&x| x == capacity).ok_or_else(|| format!("add_path {path}: capacity {capacity} must be one the setup already uses"))?;
+    // `add_device` (a library call): the path as the driver
+    // prepared it before mpath_add_device (the reference's
+    // flags, ANA and access state); `add_path`: a fresh namespace
+    // (zeroed: not READY, ANA state unset) whose disk pointer is set.
+    let mut bits = 1 << pbit::HAS_DISK;
+    let (mut ana, mut access) = (0, 0);
+    if lib {
+        let ns = p2.ns_flags.load(ld);
+        if ns & mpath_reference::driver::NVME_NS_READY != 0 {
+            bits |= 1 << pbit::READY;
+        }
+        if ns & mpath_reference::driver::NVME_NS_ANA_PENDING != 0 {
+            bits |= 1 << pbit::ANA_PENDING;
+        }
+        // Its disk added, the namespace is on ctrl->namespaces, as
+        // `state_of_system` reads an allocated path whose disk is added
+        // (the reference's `on_ctrl_namespaces`).
+        if p2.disk_added.load(ld) {
+            bits |= 1 << pbit::DISK_ADDED | 1 << pbit::ON_CTRL;
+        }
+        ana = p2.ana() as u8;
+        access = p2.access() as u8;
+    } else if h.driver == DriverKind::Nvme && matches!(op, Op::AddPath { ana: None, .. }) {
+        // No ANA descriptor yet: the arrival leaves the namespace's ANA
+        // state as allocated (ANA_PENDING set); the reference's (and the
+        // KUnit harness's) allocation default, OPTIMIZED, is what
+        // `is_optimized` then reads.
+        ana = p2.ana() as u8;
+        access = p2.access() as u8;
+    } else if h.driver == DriverKind::Scsi {
+        // `sd_probe` adds the scsi disk before its multipath part (the
+        // steps the model runs): the path's disk is added when they start,
+        // as the reference's `drv_add_path` has it before
+        // `mpath_add_device`.
+        bits |= 1 << pbit::DISK_ADDED | 1 << pbit::ON_CTRL;
+    }
+    Ok(PathState {
+        life: life::ALLOCATED,
+        bits,
+        ana,
+        access,
+        sdev: p2.sdev() as u8,
+        alua: p2.alua() as u8,
+        ctrl: p2.ctrl.load(ld) as u8,
+        numa: p2.numa_node.load(ld) as i8,
+        cap: cap as u8,
+        next: POISON,
+        prev: POISON,
+        ..PathState::default()
+    })
+}
+
 /// The capacities the state's capacity classes index (`0`, the head
 /// disk's, every path's), ascending.
-fn capacity_classes(sys: &mpath_reference::head::System) -> Vec<u64> {
+pub fn capacity_classes(sys: &mpath_reference::head::System) -> Vec<u64> {
     let mut caps: Vec<u64> = vec![0, sys.disk.capacity.load(std::sync::atomic::Ordering::Relaxed)];
     for p in &sys.paths {
         caps.push(p.capacity.load(std::sync::atomic::Ordering::Relaxed));

@@ -132,6 +132,10 @@ impl System {
         if self.profile.remove_removes_link {
             self.remove_sysfs_link(p);
         }
+        // del_gendisk(ns->disk) freezes the path's queue and waits for it
+        // to drain (blk_mq_freeze_queue_wait): the device completes every
+        // request still in flight before the disk goes.
+        while self.complete_bio(p).is_some() {}
         s.disk_added.store(false, Ordering::Release);
         if last_path {
             self.nvme_mpath_remove_disk(node);

@@ -12,7 +12,7 @@
 //! (delayed removal), `iopolicy`, `fwd` (cdev, ioctl and forwarded ops),
 //! `work`, `driver` (template trait, NVMe, SCSI), `drvops` (driver call
 //! orders), `revision` (profiles as data), `topology`, `violation`, `ops`
-//! (the vocabulary).
+//! (the vocabulary), `opgen` (the one operation generator).
 
 pub mod device;
 pub mod disk;
@@ -22,6 +22,7 @@ pub mod fwd;
 pub mod head;
 pub mod io;
 pub mod iopolicy;
+pub mod opgen;
 pub mod ops;
 pub mod rculist;
 pub mod removal;

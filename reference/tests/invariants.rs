@@ -1,104 +1,19 @@
-//! State-machine property tests: random valid operation sequences (built
-//! the way `conformance/src/gen.rs` builds them: only live paths, one
-//! controller per path, at least one path kept) must keep the library's
+//! State-machine property tests: random valid operation sequences from the
+//! one generator (`mpath_reference::opgen`, the driver-order kinds: only
+//! listed paths, one controller per path, at least one path kept) must
+//! keep the library's
 //! invariants after every step in sequential execution. The trace round
 //! trip (write, parse, replay) lives in `conformance/tests/roundtrip.rs`,
 //! since the parser is in `mpath-conformance`.
 
-use mpath_reference::driver::{AluaState, AnaState, CtrlState, DriverKind, IoctlKind, SdevState};
-use mpath_reference::fwd::FwdOp;
+use mpath_reference::driver::DriverKind;
 use mpath_reference::head::Life;
-use mpath_reference::ops::{Op, DEFAULT_CAPACITY};
+use mpath_reference::opgen::{ctrl_state_machine, Draws, GenState, Mix};
+use mpath_reference::ops::Op;
 use mpath_reference::sync::Ordering;
 use mpath_reference::trace::Header;
 use mpath_reference::{System, Topology};
 use proptest::prelude::*;
-
-const ANA: [AnaState; 5] = [AnaState::Optimized, AnaState::Nonoptimized, AnaState::Inaccessible, AnaState::PersistentLoss, AnaState::Change];
-const ALUA: [AluaState; 5] = [AluaState::Optimal, AluaState::Active, AluaState::Standby, AluaState::Unavailable, AluaState::Transitioning];
-const CTRL: [CtrlState; 7] = [CtrlState::Live, CtrlState::Live, CtrlState::Resetting, CtrlState::Connecting, CtrlState::Deleting, CtrlState::DeletingNoio, CtrlState::Dead];
-const SDEV: [SdevState; 6] = [SdevState::Running, SdevState::Running, SdevState::Block, SdevState::Quiesce, SdevState::Offline, SdevState::CreatedBlock];
-const POLICIES: [&str; 6] = ["numa", "round-robin", "queue-depth", "queue-depth\n", "bogus", "numa\n"];
-
-/// The driver-visible state the generator tracks to keep ops valid.
-struct Gen {
-    nvme: bool,
-    nodes: i32,
-    max_paths: u32,
-    alive: Vec<u32>,
-    next_new: u32,
-    opened: i32,
-}
-
-fn pick<T: Copy>(xs: &[T], r: u32) -> T {
-    xs[r as usize % xs.len()]
-}
-
-impl Gen {
-    fn add_path(&mut self, r: u32) -> Op {
-        let p = self.next_new;
-        self.next_new += 1;
-        self.alive.push(p);
-        if self.nvme {
-            let ana = if r % 10 == 0 { None } else { Some(pick(&ANA[..3], r / 10)) };
-            Op::AddPath { path: p, ctrl: p, capacity: DEFAULT_CAPACITY, ana, alua: None, missing_ops: vec![] }
-        } else {
-            Op::AddPath { path: p, ctrl: p, capacity: DEFAULT_CAPACITY, ana: None, alua: Some(pick(&ALUA[..3], r)), missing_ops: vec![] }
-        }
-    }
-
-    /// One op from three raw choices.
-    fn op(&mut self, k: u8, a: u32, b: u32) -> Op {
-        let node = (a % self.nodes as u32) as i32;
-        let p = pick(&self.alive, b);
-        let nvme = self.nvme;
-        match k % 26 {
-            0..=3 => Op::FindPath { node },
-            4 | 5 => Op::SubmitBio { node },
-            6 => Op::RunWorks { node },
-            7 if nvme => Op::AnaUpdate { path: p, state: pick(&ANA, a / 7) },
-            7 => Op::SetAluaState { path: p, state: pick(&ALUA, a / 7) },
-            8 if nvme => Op::SetCtrlState { ctrl: p, state: pick(&CTRL, a / 7) },
-            8 => Op::SetSdevState { path: p, state: pick(&SDEV, a / 7) },
-            9 if nvme => Op::SetReady { path: p, ready: a % 3 != 0 },
-            9 => Op::ScsiBlock { path: p },
-            10 if nvme => Op::SetAnaPending { path: p, pending: a % 3 == 0 },
-            10 => Op::SetSdevState { path: p, state: SdevState::Running },
-            11 => Op::SetNrActive { ctrl: p, n: (a % 6) as i32 - 1 },
-            12 => Op::Failover { path: p, ana_error: nvme && a % 2 == 0 },
-            13 => Op::Complete { path: p },
-            14 => Op::IopolicyStore { buf: pick(&POLICIES, a).to_string() },
-            15 if nvme && a % 2 == 0 => Op::SetCapacity { path: p, sectors: if a % 4 == 0 { 4096 } else { DEFAULT_CAPACITY } },
-            15 if nvme => Op::Revalidate { path: p },
-            15 => Op::ClearPaths,
-            16 if self.alive.len() > 1 => {
-                self.alive.retain(|&x| x != p);
-                Op::RemovePath { path: p, node }
-            }
-            16 | 17 if self.next_new < self.max_paths => self.add_path(a),
-            16..=18 => Op::ClearCurrentPath { path: p },
-            19 => Op::NumaNodesShow { path: p },
-            20 if nvme && a % 2 == 0 => Op::ChrIoctl { node, kind: if a % 4 == 0 { IoctlKind::Ns } else { IoctlKind::Ctrl } },
-            20 => Op::Forward { node, fwd: pick(&FwdOp::ALL, a / 2), kind: Some(if a % 3 == 0 { IoctlKind::Ctrl } else { IoctlKind::Ns }) },
-            21 => match a % 3 {
-                0 => Op::DelayedRemovalSecsStore { buf: pick(&["0", "5", "0x10\n", "-1", "junk", "1"], a / 3).to_string() },
-                1 => Op::AdvanceTime { secs: (a / 3 % 10) as u64 },
-                _ => Op::UringCmd { node },
-            },
-            22 if self.opened > 0 && a % 2 == 0 => {
-                self.opened -= 1;
-                Op::Release
-            }
-            22 => {
-                self.opened += 1;
-                Op::Open
-            }
-            23 => Op::SetLive { path: p },
-            24 => Op::AddSysfsLink,
-            _ => Op::Synchronize,
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 struct Case {
@@ -107,7 +22,8 @@ struct Case {
     nodes: usize,
     paths: usize,
     iopolicy: &'static str,
-    steps: Vec<(u8, u32, u32)>,
+    /// Raw draws per operation (the generator's choice source).
+    steps: Vec<Vec<u32>>,
 }
 
 fn case(revisions: &'static [&'static str], driver: DriverKind) -> impl Strategy<Value = Case> {
@@ -116,37 +32,53 @@ fn case(revisions: &'static [&'static str], driver: DriverKind) -> impl Strategy
         1usize..=3,
         1usize..=4,
         prop::sample::select(&["numa", "round-robin", "queue-depth"][..]),
-        prop::collection::vec((any::<u8>(), any::<u32>(), any::<u32>()), 1..120),
+        prop::collection::vec(prop::collection::vec(any::<u32>(), 6), 1..120),
     )
         .prop_map(move |(revision, nodes, paths, iopolicy, steps)| Case { revision, driver, nodes, paths, iopolicy, steps })
 }
 
-/// Runs a case, checking every invariant after every step.
-fn check(c: &Case) -> Result<(), TestCaseError> {
-    let nvme = c.driver == DriverKind::Nvme;
+/// The case's header and operations, from the one generator
+/// (`mpath_reference::opgen`, driver-order kinds).
+fn generate(c: &Case) -> (Header, Vec<Op>) {
     let max_paths = c.paths + 3;
     let mut h = Header::new(c.revision, c.driver, Topology::uniform(c.nodes), max_paths, max_paths);
     h.iopolicy = c.iopolicy.into();
     h.ctrl_nodes = (0..max_paths).map(|i| if c.nodes > 1 { (i % c.nodes) as i32 } else { -1 }).collect();
-    let mut g = Gen { nvme, nodes: c.nodes as i32, max_paths: max_paths as u32, alive: vec![], next_new: 0, opened: 0 };
-    for _ in 0..c.paths {
-        let op = g.add_path(7);
+    let mut g = GenState::new(c.driver, c.nodes, max_paths, ctrl_state_machine(c.revision));
+    let mut setup = Draws::new(c.steps.iter().map(|s| s[0]).collect());
+    for p in 0..c.paths as u32 {
+        let op = g.arrival(&mut setup, p);
+        g.apply(&op);
         h.setup.push(op);
     }
+    let mix = Mix::driver_order(c.driver);
+    let ops = c.steps.iter().map(|d| g.next(&mix, &mut Draws::new(d.clone()))).collect();
+    (h, ops)
+}
+
+/// Runs a case, checking every invariant after every step.
+fn check(c: &Case) -> Result<(), TestCaseError> {
+    let (h, ops) = generate(c);
+    check_ops(&h, &ops, c.revision)
+}
+
+/// Runs `ops` from `h`, checking every invariant after every step.
+fn check_ops(h: &Header, ops: &[Op], revision: &str) -> Result<(), TestCaseError> {
     let sys = h.instantiate().map_err(TestCaseError::fail)?;
     // The model of dev_list: insertion order minus removed paths.
-    let mut model: Vec<u32> = g.alive.clone();
-    let mut submitted = 0u64;
-    for (step, &(k, a, b)) in c.steps.iter().enumerate() {
-        let op = g.op(k, a, b);
-        match &op {
+    let mut model: Vec<u32> = h.setup.iter().filter_map(|op| if let Op::AddPath { path, .. } = op { Some(*path) } else { None }).collect();
+    let (mut submitted, mut opened) = (0u64, 0i32);
+    for (step, op) in ops.iter().enumerate() {
+        match op {
             Op::AddPath { path, .. } => model.push(*path),
             Op::RemovePath { path, .. } => model.retain(|x| x != path),
             Op::SubmitBio { .. } => submitted += 1,
+            Op::Open => opened += 1,
+            Op::Release => opened -= 1,
             _ => {}
         }
-        sys.apply(step as u64, &op).map_err(|e| TestCaseError::fail(format!("step {step} {op:?}: invalid op: {e}")))?;
-        invariants(&sys, &model, submitted, g.opened, c.revision).map_err(|e| TestCaseError::fail(format!("after step {step} {op:?}: {e}")))?;
+        sys.apply(step as u64, op).map_err(|e| TestCaseError::fail(format!("step {step} {op:?}: invalid op: {e}")))?;
+        invariants(&sys, &model, submitted, opened, revision).map_err(|e| TestCaseError::fail(format!("after step {step} {op:?}: {e}")))?;
     }
     Ok(())
 }
@@ -256,8 +188,33 @@ proptest! {
 /// v1 does break an invariant: R12 publishes junk once no path qualifies.
 #[test]
 fn v1_breaks_the_current_path_invariant() {
-    let c = Case { revision: "v1", driver: DriverKind::Nvme, nodes: 1, paths: 1, iopolicy: "numa", steps: vec![(8, 6 * 7, 0), (0, 0, 0)] };
-    // Step 0: ctrl 0 DEAD (CTRL[6]); step 1: find_path with nothing usable.
-    let e = check(&c).unwrap_err().to_string();
+    use mpath_reference::driver::{AnaState, CtrlState};
+    let mut h = Header::new("v1", DriverKind::Nvme, Topology::uniform(1), 4, 4);
+    h.setup.push(Op::AddPath { path: 0, ctrl: 0, capacity: mpath_reference::ops::DEFAULT_CAPACITY, ana: Some(AnaState::Optimized), alua: None, missing_ops: vec![] });
+    // Controller 0 DEAD, then a selection with nothing usable.
+    let ops = [Op::SetCtrlState { ctrl: 0, state: CtrlState::Dead }, Op::FindPath { node: 0 }];
+    let e = check_ops(&h, &ops, "v1").unwrap_err().to_string();
     assert!(e.contains("current_path[0] = -1") || e.contains("JunkPointer") || e.contains("junk"), "{e}");
+    // The same on v2 keeps every invariant.
+    h.revision = "v2".into();
+    check_ops(&h, &ops, "v2").unwrap();
+}
+
+/// The cases are the one generator's, and cover every driver-order kind
+/// of each driver (a fixed sample of the strategy).
+#[test]
+fn cases_cover_every_driver_order_kind() {
+    use mpath_reference::opgen::OpKind;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    for driver in [DriverKind::Nvme, DriverKind::Scsi] {
+        let mut runner = TestRunner::deterministic();
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..100 {
+            let c = case(&["v2"], driver).new_tree(&mut runner).unwrap().current();
+            seen.extend(generate(&c).1.iter().map(OpKind::of));
+        }
+        let missing: Vec<&str> = Mix::driver_order(driver).kinds.iter().filter(|k| !seen.contains(k)).map(|k| k.name()).collect();
+        assert!(missing.is_empty(), "{driver:?}: never generated: {missing:?}");
+    }
 }

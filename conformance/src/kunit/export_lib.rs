@@ -26,7 +26,7 @@
 
 use super::export::{c_str, step_text, Case};
 use crate::parse::Trace;
-use mpath_reference::driver::{ana_to_access, AccessState, AnaState, CtrlState, DriverKind};
+use mpath_reference::driver::{ana_to_access, predicates, AccessState, AnaState, CtrlState, DriverKind};
 use mpath_reference::ops::{Op, Ret};
 use mpath_reference::violation::Kind;
 use std::fmt::Write as _;
@@ -166,7 +166,7 @@ static bool mpvl_ctrl_available(struct mpath_device *d)
 {
 	enum mpvl_ctrl s = mpvl_w(d)->ctrl[mpvl_p(d)->ctrl];
 
-	return s == MPVL_CTRL_LIVE || s == MPVL_CTRL_RECONNECTING;
+	return @NVME_CTRL_AVAILABLE@;
 }
 
 static bool mpvl_is_disabled(struct mpath_device *d)
@@ -181,13 +181,13 @@ static bool mpvl_is_disabled(struct mpath_device *d)
 		mpvl_api_escape(p);
 		return false;
 	}
-	return !(s == MPVL_CTRL_LIVE || s == MPVL_CTRL_DELETING) || p->ana_pending || !p->ready;
+	return !(@NVME_CTRL_ENABLED@) || p->ana_pending || !p->ready;
 }
 
 static bool mpvl_is_optimized(struct mpath_device *d)
 {
-	return mpvl_w(d)->ctrl[mpvl_p(d)->ctrl] == MPVL_CTRL_LIVE &&
-	       mpvl_p(d)->ana == MPVL_ANA_OPTIMIZED;
+	return @NVME_CTRL_OPTIMIZED@ &&
+	       @NVME_ANA_OPTIMIZED@;
 }
 
 static enum mpath_iopolicy_e mpvl_get_iopolicy(struct mpath_head *h)
@@ -885,7 +885,59 @@ pub fn prelude(api: crate::series::Api) -> String {
         crate::series::Api::V1 => (super::export_lib_v1::C_API_V1_TYPES, super::export_lib_v1::C_API_V1),
         _ => (C_API_V2_TYPES, C_API_V2),
     };
-    [C_HEAD, types, C_CORE, body].concat()
+    let mut core = C_CORE.to_string();
+    for (placeholder, c) in predicates_c().expect("the predicate table fits the suite's C encoding (tested)") {
+        core = core.replace(placeholder, &c);
+    }
+    [C_HEAD, types, &core, body].concat()
+}
+
+/// `enum mpvl_ctrl`'s enumerators, in declaration order.
+const MPVL_CTRL: [&str; 4] = ["MPVL_CTRL_OTHER", "MPVL_CTRL_LIVE", "MPVL_CTRL_DELETING", "MPVL_CTRL_RECONNECTING"];
+/// `enum mpvl_ana`'s enumerators, in declaration order.
+const MPVL_ANA: [&str; 3] = ["MPVL_ANA_OPTIMIZED", "MPVL_ANA_NONOPTIMIZED", "MPVL_ANA_OTHER"];
+
+/// `expr == A || expr == B ...` over the C enumerators (`enc` of each
+/// member of `set`, in `order`), parenthesised when there are several;
+/// an error when `set` splits an enumerator's class (two states the C
+/// encodes alike, one in the set and one not: the C cannot say it).
+fn c_condition<T: Copy + PartialEq + std::fmt::Debug>(expr: &str, set: &[T], all: &[T], enc: impl Fn(T) -> &'static str, order: &[&str]) -> Result<String, String> {
+    for &a in all {
+        for &b in all {
+            if enc(a) == enc(b) && set.contains(&a) != set.contains(&b) {
+                return Err(format!("{a:?} and {b:?} are both {} in the suite's C, but the predicate table tells them apart", enc(a)));
+            }
+        }
+    }
+    let names: Vec<&str> = order.iter().copied().filter(|n| set.iter().any(|&x| enc(x) == *n)).collect();
+    let terms: Vec<String> = names.iter().map(|n| format!("{expr} == {n}")).collect();
+    Ok(match terms.len() {
+        0 => "false".to_string(),
+        1 => terms[0].clone(),
+        _ => format!("({})", terms.join(" || ")),
+    })
+}
+
+/// The C bodies of the suite's `is_disabled` / `is_optimized` /
+/// `available_path` (placeholders in the core), generated from the one
+/// predicate table, `mpath_reference::driver::predicates`: the controller
+/// states each accepts, in the suite's encoding (`ctrl_c`, `ana_c`). The
+/// suite has no FAILFAST_EXPIRED flag (its traces never set one).
+pub fn predicates_c() -> Result<Vec<(&'static str, String)>, String> {
+    predicates_c_from(predicates::NVME_CTRL_AVAILABLE, predicates::NVME_CTRL_ENABLED, predicates::NVME_CTRL_OPTIMIZED, predicates::NVME_ANA_OPTIMIZED)
+}
+
+/// [`predicates_c`] from given state sets (a test alters them).
+pub fn predicates_c_from(available: &[CtrlState], enabled: &[CtrlState], optimized: &[CtrlState], ana_optimized: &[AnaState]) -> Result<Vec<(&'static str, String)>, String> {
+    const ANA_ALL: [AnaState; 5] = [AnaState::Optimized, AnaState::Nonoptimized, AnaState::Inaccessible, AnaState::PersistentLoss, AnaState::Change];
+    let ctrl = |expr: &str, set: &[CtrlState]| c_condition(expr, set, &CtrlState::ALL, ctrl_c, &MPVL_CTRL);
+    let avail = ctrl("s", available)?;
+    let enabled = ctrl("s", enabled)?;
+    let optimized = ctrl("mpvl_w(d)->ctrl[mpvl_p(d)->ctrl]", optimized)?;
+    let ana = c_condition("mpvl_p(d)->ana", ana_optimized, &ANA_ALL, ana_c, &MPVL_ANA)?;
+    // `!(x)` of a single term keeps the parentheses of the C.
+    let enabled = enabled.strip_prefix('(').and_then(|e| e.strip_suffix(')')).map(str::to_string).unwrap_or(enabled);
+    Ok(vec![("@NVME_CTRL_AVAILABLE@", avail.trim_start_matches('(').trim_end_matches(')').to_string()), ("@NVME_CTRL_ENABLED@", enabled), ("@NVME_CTRL_OPTIMIZED@", optimized), ("@NVME_ANA_OPTIMIZED@", ana)])
 }
 
 /// The suite's ANA encoding (`enum mpvl_ana`).
@@ -1343,4 +1395,65 @@ pub fn case(t: &Trace, case: &str, target: &super::export::Target) -> Result<(St
     e.out.push_str("}\n\n");
     let c = Case { trace: t.file.clone(), case: case.to_string(), steps: t.lines.len(), checks: e.checks, not_applicable: e.na, oops_at: e.oops_at };
     Ok((e.out, c))
+}
+
+#[cfg(test)]
+mod predicate_tests {
+    use super::*;
+
+    /// The enumerators a generated `x == A || x == B` condition accepts.
+    fn accepted(cond: &str) -> Vec<String> {
+        cond.trim_matches(|c| c == '(' || c == ')').split(" || ").map(|t| t.rsplit(" == ").next().unwrap().to_string()).collect()
+    }
+
+    fn body(name: &str, gen: &[(&'static str, String)]) -> String {
+        gen.iter().find(|(p, _)| *p == name).unwrap().1.clone()
+    }
+
+    /// For every controller state, the C condition accepts its enumerator
+    /// exactly when the table's set holds the state.
+    fn agrees(cond: &str, set: &[CtrlState]) -> Result<(), String> {
+        let acc = accepted(cond);
+        for s in CtrlState::ALL {
+            if acc.iter().any(|a| a == ctrl_c(s)) != set.contains(&s) {
+                return Err(format!("{s:?}: C {cond:?} vs table {set:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_prelude_predicates_are_the_tables() {
+        let g = predicates_c().unwrap();
+        agrees(&body("@NVME_CTRL_AVAILABLE@", &g), predicates::NVME_CTRL_AVAILABLE).unwrap();
+        agrees(&body("@NVME_CTRL_ENABLED@", &g), predicates::NVME_CTRL_ENABLED).unwrap();
+        agrees(&body("@NVME_CTRL_OPTIMIZED@", &g), predicates::NVME_CTRL_OPTIMIZED).unwrap();
+        let ana = accepted(&body("@NVME_ANA_OPTIMIZED@", &g));
+        for a in [AnaState::Optimized, AnaState::Nonoptimized, AnaState::Inaccessible, AnaState::PersistentLoss, AnaState::Change] {
+            assert_eq!(ana.iter().any(|x| x == ana_c(a)), predicates::NVME_ANA_OPTIMIZED.contains(&a), "{a:?}");
+        }
+        for api in [crate::series::Api::V1, crate::series::Api::V2] {
+            let p = prelude(api);
+            assert!(!p.contains("@NVME_"), "a placeholder left in the prelude");
+            for (_, c) in &g {
+                assert!(p.contains(c.as_str()), "{c} not in the prelude");
+            }
+            // The C reads the generated conditions where the callbacks return.
+            assert!(p.contains(&format!("return !({}) || p->ana_pending || !p->ready;", body("@NVME_CTRL_ENABLED@", &g))));
+        }
+    }
+
+    /// A deliberately altered table gives other C, which the check refuses
+    /// against the real table; a set the C encoding cannot express (only
+    /// one of the two states it encodes as RECONNECTING) is an error.
+    #[test]
+    fn an_altered_table_is_caught() {
+        use CtrlState::*;
+        let altered = predicates_c_from(predicates::NVME_CTRL_AVAILABLE, &[Live], predicates::NVME_CTRL_OPTIMIZED, predicates::NVME_ANA_OPTIMIZED).unwrap();
+        let enabled = body("@NVME_CTRL_ENABLED@", &altered);
+        assert_ne!(enabled, body("@NVME_CTRL_ENABLED@", &predicates_c().unwrap()));
+        assert!(agrees(&enabled, predicates::NVME_CTRL_ENABLED).is_err());
+        let e = predicates_c_from(&[Live, Resetting], predicates::NVME_CTRL_ENABLED, predicates::NVME_CTRL_OPTIMIZED, predicates::NVME_ANA_OPTIMIZED).unwrap_err();
+        assert!(e.contains("MPVL_CTRL_RECONNECTING"), "{e}");
+    }
 }
