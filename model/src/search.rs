@@ -128,7 +128,7 @@ struct Table {
 
 impl Table {
     fn new() -> Table {
-        Table { slots: vec![0; 1024], len: 0 }
+        Table { slots: vec![0; 64], len: 0 }
     }
     fn bytes(&self) -> u64 {
         (self.slots.len() * 16) as u64
