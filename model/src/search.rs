@@ -261,17 +261,99 @@ impl Shared<'_> {
 
 /// A newly discovered state of a level: the state, its parent's discovery
 /// index, the action code and the properties it violates.
-type New = (State, u32, u8, u64);
+/// States of a BFS level, packed ([`pack`]): `bytes[offs[i]..offs[i + 1]]`.
+struct Level {
+    bytes: Vec<u8>,
+    offs: Vec<usize>,
+}
+
+impl Level {
+    fn new() -> Level {
+        Level { bytes: Vec::new(), offs: vec![0] }
+    }
+    fn len(&self) -> usize {
+        self.offs.len() - 1
+    }
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn get(&self, base: &State, i: usize) -> State {
+        unpack(base, &self.bytes[self.offs[i]..self.offs[i + 1]])
+    }
+    fn push(&mut self, base: &State, s: &State) {
+        pack(base, s, &mut self.bytes);
+        self.offs.push(self.bytes.len());
+    }
+    fn heap_bytes(&self) -> u64 {
+        (self.bytes.capacity() + self.offs.capacity() * 8) as u64
+    }
+}
+
+/// New states a checker thread discovered in a level: packed states and,
+/// per state, its parent's discovery index, the action code and the
+/// properties it violates.
+struct Out {
+    level: Level,
+    meta: Vec<(u32, u8, u64)>,
+}
+
+/// Pack `s` as its differences from `base` (the initial state): runs of
+/// (bytes equal to base: count, differing bytes: count, the bytes).
+/// States in a level differ from the initial state in a few dozen of
+/// their bytes, so a frontier costs a third or less of plain states.
+fn pack(base: &State, s: &State, out: &mut Vec<u8>) {
+    let (b, z) = (s.as_bytes(), base.as_bytes());
+    let n = b.len();
+    let mut i = 0;
+    while i < n {
+        let mut same = 0;
+        while i < n && same < 255 && b[i] == z[i] {
+            same += 1;
+            i += 1;
+        }
+        let start = i;
+        while i < n && i - start < 255 && b[i] != z[i] {
+            i += 1;
+        }
+        if same == 0 && i == start {
+            continue;
+        }
+        out.push(same as u8);
+        out.push((i - start) as u8);
+        out.extend_from_slice(&b[start..i]);
+    }
+}
+
+/// The state [`pack`] packed against the same `base`.
+fn unpack(base: &State, packed: &[u8]) -> State {
+    let mut s = *base;
+    let n = std::mem::size_of::<State>();
+    // SAFETY: State has no padding (crate::state::STATE_BYTES) and the
+    // bytes written are a valid state's own bytes at the same offsets
+    // (`packed` comes from `pack` of a State against this `base`), so the
+    // result is that state, field for field.
+    let dst = unsafe { std::slice::from_raw_parts_mut(&mut s as *mut State as *mut u8, n) };
+    let (mut i, mut k) = (0usize, 0usize);
+    while k + 1 < packed.len() {
+        i += packed[k] as usize;
+        let len = packed[k + 1] as usize;
+        dst[i..i + len].copy_from_slice(&packed[k + 2..k + 2 + len]);
+        i += len;
+        k += 2 + len;
+    }
+    s
+}
 
 const STATE_COST: u64 = std::mem::size_of::<State>() as u64;
-const NEW_COST: u64 = std::mem::size_of::<New>() as u64;
 
 /// Expand states `frontier[range]` (discovery indices from `base`) at
 /// `level` (1 = the initial state); new states go to `out`.
-fn expand(sh: &Shared, frontier: &[State], base: u32, lo: usize, hi: usize, level: usize, out: &mut Vec<New>, depth_cut: &AtomicBool) {
+fn expand(sh: &Shared, frontier: &Level, base: u32, lo: usize, hi: usize, level: usize, out: &mut Out, depth_cut: &AtomicBool) {
     let m = sh.m;
     let mut actions = Vec::with_capacity(8);
-    for (i, s) in frontier[lo..hi].iter().enumerate() {
+    for i in 0..hi - lo {
+        let s0 = frontier.get(&m.init, lo + i);
+        let s = &s0;
         if (lo + i) % 256 == 0 {
             sh.check_limits();
         }
@@ -316,10 +398,12 @@ fn expand(sh: &Shared, frontier: &[State], base: u32, lo: usize, hi: usize, leve
 }
 
 #[inline]
-fn push_new(sh: &Shared, out: &mut Vec<New>, n: State, parent: u32, a: Action) {
+fn push_new(sh: &Shared, out: &mut Out, n: State, parent: u32, a: Action) {
     let v = sh.violations(&n);
-    out.push((n, parent, code_of(a), v));
-    sh.other_bytes.fetch_add(NEW_COST, Ordering::Relaxed);
+    let before = out.level.bytes.len();
+    out.level.push(&sh.m.init, &n);
+    out.meta.push((parent, code_of(a), v));
+    sh.other_bytes.fetch_add((out.level.bytes.len() - before) as u64 + 8 + 16, Ordering::Relaxed);
     let u = sh.unique.fetch_add(1, Ordering::Relaxed) + 1;
     if sh.opts.max_states.is_some_and(|k| u >= k) {
         sh.halt(End::States);
@@ -361,16 +445,17 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
     }
     match opts.mode {
         Mode::Bfs => {
-            let mut frontier = vec![m.init];
+            let mut frontier = Level::new();
+            frontier.push(&m.init, &m.init);
             let mut base: u32 = 0;
             let mut level = 1;
             let threads = opts.threads.max(1);
             while !frontier.is_empty() && !sh.halt.load(Ordering::Relaxed) {
                 max_depth = level;
-                sh.other_bytes.store(frontier.len() as u64 * STATE_COST + parents.capacity() as u64 * 5, Ordering::Relaxed);
-                let mut outs: Vec<Vec<New>> = Vec::new();
+                sh.other_bytes.store(frontier.heap_bytes() + parents.capacity() as u64 * 5, Ordering::Relaxed);
+                let mut outs: Vec<Out> = Vec::new();
                 if threads == 1 {
-                    let mut out = Vec::new();
+                    let mut out = Out { level: Level::new(), meta: Vec::new() };
                     // Progress and limits between chunks.
                     let chunk = 4096;
                     let mut lo = 0;
@@ -396,7 +481,7 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
                             .map(|_| {
                                 let (sh, frontier, next_chunk, depth_cut, done) = (&sh, &frontier, &next_chunk, &depth_cut, &done);
                                 scope.spawn(move || {
-                                    let mut out = Vec::new();
+                                    let mut out = Out { level: Level::new(), meta: Vec::new() };
                                     loop {
                                         let lo = next_chunk.fetch_add(chunk, Ordering::Relaxed);
                                         if lo >= frontier.len() || sh.halt.load(Ordering::Relaxed) {
@@ -423,15 +508,20 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
                     });
                 }
                 base += frontier.len() as u32;
-                let total: usize = outs.iter().map(|o| o.len()).sum();
-                let mut next = Vec::with_capacity(total);
+                drop(frontier);
+                let total: usize = outs.iter().map(|o| o.level.bytes.len()).sum();
+                let count: usize = outs.iter().map(|o| o.meta.len()).sum();
+                let mut next = Level { bytes: Vec::with_capacity(total), offs: Vec::with_capacity(count + 1) };
+                next.offs.push(0);
                 for out in outs {
-                    for (n, parent, a, v) in out {
+                    let shift = next.bytes.len();
+                    next.bytes.extend_from_slice(&out.level.bytes);
+                    next.offs.extend(out.level.offs[1..].iter().map(|o| o + shift));
+                    for (parent, a, v) in out.meta {
                         let idx = parents.len() as u32;
                         parents.push(parent);
                         acts.push(a);
                         record(&mut found, v, idx);
-                        next.push(n);
                     }
                 }
                 frontier = next;
