@@ -1,4 +1,4 @@
-//! `cargo run -p mpath-model --release --example model_run -- <revision> [scenario|catalogue] [--trace] [--dfs]`
+//! `cargo run -p mpath-model --release --example model_run -- <revision> [scenario|catalogue] [--trace] [--dfs] [--sym] [--reduce] [--threads N] [--max-memory-mb M] [--timeout S] [--max-depth D]`
 use mpath_model::*;
 use std::sync::atomic::AtomicBool;
 
@@ -12,6 +12,22 @@ fn main() {
     }
     if args.iter().any(|a| a == "--dfs") {
         bounds.mode = Mode::Dfs;
+    }
+    if args.iter().any(|a| a == "--reduce") {
+        bounds.reduction = true;
+    }
+    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).map(|v| v.parse::<u64>().expect("a number after the flag"));
+    if let Some(n) = value("--threads") {
+        bounds.threads = n as usize;
+    }
+    if let Some(d) = value("--max-depth") {
+        bounds.max_depth = Some(d as usize);
+    }
+    if let Some(secs) = value("--timeout") {
+        bounds.timeout_ms = Some(secs * 1000);
+    }
+    if let Some(mb) = value("--max-memory-mb") {
+        bounds.max_memory = Some(mb << 20);
     }
     let stop = AtomicBool::new(false);
     if what == "catalogue" {

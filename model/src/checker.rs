@@ -1,8 +1,8 @@
-//! Running stateright on a (revision, scenario) pair and reporting
-//! per-property verdicts. Always one checker thread and no symmetry
-//! reduction, so state counts and counterexamples are identical across
-//! runs; BFS (default) gives the shortest counterexample, DFS uses less
-//! memory for "holds" runs.
+//! Checking a (revision, scenario) pair with the model's own search
+//! ([`crate::search`]) and reporting per-property verdicts. By default one
+//! checker thread, no symmetry and no reduction, so state counts and
+//! counterexamples are identical across runs; BFS (default) gives the
+//! shortest counterexample, DFS uses less memory for "holds" runs.
 
 use crate::dataprop::PropertySet;
 use crate::machine::{Action, Machine};
@@ -14,8 +14,9 @@ use crate::scenario::{Scenario, ScenarioError};
 use crate::state::State;
 use mpath_reference::violation::{Object, Violation};
 use serde::{Deserialize, Serialize};
-use stateright::{Checker, Model};
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::search::{self, Cond};
+use stateright::Model;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -45,6 +46,24 @@ pub struct Bounds {
     /// stay deterministic (one checker thread).
     #[serde(default)]
     pub symmetry: bool,
+    /// Checker threads (BFS; 0 or 1 = one). Verdicts do not depend on it;
+    /// with more than one, counts may differ from run to run when a bound
+    /// cuts a level short, and counterexamples come from a separate
+    /// single-threaded shortest search.
+    #[serde(default)]
+    pub threads: usize,
+    /// Partial-order reduction ([`crate::por`]): explores one thread's
+    /// step alone where it commutes with everything the others can still
+    /// do. Same verdicts, fewer states; counterexamples still come from
+    /// the unreduced shortest search. Not combined with `symmetry`, and off
+    /// when data properties of mode `always` / `after` are checked.
+    #[serde(default)]
+    pub reduction: bool,
+    /// Memory bound in bytes for the visited set, frontier and parent
+    /// records (`None`: [`crate::search::DEFAULT_MAX_MEMORY`], 8 GiB). A
+    /// check that would exceed it stops: "bound reached".
+    #[serde(default)]
+    pub max_memory: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,6 +143,10 @@ pub struct Report {
     pub max_depth: usize,
     pub elapsed_ms: u64,
     pub unique_states_per_sec: f64,
+    /// Peak memory the search accounted for (visited set, frontier, parent
+    /// records), bytes.
+    #[serde(default)]
+    pub memory_bytes: u64,
 }
 
 impl Report {
@@ -138,6 +161,7 @@ impl Report {
         let mut r = self.clone();
         r.elapsed_ms = 0;
         r.unique_states_per_sec = 0.0;
+        r.memory_bytes = 0;
         serde_json::to_string(&r).unwrap_or_default()
     }
 }
@@ -146,8 +170,16 @@ impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "revision {} / scenario {} [{}]: {} states, {} unique, depth {}, {} ms, {:.0} unique states/s",
-            self.revision, self.scenario, self.checker_mode, self.states, self.unique_states, self.max_depth, self.elapsed_ms, self.unique_states_per_sec
+            "revision {} / scenario {} [{}]: {} states, {} unique, depth {}, {} ms, {:.0} unique states/s, {} MiB",
+            self.revision,
+            self.scenario,
+            self.checker_mode,
+            self.states,
+            self.unique_states,
+            self.max_depth,
+            self.elapsed_ms,
+            self.unique_states_per_sec,
+            self.memory_bytes.div_ceil(1 << 20)
         )?;
         for p in &self.properties {
             write!(f, "  {:<34} {}", p.property, p.verdict)?;
@@ -203,68 +235,93 @@ pub fn check(revision: &RevisionSpec, scenario: &Scenario, bounds: &Bounds, prog
 /// [`check`], then the data properties `props` in the same search,
 /// reported after the built-in ones, the same way.
 pub fn check_with(revision: &RevisionSpec, scenario: &Scenario, props: &PropertySet, bounds: &Bounds, progress: Option<&dyn Fn(&Progress)>, stop: &AtomicBool) -> Result<Report, ModelError> {
-    let inner_stop = Arc::new(AtomicBool::new(stop.load(Ordering::Relaxed)));
-    let m = machine_with(revision, scenario, props, inner_stop.clone())?;
-    let data_names = props.names();
-    let m2 = m.clone();
-    let start = Instant::now();
-    let mut b = m.checker();
-    if let Some(d) = bounds.max_depth {
-        b = b.target_max_depth(d);
-    }
-    if let Some(n) = bounds.max_states {
-        b = b.target_state_count(n);
-    }
-    if let Some(t) = bounds.timeout_ms {
-        b = b.timeout(Duration::from_millis(t));
-    }
-    let mode = if bounds.symmetry { Mode::Dfs } else { bounds.mode };
-    if bounds.symmetry {
-        b = b.symmetry();
-    }
-    let (states, unique, depth, discoveries) = match mode {
-        Mode::Bfs => run(b.spawn_bfs(), start, progress, stop, &inner_stop),
-        Mode::Dfs => run(b.spawn_dfs(), start, progress, stop, &inner_stop),
+    let inner_stop = Arc::new(AtomicBool::new(false));
+    let m = machine_with(revision, scenario, props, inner_stop)?;
+    let names: Vec<&'static str> = m.properties().iter().map(|p| p.name).collect();
+    let conds: Vec<Cond> = m.properties().iter().map(|p| p.condition).collect();
+    let threads = if bounds.mode == Mode::Dfs { 1 } else { bounds.threads.max(1) };
+    // Data properties read any field at any time: only at_rest / at_end
+    // ones (terminal-state predicates) keep the reduction sound.
+    let data_ok = props.props.iter().all(|p| matches!(p.when, crate::dataprop::When::AtRest | crate::dataprop::When::AtEnd));
+    let reduction = bounds.reduction && !bounds.symmetry && data_ok;
+    let opts = search::Opts {
+        mode: bounds.mode,
+        threads,
+        symmetry: bounds.symmetry,
+        reduction,
+        max_depth: bounds.max_depth,
+        max_states: bounds.max_states,
+        timeout: bounds.timeout_ms.map(Duration::from_millis),
+        max_memory: bounds.max_memory.unwrap_or(search::DEFAULT_MAX_MEMORY),
+        stop_when_all_found: true,
     };
+    let tick = |states: usize, unique: usize, depth: usize, elapsed: Duration| {
+        if let Some(p) = progress {
+            p(&Progress { states, unique_states: unique, max_depth: depth, elapsed });
+        }
+    };
+    let start = Instant::now();
+    let out = search::search(&m, &conds, &opts, stop, Some(&tick));
     let elapsed = start.elapsed();
-    let interrupted = inner_stop.load(Ordering::Relaxed);
-    let bound_hit = bounds.max_depth.is_some_and(|d| depth >= d)
-        || bounds.max_states.is_some_and(|n| states >= n)
-        || bounds.timeout_ms.is_some_and(|t| elapsed >= Duration::from_millis(t));
-    let mut props = Vec::new();
-    for name in property::names().into_iter().chain(data_names) {
-        let found = discoveries.iter().find(|(n, _)| *n == name);
-        let (verdict, ce) = match found {
-            Some((_, path)) => {
-                // stateright keeps the *last* violating state it met; search
-                // the shortest path ourselves (falls back to truncating).
-                let short = shortest_path(&m2, name, SHORTEST_LIMIT).unwrap_or_else(|| truncate(&m2, name, path));
-                (Verdict::Violated, Some(counterexample(&m2, name, &short)))
+    // Counterexamples: the main search's own paths are the shortest ones
+    // when it is the plain single-threaded BFS; otherwise a separate
+    // deterministic BFS finds them (falling back to the main search's
+    // path, a real interleaving, when that search hits its limit).
+    let plain = opts.mode == Mode::Bfs && threads == 1 && !reduction && !opts.symmetry;
+    let violated: Vec<usize> = (0..names.len()).filter(|&i| out.found[i].is_some()).collect();
+    let shortest = if plain || violated.is_empty() {
+        None
+    } else {
+        let vc: Vec<Cond> = violated.iter().map(|&i| conds[i]).collect();
+        let o = search::Opts { max_states: Some(SHORTEST_LIMIT), max_memory: opts.max_memory, ..search::Opts::default() };
+        Some(search::search(&m, &vc, &o, stop, None))
+    };
+    let mut reports = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let (verdict, ce) = match out.found[i] {
+            Some(idx) => {
+                let from_short = shortest.as_ref().and_then(|o| violated.iter().position(|&v| v == i).and_then(|k| o.found[k].map(|j| o.path(&m, j))));
+                let path = from_short.unwrap_or_else(|| truncate(&m, name, &out.path(&m, idx)));
+                (Verdict::Violated, Some(counterexample(&m, name, &path)))
             }
-            None if interrupted => (Verdict::Interrupted, None),
-            None if bound_hit => (Verdict::BoundReached, None),
-            None => (Verdict::Holds, None),
+            None => match out.end {
+                search::End::Interrupted => (Verdict::Interrupted, None),
+                search::End::Complete | search::End::AllFound => (Verdict::Holds, None),
+                _ => (Verdict::BoundReached, None),
+            },
         };
-        props.push(PropertyReport { property: name.to_string(), verdict, counterexample: ce });
+        reports.push(PropertyReport { property: name.to_string(), verdict, counterexample: ce });
     }
     let secs = elapsed.as_secs_f64().max(1e-6);
+    let mut mode = format!(
+        "{}, {} thread{}, {}",
+        match opts.mode {
+            Mode::Bfs => "bfs",
+            Mode::Dfs => "dfs",
+        },
+        threads,
+        if threads == 1 { "" } else { "s" },
+        if bounds.symmetry { "thread symmetry" } else { "no symmetry" }
+    );
+    if reduction {
+        mode.push_str(", partial-order reduction");
+    } else if bounds.reduction {
+        mode.push_str(if bounds.symmetry { ", no reduction (with symmetry)" } else { ", no reduction (data properties of mode always/after)" });
+    }
+    if out.end == search::End::Memory {
+        mode.push_str(&format!(", memory bound {} MiB reached", opts.max_memory >> 20));
+    }
     Ok(Report {
         revision: revision.name.clone(),
         scenario: scenario.name.clone(),
-        checker_mode: format!(
-            "{}, 1 thread, {}",
-            match mode {
-                Mode::Bfs => "bfs",
-                Mode::Dfs => "dfs",
-            },
-            if bounds.symmetry { "thread symmetry" } else { "no symmetry" }
-        ),
-        properties: props,
-        states,
-        unique_states: unique,
-        max_depth: depth,
+        checker_mode: mode,
+        properties: reports,
+        states: out.states,
+        unique_states: out.unique,
+        max_depth: out.max_depth,
         elapsed_ms: elapsed.as_millis() as u64,
-        unique_states_per_sec: unique as f64 / secs,
+        unique_states_per_sec: out.unique as f64 / secs,
+        memory_bytes: out.memory,
     })
 }
 
@@ -272,61 +329,13 @@ pub fn check_with(revision: &RevisionSpec, scenario: &Scenario, props: &Property
 pub const SHORTEST_LIMIT: usize = 3_000_000;
 
 /// Breadth-first search for the shortest path from the initial state to a
-/// state violating `name` (deterministic: actions in model order).
+/// state violating `name` (deterministic: actions in model order; the
+/// first violating state discovered).
 pub fn shortest_path(m: &Machine, name: &str, limit: usize) -> Option<Vec<(State, Option<Action>)>> {
-    use std::collections::hash_map::Entry;
-    use std::collections::{HashMap, VecDeque};
     let prop = m.properties().into_iter().find(|p| p.name == name)?;
-    let bad = |s: &State| !(prop.condition)(m, s);
-    let mut arena: Vec<(State, usize, Option<Action>)> = vec![(m.init, usize::MAX, None)];
-    let mut seen: HashMap<State, ()> = HashMap::new();
-    seen.insert(m.init, ());
-    let mut queue = VecDeque::from([0usize]);
-    let mut actions = Vec::new();
-    let mut hit = None;
-    if bad(&m.init) {
-        hit = Some(0);
-    }
-    while hit.is_none() {
-        let Some(i) = queue.pop_front() else { break };
-        let s = arena[i].0;
-        actions.clear();
-        m.actions(&s, &mut actions);
-        for &a in &actions {
-            let Some(n) = m.next_state(&s, a) else { continue };
-            if let Entry::Vacant(e) = seen.entry(n) {
-                e.insert(());
-                arena.push((n, i, Some(a)));
-                let j = arena.len() - 1;
-                if bad(&n) {
-                    hit = Some(j);
-                    break;
-                }
-                queue.push_back(j);
-            }
-        }
-        if arena.len() > limit {
-            return None;
-        }
-    }
-    let mut j = hit?;
-    let mut rev = Vec::new();
-    loop {
-        let (s, parent, a) = arena[j];
-        rev.push((s, a));
-        if parent == usize::MAX {
-            break;
-        }
-        j = parent;
-    }
-    // rev holds (state, action that produced it); re-pair as (state, next action).
-    rev.reverse();
-    let mut out = Vec::with_capacity(rev.len());
-    for k in 0..rev.len() {
-        let next = rev.get(k + 1).and_then(|(_, a)| *a);
-        out.push((rev[k].0, next));
-    }
-    Some(out)
+    let o = search::Opts { max_states: Some(limit), ..search::Opts::default() };
+    let out = search::search(m, &[prop.condition], &o, &AtomicBool::new(false), None);
+    out.found[0].map(|j| out.path(m, j))
 }
 
 /// Cut a path at its first state violating `name`.
@@ -337,29 +346,6 @@ fn truncate(m: &Machine, name: &str, path: &[(State, Option<Action>)]) -> Vec<(S
         last.1 = None;
     }
     v
-}
-
-type Found = Vec<(&'static str, Vec<(State, Option<Action>)>)>;
-
-fn run<C: Checker<Machine>>(c: C, start: Instant, progress: Option<&dyn Fn(&Progress)>, stop: &AtomicBool, inner: &AtomicBool) -> (usize, usize, usize, Found) {
-    let mut sleep = 1u64;
-    while !c.is_done() {
-        if stop.load(Ordering::Relaxed) {
-            inner.store(true, Ordering::Relaxed);
-        }
-        if let Some(p) = progress {
-            p(&Progress { states: c.state_count(), unique_states: c.unique_state_count(), max_depth: c.max_depth(), elapsed: start.elapsed() });
-        }
-        std::thread::sleep(Duration::from_millis(sleep));
-        sleep = (sleep * 2).min(50);
-    }
-    let c = c.join();
-    if let Some(p) = progress {
-        p(&Progress { states: c.state_count(), unique_states: c.unique_state_count(), max_depth: c.max_depth(), elapsed: start.elapsed() });
-    }
-    let mut found: Found = c.discoveries().into_iter().map(|(n, p)| (n, p.into_vec())).collect();
-    found.sort_by_key(|(n, _)| *n);
-    (c.state_count(), c.unique_state_count(), c.max_depth(), found)
 }
 
 /// Describe each transition of a path.

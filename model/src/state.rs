@@ -72,6 +72,7 @@ pub mod vbit {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(C)]
 pub struct PathState {
     pub life: u8,
     pub bits: u8,
@@ -108,12 +109,14 @@ impl PathState {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(C)]
 pub struct Frame {
     pub func: u8,
     pub pc: u8,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(C)]
 pub struct Thread {
     pub regs: [u8; NREG],
     pub stack: [Frame; STACK],
@@ -147,6 +150,7 @@ pub struct Thread {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(C)]
 pub struct State {
     pub paths: [PathState; MAXP],
     /// `CtrlState as u8` per controller; bit 7 = failfast expired.
@@ -177,7 +181,60 @@ pub struct State {
     pub threads: [Thread; MAXT],
 }
 
+/// Bytes of [`State`] when it has no padding: every field is a byte (or an
+/// array of bytes), except `viol` (a `u16` at an even offset). The checker
+/// fingerprints a state by hashing these bytes ([`State::fingerprint`]);
+/// the assertion below fails to compile when a field added to `State`,
+/// `Thread`, `PathState` or `Frame` introduces padding (then reorder the
+/// fields or update the sum).
+pub const STATE_BYTES: usize = MAXP * 14 + MAXC + 9 + 3 + 2 + 1 + MAXC + 1 + 2 + MAXT * (NREG + 2 * STACK + 14);
+const _: () = assert!(
+    std::mem::size_of::<State>() == STATE_BYTES && std::mem::size_of::<PathState>() == 14 && std::mem::size_of::<Thread>() == NREG + 2 * STACK + 14,
+    "State has padding (or a field was added): update STATE_BYTES, see State::as_bytes"
+);
+
 impl State {
+    /// The state's bytes (no padding: see [`STATE_BYTES`]).
+    pub fn as_bytes(&self) -> &[u8] {
+        // SAFETY: State is repr(C), every field is an initialised integer or
+        // bool, and the assertion above proves there are no padding bytes,
+        // so all size_of::<State>() bytes are initialised.
+        unsafe { std::slice::from_raw_parts(self as *const State as *const u8, std::mem::size_of::<State>()) }
+    }
+
+    /// A 128-bit fingerprint of the state: two independent 64-bit hashes
+    /// of its bytes (wyhash-style folded multiplies, fixed constants). The
+    /// checker's visited set keeps fingerprints instead of states; with n
+    /// states the chance that any two distinct states share one is below
+    /// n^2 / 2^112 (the low 16 bits carry the search level), e.g. 5e-19
+    /// for 50 million states.
+    pub fn fingerprint(&self) -> u128 {
+        #[inline(always)]
+        fn mix(a: u64, b: u64) -> u64 {
+            let r = (a as u128).wrapping_mul(b as u128);
+            (r as u64) ^ ((r >> 64) as u64)
+        }
+        const K: [u64; 6] = [0xa076_1d64_78bd_642f, 0xe703_7ed1_a0b4_28db, 0x8ebc_6af0_9c88_c6e3, 0x5899_65cc_7537_4cc3, 0x1d8e_4e27_c47d_124f, 0x9e37_79b9_7f4a_7c15];
+        let b = self.as_bytes();
+        let (mut h1, mut h2) = (K[4], K[5]);
+        let mut chunks = b.chunks_exact(16);
+        for c in &mut chunks {
+            let w0 = u64::from_le_bytes(c[..8].try_into().unwrap_or_default());
+            let w1 = u64::from_le_bytes(c[8..].try_into().unwrap_or_default());
+            h1 = mix(w0 ^ K[0] ^ h1, w1 ^ K[1]);
+            h2 = mix(w0 ^ K[2], w1 ^ K[3] ^ h2);
+        }
+        let mut tail = [0u8; 16];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        let w0 = u64::from_le_bytes(tail[..8].try_into().unwrap_or_default());
+        let w1 = u64::from_le_bytes(tail[8..].try_into().unwrap_or_default());
+        h1 = mix(w0 ^ K[0] ^ h1, w1 ^ K[1]);
+        h2 = mix(w0 ^ K[2], w1 ^ K[3] ^ h2);
+        h1 = mix(h1 ^ K[5], (b.len() as u64) ^ K[2]);
+        h2 = mix(h2 ^ K[4], (b.len() as u64) ^ K[0]);
+        ((h1 as u128) << 64) | h2 as u128
+    }
+
     pub fn hbit(&self, b: u8) -> bool {
         self.head_bits & (1 << b) != 0
     }

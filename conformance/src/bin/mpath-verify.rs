@@ -398,9 +398,20 @@ struct BoundArgs {
     /// Depth-first search (less memory; counterexamples may not be shortest).
     #[arg(long)]
     dfs: bool,
-    /// Symmetry reduction over identical threads (one checker thread, DFS).
+    /// Symmetry reduction over identical threads.
     #[arg(long)]
     symmetry: bool,
+    /// Checker threads (BFS). Verdicts do not depend on it; counterexamples
+    /// then come from a separate single-threaded shortest search.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Partial-order reduction (same verdicts, fewer states; model/README-model.md).
+    #[arg(long)]
+    reduce: bool,
+    /// Memory bound in MiB for the checker's visited set, frontier and records
+    /// (default 8192); a check that would exceed it stops: "bound reached".
+    #[arg(long)]
+    max_memory: Option<u64>,
 }
 
 impl BoundArgs {
@@ -411,6 +422,9 @@ impl BoundArgs {
             timeout_ms: self.timeout.map(|s| s * 1000),
             mode: if self.dfs { mpath_model::Mode::Dfs } else { mpath_model::Mode::Bfs },
             symmetry: self.symmetry,
+            threads: self.threads,
+            reduction: self.reduce,
+            max_memory: self.max_memory.map(|mb| mb << 20),
         }
     }
 }
