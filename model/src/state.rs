@@ -173,6 +173,15 @@ pub struct State {
     pub nr_active: [u8; MAXC],
     /// `mq_freeze_depth` of the head disk's queue.
     pub q_freeze: u8,
+    /// The delayed removal's timer (`remove_work`'s, armed by
+    /// `mod_delayed_work`): 0 = not armed, else the seconds left (>= 1;
+    /// 255 = beyond the model's clock, never expires). Only a machine with
+    /// a clock (`Machine::clocked`) arms it; the others queue the work at
+    /// once. Added for `advance_time` (issue 13).
+    pub timer: u8,
+    /// `head->delayed_removal_secs` (saturating at 255): the delay the
+    /// timer is armed with.
+    pub removal_secs: u8,
     pub viol: u16,
     pub threads: [Thread; MAXT],
 }
@@ -211,6 +220,9 @@ impl fmt::Debug for State {
             "head: bits={:05b} (cdev,scan,gd_added,qifnp,live) life={} ref={} disk={} links={:04b} requeue={} pending={:03b} mutex={:?} iopolicy={} viol={:09b}",
             self.head_bits, self.head_life, self.head_ref, self.disk, self.links, self.requeue, self.pending, self.mutex, self.iopolicy, self.viol
         )?;
+        if self.timer != 0 {
+            writeln!(f, "remove_work timer: {} s left (delayed_removal_secs {})", self.timer, self.removal_secs)?;
+        }
         if self.q_freeze != 0 || self.nr_active.iter().any(|&n| n != 0) {
             writeln!(f, "head queue: freeze_depth={} nr_active={:?}", self.q_freeze, self.nr_active)?;
         }
