@@ -58,6 +58,11 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("requeue-teardown", include_str!("../scenarios/requeue-teardown.json")),
     ("add-vs-delayed-removal", include_str!("../scenarios/add-vs-delayed-removal.json")),
     ("add-vs-delayed-removal-scsi", include_str!("../scenarios/add-vs-delayed-removal-scsi.json")),
+    ("ctrl-reset-vs-submit", include_str!("../scenarios/ctrl-reset-vs-submit.json")),
+    ("failover-vs-remove", include_str!("../scenarios/failover-vs-remove.json")),
+    ("scsi-state-vs-submit", include_str!("../scenarios/scsi-state-vs-submit.json")),
+    ("delayed-removal-timer", include_str!("../scenarios/delayed-removal-timer.json")),
+    ("scsi-delayed-removal-timer", include_str!("../scenarios/scsi-delayed-removal-timer.json")),
 ];
 
 #[derive(Debug, thiserror::Error)]
