@@ -262,6 +262,7 @@ pub fn replay_on(spec: &RevisionSpec, t: &SeqTrace) -> SeqOutcome {
     }
 
     let now = sys.work.now.load(std::sync::atomic::Ordering::Relaxed);
+    let caps = crate::scenario::capacity_classes(&sys);
     let mut cx = Ctx { m, bios_failed, queue, now };
     let mut s = cx.m.init;
     let mut checks = 0;
@@ -283,6 +284,19 @@ pub fn replay_on(spec: &RevisionSpec, t: &SeqTrace) -> SeqOutcome {
             if let (DriverKind::Scsi, Op::RemovePath { path, .. }) = (cx.m.driver, &line.op) {
                 if s.list() == [*path as u8] {
                     return gap(*lineno, "op remove_path of the last scsi path: the head removal after it not modelled in step programs");
+                }
+            }
+            // An arriving path starts allocated and unpublished, as in a
+            // scenario thread (`scenario::arriving_path`).
+            if let Op::AddPath { path, .. } | Op::AddDevice { path, .. } = line.op {
+                let i = path as usize;
+                if i >= MAXP || s.paths[i].life != life::UNUSED {
+                    return gap(*lineno, format!("op {name} of a path slot used before: re-adding a path not modelled"));
+                }
+                match crate::scenario::arriving_path(h, &caps, &line.op) {
+                    Ok(p) => s.paths[i] = p,
+                    Err(e) if e.starts_with("capacity") => return gap(*lineno, format!("op {name} with a capacity the setup does not use (the state's capacity classes come from the setup)")),
+                    Err(_) => return gap(*lineno, format!("op {name}: the reference refuses the arrival after the setup")),
                 }
             }
             match cx.run_op(&mut s, &line.op, rule) {
@@ -350,9 +364,6 @@ fn static_rule(m: &Machine, op: &Op, ctrl_state_machine: bool, tracks_requests: 
             _ => {}
         }
     }
-    if matches!(op, Op::AddPath { .. } | Op::AddDevice { .. }) {
-        return Err(format!("op {name}: the arriving path's driver fields are prepared for scenario threads (Scenario::initial_state), not in the sequential replay"));
-    }
     let invalid = func == "op_sysfs_store_invalid";
     Ok(match op {
         Op::FindPath { .. } => Some(RetRule::RegPath),
@@ -389,7 +400,9 @@ fn static_rule(m: &Machine, op: &Op, ctrl_state_machine: bool, tracks_requests: 
         | Op::SetNrActive { .. }
         | Op::SetSdevState { .. }
         | Op::SetAluaState { .. }
-        | Op::AdvanceTime { .. } => Some(RetRule::Nothing),
+        | Op::AdvanceTime { .. }
+        | Op::AddPath { .. }
+        | Op::AddDevice { .. } => Some(RetRule::Nothing),
         _ => None,
     })
 }

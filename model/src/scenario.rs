@@ -163,7 +163,6 @@ impl Scenario {
         }
         let mut s = state_of_system(&sys).map_err(|e| self.invalid(e))?;
         let caps = capacity_classes(&sys);
-        let ld = std::sync::atomic::Ordering::Relaxed;
         // A path a thread adds (`add_path`) starts allocated and unpublished:
         // the driver's namespace / scsi_device exists (its fields are what
         // the reference gives the path when it is added after the setup),
@@ -171,64 +170,79 @@ impl Scenario {
         let mut added: Vec<u32> = Vec::new();
         for t in &self.threads {
             for op in &t.ops {
-                let (path, capacity, lib) = match op {
-                    Op::AddPath { path, capacity, .. } => (path, *capacity, false),
-                    Op::AddDevice { path, .. } => (path, mpath_reference::ops::DEFAULT_CAPACITY, true),
+                let path = match op {
+                    Op::AddPath { path, .. } | Op::AddDevice { path, .. } => *path,
                     _ => continue,
                 };
-                let i = *path as usize;
-                if i >= h.max_paths || added.contains(path) || s.paths[i].life != life::UNUSED {
+                let i = path as usize;
+                if i >= h.max_paths || added.contains(&path) || s.paths[i].life != life::UNUSED {
                     return Err(self.invalid(format!("thread {}: add_path {path}: the path slot must be unused after the setup, below max_paths, and added once", t.name)));
                 }
-                added.push(*path);
-                let mut h2 = h.clone();
-                h2.setup.push(op.clone());
-                let sys2 = h2.instantiate().map_err(|e| self.invalid(format!("thread {}: add_path {path}: {e}", t.name)))?;
-                let p2 = &sys2.paths[i];
-                let cap = caps.iter().position(|&x| x == capacity).ok_or_else(|| self.invalid(format!("thread {}: add_path {path}: capacity {capacity} must be one the setup already uses", t.name)))?;
-                // `add_device` (a library call): the path as the driver
-                // prepared it before mpath_add_device (the reference's
-                // flags, ANA and access state); `add_path`: a fresh namespace
-                // (zeroed: not READY, ANA state unset) whose disk pointer is set.
-                let mut bits = 1 << pbit::HAS_DISK;
-                let (mut ana, mut access) = (0, 0);
-                if lib {
-                    let ns = p2.ns_flags.load(ld);
-                    if ns & mpath_reference::driver::NVME_NS_READY != 0 {
-                        bits |= 1 << pbit::READY;
-                    }
-                    if ns & mpath_reference::driver::NVME_NS_ANA_PENDING != 0 {
-                        bits |= 1 << pbit::ANA_PENDING;
-                    }
-                    if p2.disk_added.load(ld) {
-                        bits |= 1 << pbit::DISK_ADDED;
-                    }
-                    ana = p2.ana() as u8;
-                    access = p2.access() as u8;
-                }
-                s.paths[i] = PathState {
-                    life: life::ALLOCATED,
-                    bits,
-                    ana,
-                    access,
-                    sdev: p2.sdev() as u8,
-                    alua: p2.alua() as u8,
-                    ctrl: p2.ctrl.load(ld) as u8,
-                    numa: p2.numa_node.load(ld) as i8,
-                    cap: cap as u8,
-                    next: POISON,
-                    prev: POISON,
-                    ..PathState::default()
-                };
+                added.push(path);
+                s.paths[i] = arriving_path(&h, &caps, op).map_err(|e| self.invalid(format!("thread {}: add_path {path}: {e}", t.name)))?;
             }
         }
         Ok(s)
     }
 }
 
+/// The path an arrival (`add_path`, `add_device`) of `op` starts from: the
+/// driver's namespace / scsi_device allocated and unpublished (its fields
+/// are what the reference gives the path when it is added after `h`'s
+/// setup), on no list and in no slot; the operation's steps publish it.
+/// `caps` are the state's capacity classes.
+pub fn arriving_path(h: &Header, caps: &[u64], op: &Op) -> Result<PathState, String> {
+    let ld = std::sync::atomic::Ordering::Relaxed;
+    let (path, capacity, lib) = match op {
+        Op::AddPath { path, capacity, .. } => (*path, *capacity, false),
+        Op::AddDevice { path, .. } => (*path, mpath_reference::ops::DEFAULT_CAPACITY, true),
+        _ => return Err("not a path arrival".into()),
+    };
+    let i = path as usize;
+    let mut h2 = h.clone();
+    h2.setup.push(op.clone());
+    let sys2 = h2.instantiate().map_err(|e| e.to_string())?;
+    let p2 = sys2.paths.get(i).ok_or("path outside the header's")?;
+    let cap = caps.iter().position(|&x| x == capacity).ok_or_else(|| format!("capacity {capacity} must be one the setup already uses"))?;
+    // `add_device` (a library call): the path as the driver prepared it
+    // before mpath_add_device (the reference's flags, ANA and access
+    // state); `add_path`: a fresh namespace (zeroed: not READY, ANA state
+    // unset) whose disk pointer is set.
+    let mut bits = 1 << pbit::HAS_DISK;
+    let (mut ana, mut access) = (0, 0);
+    if lib {
+        let ns = p2.ns_flags.load(ld);
+        if ns & mpath_reference::driver::NVME_NS_READY != 0 {
+            bits |= 1 << pbit::READY;
+        }
+        if ns & mpath_reference::driver::NVME_NS_ANA_PENDING != 0 {
+            bits |= 1 << pbit::ANA_PENDING;
+        }
+        if p2.disk_added.load(ld) {
+            bits |= 1 << pbit::DISK_ADDED;
+        }
+        ana = p2.ana() as u8;
+        access = p2.access() as u8;
+    }
+    Ok(PathState {
+        life: life::ALLOCATED,
+        bits,
+        ana,
+        access,
+        sdev: p2.sdev() as u8,
+        alua: p2.alua() as u8,
+        ctrl: p2.ctrl.load(ld) as u8,
+        numa: p2.numa_node.load(ld) as i8,
+        cap: cap as u8,
+        next: POISON,
+        prev: POISON,
+        ..PathState::default()
+    })
+}
+
 /// The capacities the state's capacity classes index (`0`, the head
 /// disk's, every path's), ascending.
-fn capacity_classes(sys: &mpath_reference::head::System) -> Vec<u64> {
+pub fn capacity_classes(sys: &mpath_reference::head::System) -> Vec<u64> {
     let mut caps: Vec<u64> = vec![0, sys.disk.capacity.load(std::sync::atomic::Ordering::Relaxed)];
     for p in &sys.paths {
         caps.push(p.capacity.load(std::sync::atomic::Ordering::Relaxed));
