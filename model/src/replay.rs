@@ -158,6 +158,12 @@ enum RetRule {
     PolicyShown,
     /// 0 when the operation found a path (`ret`), else the errno given.
     FoundOr(i64),
+    /// The first value when the operation found a path (`found`), else the
+    /// second.
+    FoundElse(i64, i64),
+    /// `complete` on revisions that track requests: whether the path had a
+    /// request in flight that the operation ended (its count dropped).
+    RequestEnded(u32),
 }
 
 /// Operations naming a path or controller index, which the step programs
@@ -183,6 +189,8 @@ struct Ctx {
     /// `advance_time`): an armed removal timer is listed as
     /// `remove_head@(now + seconds left)`.
     now: u64,
+    /// Requests in flight per path when the running operation began.
+    inflight_before: Vec<u8>,
 }
 
 /// Replays `t` on `spec`'s step programs (the initial state is still the
@@ -243,9 +251,12 @@ pub fn replay_on(spec: &RevisionSpec, t: &SeqTrace) -> SeqOutcome {
     // anything runs.
     let mut rules = Vec::with_capacity(t.lines.len());
     let mut submitted = false;
+    // A path lacking a forwarded op (`missing_ops`) answers with that op's
+    // errno: the state does not keep which ops a path disk lacks.
+    let fops_missing = h.setup.iter().chain(t.lines.iter().map(|(_, l)| &l.op)).any(|o| matches!(o, Op::AddPath { missing_ops, .. } if !missing_ops.is_empty()));
     for (lineno, line) in &t.lines {
         let name = op_name(&line.op);
-        let rule = match static_rule(&m, &line.op, profile.ctrl_state_machine, tracks_requests, submitted) {
+        let rule = match static_rule(&m, &line.op, &profile, tracks_requests, submitted, fops_missing) {
             Ok(r) => r,
             Err(reason) => return gap(*lineno, reason),
         };
@@ -263,7 +274,7 @@ pub fn replay_on(spec: &RevisionSpec, t: &SeqTrace) -> SeqOutcome {
 
     let now = sys.work.now.load(std::sync::atomic::Ordering::Relaxed);
     let caps = crate::scenario::capacity_classes(&sys);
-    let mut cx = Ctx { m, bios_failed, queue, now };
+    let mut cx = Ctx { m, bios_failed, queue, now, inflight_before: Vec::new() };
     let mut s = cx.m.init;
     let mut checks = 0;
     for (step, ((lineno, line), rule)) in t.lines.iter().zip(rules).enumerate() {
@@ -335,7 +346,8 @@ fn violation_text(v: u16) -> String {
 
 /// What is decided from the operation alone: the ret rule (`None`: the
 /// step programs do not compute this operation's `ret`), or a gap.
-fn static_rule(m: &Machine, op: &Op, ctrl_state_machine: bool, tracks_requests: bool, submitted: bool) -> Result<Option<RetRule>, String> {
+fn static_rule(m: &Machine, op: &Op, profile: &mpath_reference::revision::Profile, tracks_requests: bool, submitted: bool, fops_missing: bool) -> Result<Option<RetRule>, String> {
+    let ctrl_state_machine = profile.ctrl_state_machine;
     let name = op_name(op);
     if !index_in_range(m, op) {
         return Err(format!("op {name}: a path or controller outside the header's (bad input: the reference replay refuses it)"));
@@ -382,6 +394,22 @@ fn static_rule(m: &Machine, op: &Op, ctrl_state_machine: bool, tracks_requests: 
         // -EWOULDBLOCK; SCSI has no cdev: -ENOTTY.
         Op::ChrIoctl { .. } if m.driver == DriverKind::Nvme => Some(RetRule::FoundOr(-(mpath_reference::device::EWOULDBLOCK as i64))),
         Op::ChrIoctl { .. } => Some(RetRule::Count(-(mpath_reference::fwd::ENOTTY as i64))),
+        // mpath_chr_uring_cmd: NVMe 0 on a selected path; SCSI (no cdev)
+        // -EOPNOTSUPP, on v1 before locking; no path: -EINVAL (v1
+        // -EWOULDBLOCK).
+        Op::UringCmd { .. } => {
+            let (eop, einval, ewb) = (-(mpath_reference::fwd::EOPNOTSUPP as i64), -(mpath_reference::disk::EINVAL as i64), -(mpath_reference::device::EWOULDBLOCK as i64));
+            let none = if profile.uring_no_path_ewouldblock { ewb } else { einval };
+            Some(match m.driver {
+                DriverKind::Nvme => RetRule::FoundElse(0, none),
+                DriverKind::Scsi if profile.uring_no_path_ewouldblock => RetRule::Count(eop),
+                DriverKind::Scsi => RetRule::FoundElse(eop, none),
+            })
+        }
+        Op::Forward { .. } if fops_missing => return Err(format!("op {name} with a path lacking the op: the ops a path disk lacks not modelled")),
+        Op::Forward { .. } => Some(RetRule::FoundElse(0, -(mpath_reference::device::EWOULDBLOCK as i64))),
+        Op::Failover { .. } if tracks_requests => Some(RetRule::RegBool),
+        Op::Complete { path } if tracks_requests => Some(RetRule::RequestEnded(*path)),
         Op::RemovePath { .. }
         | Op::AnaUpdate { .. }
         | Op::SetLive { .. }
@@ -504,10 +532,12 @@ impl Ctx {
         self.m.threads[0].ops = vec![OpCall { op: op.clone(), func, args }];
         s.threads[0].ops_done = 0;
         self.m.record_ret = true;
+        self.inflight_before = s.paths.iter().map(|p| p.inflight).collect();
         self.m.begin_op(s, 0);
         let mut ev = Events::default();
         self.finish(s, 0, &mut ev)?;
         let reg = s.threads[0].last_ret;
+        let ended = |p: u32| self.inflight_before.get(p as usize).is_some_and(|&n| n > s.paths[p as usize].inflight);
         Ok(match rule {
             RetRule::Nothing => Ret::None,
             RetRule::RegPath => Ret::Path(match reg {
@@ -526,6 +556,8 @@ impl Ctx {
                 None => String::new(),
             }),
             RetRule::FoundOr(e) => Ret::Int(if reg != 0 { 0 } else { e }),
+            RetRule::FoundElse(a, b) => Ret::Int(if reg != 0 { a } else { b }),
+            RetRule::RequestEnded(p) => Ret::Bool(ended(p)),
         })
     }
 
