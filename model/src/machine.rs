@@ -315,9 +315,10 @@ impl Machine {
         th.depth == 0 && (t == self.worker || th.ops_done as usize >= self.threads[t].ops.len())
     }
 
-    /// All scenario threads done, worker idle, nothing pending.
+    /// All scenario threads done, worker idle, nothing pending (an armed
+    /// removal timer is pending work, as the reference lists it).
     pub fn at_rest(&self, s: &State) -> bool {
-        (0..=self.worker).all(|t| self.finished(s, t)) && s.pending == 0
+        (0..=self.worker).all(|t| self.finished(s, t)) && s.pending == 0 && s.timer == 0
     }
 
     pub fn enabled(&self, s: &State, t: usize) -> bool {
