@@ -194,6 +194,14 @@ fn new_scenarios_verdicts() {
     // SCSI: the bio requeued while P1 is standby (P0 blocked: still
     // available) is not kicked when P1's ALUA state returns to active.
     assert_eq!(violated("v2", "scsi-state-vs-submit"), ["no_stranded_requeue"]);
-    // SCSI delayed removal with a clock: the built-in properties hold.
+    // SCSI delayed removal with a clock: the built-in properties hold, and
+    // the SCSI finding of its clock-less twin (add-vs-delayed-removal-scsi:
+    // a path left on a head whose disk is gone) is still reached when the
+    // timer expires between the other threads' steps.
     assert!(violated("v2", "scsi-delayed-removal-timer").is_empty());
+    let props = PropertySet::load(concat!(env!("CARGO_MANIFEST_DIR"), "/properties/arrival.props")).unwrap();
+    let spec = RevisionSpec::load("v2").unwrap();
+    let r = check_with(&spec, &Scenario::load("scsi-delayed-removal-timer").unwrap(), &props, &Bounds::default(), None, &AtomicBool::new(false)).unwrap();
+    let v = r.properties.iter().find(|p| p.property == "no_path_on_removed_head").map(|p| p.verdict);
+    assert_eq!(v, Some(Verdict::Violated));
 }
