@@ -187,6 +187,10 @@ fn new_scenarios_verdicts() {
     // 6.12: a bio requeued while the controller reconnects misses the LIVE
     // kick (nvme_kick_requeue_lists does not wait for head->srcu readers).
     assert_eq!(violated("nvme-6.12", "ctrl-reset-vs-submit"), ["no_stranded_requeue"]);
+    // ... and holds once the kick waits for the head's SRCU readers (the
+    // candidate fix, as nvme_mpath_set_live does).
+    let fix = concat!(env!("CARGO_MANIFEST_DIR"), "/candidates/nvme-6.12-live-kick-sync.json");
+    assert!(violated(fix, "ctrl-reset-vs-submit").is_empty());
     // Failover racing the path's removal: del_gendisk(ns->disk) waits for
     // the request; nothing is violated.
     assert!(violated("nvme-6.12", "failover-vs-remove").is_empty());
