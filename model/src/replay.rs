@@ -164,6 +164,9 @@ enum RetRule {
     /// `complete` on revisions that track requests: whether the path had a
     /// request in flight that the operation ended (its count dropped).
     RequestEnded(u32),
+    /// `revalidate`: the paths `nvme_mpath_revalidate_paths_cb` cleared
+    /// READY on (capacity mismatch), in order; SCSI none.
+    Revalidated,
 }
 
 /// Operations naming a path or controller index, which the step programs
@@ -410,6 +413,7 @@ fn static_rule(m: &Machine, op: &Op, profile: &mpath_reference::revision::Profil
         Op::Forward { .. } => Some(RetRule::FoundElse(0, -(mpath_reference::device::EWOULDBLOCK as i64))),
         Op::Failover { .. } if tracks_requests => Some(RetRule::RegBool),
         Op::Complete { path } if tracks_requests => Some(RetRule::RequestEnded(*path)),
+        Op::Revalidate { .. } | Op::RevalidatePaths => Some(RetRule::Revalidated),
         Op::RemovePath { .. }
         | Op::AnaUpdate { .. }
         | Op::SetLive { .. }
@@ -459,6 +463,8 @@ enum Stop {
 struct Events {
     submit: Option<Submit>,
     links: Vec<u32>,
+    /// Paths the revalidation callback cleared READY on.
+    revalidated: Vec<u32>,
 }
 
 impl Ctx {
@@ -498,6 +504,12 @@ impl Ctx {
                         Step::BioFail => {
                             self.bios_failed += 1;
                             ev.submit.get_or_insert(Submit::Failed);
+                        }
+                        Step::ClearBit { bit: crate::step::Bit::Ready, on: Some(r) } if self.m.program.funcs[f as usize].name == "nvme_mpath_revalidate_paths_cb" => {
+                            let v = s.threads[t].regs[*r as usize];
+                            if v != 0 && (v as usize) <= MAXP {
+                                ev.revalidated.push(v as u32 - 1);
+                            }
                         }
                         _ => {}
                     }
@@ -558,6 +570,7 @@ impl Ctx {
             RetRule::FoundOr(e) => Ret::Int(if reg != 0 { 0 } else { e }),
             RetRule::FoundElse(a, b) => Ret::Int(if reg != 0 { a } else { b }),
             RetRule::RequestEnded(p) => Ret::Bool(ended(p)),
+            RetRule::Revalidated => Ret::Paths(ev.revalidated),
         })
     }
 
