@@ -188,6 +188,12 @@ pub struct Machine {
     /// Properties declared as data (`dataprop`), checked after the
     /// built-in ones.
     pub data_props: Arc<crate::dataprop::PropertySet>,
+    /// The machine has a clock: some thread runs `advance_time` (or the
+    /// sequential replay, whose traces advance a virtual clock). Then
+    /// `mod_delayed_work` arms `State::timer` and only `advance_time`
+    /// expires it; without a clock the delayed work is queued at once and
+    /// the worker may start it at any point (issue 13).
+    pub clocked: bool,
 }
 
 impl Machine {
@@ -200,6 +206,18 @@ impl Machine {
     /// header gives driver, topology and path count, its threads the
     /// operations). No bound on the operation count is checked here.
     pub fn with_init(program: Arc<Program>, scenario: &Scenario, init: State, stop: Arc<AtomicBool>) -> Result<Machine, ScenarioError> {
+        let clocked = scenario.threads.iter().any(|t| t.ops.iter().any(|o| matches!(o, Op::AdvanceTime { .. })));
+        Self::with_init_clock(program, scenario, init, stop, clocked)
+    }
+
+    /// [`Machine::with_init`] with the clock given: without one, a removal
+    /// timer `init` holds armed is expired at once (its work pending).
+    pub fn with_init_clock(program: Arc<Program>, scenario: &Scenario, init: State, stop: Arc<AtomicBool>, clocked: bool) -> Result<Machine, ScenarioError> {
+        let mut init = init;
+        if !clocked && init.timer != 0 {
+            init.timer = 0;
+            init.pending |= WorkKind::RemoveHead.bit();
+        }
         let h = &scenario.header;
         let mut threads = Vec::new();
         for t in &scenario.threads {
@@ -238,7 +256,6 @@ impl Machine {
                 *d = h.topology.node_distance(a as i32, b as i32).min(254) as u8;
             }
         }
-        let mut init = init;
         for t in 0..MAXT {
             init.threads[t].group = t as u8;
         }
@@ -266,6 +283,7 @@ impl Machine {
             stop,
             record_ret: false,
             data_props: Arc::new(crate::dataprop::PropertySet::default()),
+            clocked,
         };
         Ok(m)
     }
@@ -297,9 +315,10 @@ impl Machine {
         th.depth == 0 && (t == self.worker || th.ops_done as usize >= self.threads[t].ops.len())
     }
 
-    /// All scenario threads done, worker idle, nothing pending.
+    /// All scenario threads done, worker idle, nothing pending (an armed
+    /// removal timer is pending work, as the reference lists it).
     pub fn at_rest(&self, s: &State) -> bool {
-        (0..=self.worker).all(|t| self.finished(s, t)) && s.pending == 0
+        (0..=self.worker).all(|t| self.finished(s, t)) && s.pending == 0 && s.timer == 0
     }
 
     pub fn enabled(&self, s: &State, t: usize) -> bool {
@@ -951,7 +970,7 @@ impl Machine {
             }
             Step::Load { dst, what, on } => {
                 let pv = on.map(|r| reg(s, r)).unwrap_or(0);
-                let needs_path = matches!(what, Pred::IsDisabled | Pred::IsOptimized | Pred::IsAvailable | Pred::Access | Pred::CtrlLive | Pred::CapacityMismatch);
+                let needs_path = matches!(what, Pred::IsDisabled | Pred::IsOptimized | Pred::IsAvailable | Pred::Access | Pred::CtrlLive | Pred::CapacityMismatch | Pred::CtrlIndex);
                 let p = if needs_path { self.touch(s, pv) } else { None };
                 if needs_path && p.is_none() {
                     set!(*dst, 0);
@@ -977,6 +996,8 @@ impl Machine {
                     (Pred::RefCount, _) => s.head_ref.max(0) as u8,
                     (Pred::Iopolicy, _) => s.iopolicy,
                     (Pred::IsCtrlIoctl, _) => (self.driver == DriverKind::Nvme && reg(s, Reg::Arg) == 1) as u8,
+                    (Pred::CtrlIndex, Some(p)) => s.paths[p].ctrl,
+                    (Pred::RemovalSecs, _) => s.removal_secs,
                     _ => 0,
                 };
                 set!(*dst, v)
@@ -1118,9 +1139,82 @@ impl Machine {
             }
             Step::QueueWork { w } => s.pending |= w.bit(),
             Step::CancelWork { w, dst } => {
-                let was = s.pending & w.bit() != 0;
+                // The removal work is also pending while its timer is armed.
+                let armed = *w == WorkKind::RemoveHead && s.timer != 0;
+                let was = s.pending & w.bit() != 0 || armed;
                 s.pending &= !w.bit();
+                if armed {
+                    s.timer = 0;
+                }
                 set!(*dst, was as u8)
+            }
+            Step::ModDelayedWork => {
+                let rh = WorkKind::RemoveHead.bit();
+                if self.clocked && s.removal_secs != 0 {
+                    // Re-armed: a queued, not started instance waits again.
+                    s.pending &= !rh;
+                    s.timer = s.removal_secs;
+                } else {
+                    s.timer = 0;
+                    s.pending |= rh;
+                }
+            }
+            Step::AdvanceTime { secs } => {
+                let d = reg(s, *secs);
+                if s.timer != 0 && s.timer != 255 {
+                    if d >= s.timer {
+                        s.timer = 0;
+                        s.pending |= WorkKind::RemoveHead.bit();
+                    } else {
+                        s.timer -= d;
+                    }
+                }
+            }
+            Step::StoreRemovalSecs { src } => s.removal_secs = reg(s, *src),
+            Step::Poke { field, on, src } => {
+                let v = reg(s, *src);
+                let o = reg(s, *on);
+                match field {
+                    Field::CtrlState | Field::Failfast | Field::NrActive => {
+                        let c = (o as usize).min(MAXC - 1);
+                        match field {
+                            Field::CtrlState => s.ctrls[c] = (s.ctrls[c] & 0x80) | (v & 0x7f),
+                            Field::Failfast => s.ctrls[c] = (s.ctrls[c] & 0x7f) | if v != 0 { 0x80 } else { 0 },
+                            _ => s.nr_active[c] = v,
+                        }
+                    }
+                    Field::SdevState | Field::AluaState => {
+                        if let Some(pi) = self.touch(s, o) {
+                            if *field == Field::SdevState {
+                                s.paths[pi].sdev = v;
+                            } else {
+                                s.paths[pi].alua = v;
+                            }
+                        }
+                    }
+                }
+                return true;
+            }
+            Step::ChangeCtrlState { ctrl, state, table, dst } => {
+                let c = (reg(s, *ctrl) as usize).min(MAXC - 1);
+                let new = reg(s, *state);
+                let old = s.ctrls[c] & 0x7f;
+                let mut changed = true;
+                if *table {
+                    let may = match (CtrlState::from_u8(old), CtrlState::from_u8(new)) {
+                        (Some(o), Some(n)) => o.nvme_may_become(n),
+                        _ => false,
+                    };
+                    changed = may;
+                    if may && new == CtrlState::Live as u8 && old == CtrlState::Connecting as u8 {
+                        s.ctrls[c] &= 0x7f;
+                    }
+                }
+                if changed {
+                    s.ctrls[c] = (s.ctrls[c] & 0x80) | (new & 0x7f);
+                }
+                set!(*dst, changed as u8);
+                return changed;
             }
             Step::RequeueAdd => s.requeue = (s.requeue + 1).min(7),
             Step::RequeueTake { dst } => {

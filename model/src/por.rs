@@ -172,6 +172,10 @@ pub fn step_fp(step: &Step) -> Fp {
         Step::TestBit { bit, .. } => Fp::new(bit_class(*bit) | touch(*bit), 0),
         Step::SetBit { bit, .. } | Step::ClearBit { bit, .. } => Fp::new(touch(*bit), bit_class(*bit) | sel_bit(*bit)),
         Step::TestAndSetBit { bit, .. } | Step::TestAndClearBit { bit, .. } => Fp::new(bit_class(*bit) | touch(*bit), bit_class(*bit) | sel_bit(*bit)),
+        // The path's controller index and the head's delayed_removal_secs
+        // (issue 13's thread operations) have no class of their own: a
+        // step reading them conflicts with everything (sound, no reduction).
+        Step::Load { what: Pred::CtrlIndex | Pred::RemovalSecs, .. } => Fp::all(),
         Step::Load { what, .. } => Fp::new(
             match what {
                 Pred::IsDisabled | Pred::IsOptimized | Pred::IsAvailable => PATHPRED,
@@ -182,6 +186,7 @@ pub fn step_fp(step: &Step) -> Fp {
                 Pred::RefCount => HEAD_REF,
                 Pred::Iopolicy => IOPOLICY,
                 Pred::IsCtrlIoctl => 0,
+                Pred::CtrlIndex | Pred::RemovalSecs => unreachable!("matched above"),
             },
             0,
         ),

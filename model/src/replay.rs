@@ -13,10 +13,10 @@
 
 use crate::machine::{Action, Machine, OpCall};
 use crate::revision::RevisionSpec;
-use crate::scenario::{arrival_state, capacity_classes, op_entry, state_of_system, Scenario, ThreadSpec};
+use crate::scenario::{arrival_state, op_entry, state_of_system, Scenario, ThreadSpec};
 use crate::state::*;
 use crate::step::{CStep, Step, WorkKind, JUNK};
-use mpath_reference::driver::{ana_to_access, DriverKind};
+use mpath_reference::driver::DriverKind;
 use mpath_reference::io::Submit;
 use mpath_reference::ops::{Observation, Op, Ret};
 use mpath_reference::trace::{Header, Line};
@@ -149,17 +149,33 @@ enum RetRule {
     LinksMade,
     /// The works the worker ran, in order.
     WorksRun,
-    /// A valid sysfs store returns its byte count.
+    /// A valid sysfs store returns its byte count (an invalid one its
+    /// errno, without running anything that changes state).
     Count(i64),
+    /// `delayed_removal_secs_show`: the number in `ret`, then a newline.
+    SecsShown,
+    /// `iopolicy_show`: the name of the policy in `ret`, then a newline.
+    PolicyShown,
+    /// 0 when the operation found a path (`ret`), else the errno given.
+    FoundOr(i64),
+    /// The first value when the operation found a path (`found`), else the
+    /// second.
+    FoundElse(i64, i64),
+    /// `complete` on revisions that track requests: whether the path had a
+    /// request in flight that the operation ended (its count dropped).
+    RequestEnded(u32),
+    /// `revalidate`: the paths `nvme_mpath_revalidate_paths_cb` cleared
+    /// READY on (capacity mismatch), in order; SCSI none.
+    Revalidated,
 }
 
-/// Operations that are harness writes of driver state, not library or
-/// driver code: applied to the state directly, as the reference does.
-pub fn is_poke(op: &Op, ctrl_state_machine: bool) -> bool {
-    match op {
-        Op::SetAnaState { .. } | Op::SetFailfast { .. } | Op::SetNrActive { .. } | Op::SetSdevState { .. } => true,
-        Op::SetCtrlState { .. } => !ctrl_state_machine,
-        _ => false,
+/// Operations naming a path or controller index, which the step programs
+/// use unchecked (the reference refuses one outside the header's).
+fn index_in_range(m: &Machine, op: &Op) -> bool {
+    match *op {
+        Op::SetAnaState { path, .. } | Op::SetSdevState { path, .. } | Op::SetAluaState { path, .. } => (path as usize) < m.npaths as usize,
+        Op::SetCtrlState { ctrl, .. } | Op::SetFailfast { ctrl, .. } | Op::SetNrActive { ctrl, .. } => (ctrl as usize) < m.scenario.header.nr_ctrls,
+        _ => true,
     }
 }
 
@@ -172,6 +188,12 @@ struct Ctx {
     /// keeps a set; a `queue_work` of a pending work queues nothing, as in
     /// the kernel): what `run_works` runs first and `pending_work` lists.
     queue: Vec<WorkKind>,
+    /// The virtual clock (seconds; the reference's after setup, plus every
+    /// `advance_time`): an armed removal timer is listed as
+    /// `remove_head@(now + seconds left)`.
+    now: u64,
+    /// Requests in flight per path when the running operation began.
+    inflight_before: Vec<u8>,
 }
 
 /// Replays `t` on `spec`'s step programs (the initial state is still the
@@ -221,7 +243,6 @@ pub fn replay_on_threads(spec: &RevisionSpec, t: &SeqTrace, threads: &[usize]) -
         Err(e) => return gap(1, e),
     };
     let bios_failed = sys.bios_failed.load(std::sync::atomic::Ordering::Relaxed);
-    let caps = capacity_classes(&sys);
     // The work queue's order, as the reference holds it after setup.
     let queue: Vec<WorkKind> = sys
         .work
@@ -234,7 +255,9 @@ pub fn replay_on_threads(spec: &RevisionSpec, t: &SeqTrace, threads: &[usize]) -
         })
         .collect();
     let sc = Scenario { name: t.file.clone(), description: String::new(), header: h.clone(), threads: (0..nthreads).map(|i| ThreadSpec { name: format!("T{i}"), ops: Vec::new() }).collect() };
-    let m = match Machine::with_init(program.clone(), &sc, init, Arc::new(AtomicBool::new(false))) {
+    // The trace drives a virtual clock: the removal timer waits for
+    // `advance_time`.
+    let m = match Machine::with_init_clock(program.clone(), &sc, init, Arc::new(AtomicBool::new(false)), true) {
         Ok(m) => m,
         Err(e) => return gap(1, e.to_string()),
     };
@@ -244,9 +267,12 @@ pub fn replay_on_threads(spec: &RevisionSpec, t: &SeqTrace, threads: &[usize]) -
     // anything runs.
     let mut rules = Vec::with_capacity(t.lines.len());
     let mut submitted = false;
+    // A path lacking a forwarded op (`missing_ops`) answers with that op's
+    // errno: the state does not keep which ops a path disk lacks.
+    let fops_missing = h.setup.iter().chain(t.lines.iter().map(|(_, l)| &l.op)).any(|o| matches!(o, Op::AddPath { missing_ops, .. } if !missing_ops.is_empty()));
     for (lineno, line) in &t.lines {
         let name = op_name(&line.op);
-        let rule = match static_rule(&m, &line.op, profile.ctrl_state_machine, tracks_requests, submitted) {
+        let rule = match static_rule(&m, &line.op, &profile, tracks_requests, submitted, fops_missing) {
             Ok(r) => r,
             Err(reason) => return gap(*lineno, reason),
         };
@@ -262,7 +288,9 @@ pub fn replay_on_threads(spec: &RevisionSpec, t: &SeqTrace, threads: &[usize]) -
         rules.push(rule.unwrap_or(RetRule::Nothing));
     }
 
-    let mut cx = Ctx { m, bios_failed, queue };
+    let now = sys.work.now.load(std::sync::atomic::Ordering::Relaxed);
+    let caps = crate::scenario::capacity_classes(&sys);
+    let mut cx = Ctx { m, bios_failed, queue, now, inflight_before: Vec::new() };
     let mut s = cx.m.init;
     let mut checks = 0;
     for (step, ((lineno, line), rule)) in t.lines.iter().zip(rules).enumerate() {
@@ -270,10 +298,10 @@ pub fn replay_on_threads(spec: &RevisionSpec, t: &SeqTrace, threads: &[usize]) -
         let diverge = |field: &str, expected: String, actual: String| {
             SeqOutcome::Diverged(SeqDivergence { line: *lineno, step, op: serde_json::to_string(&line.op).unwrap_or_default(), field: field.into(), expected, actual })
         };
-        let ret = if is_poke(&line.op, profile.ctrl_state_machine) {
-            poke(&mut s, &line.op);
-            Ret::None
-        } else if let Op::RunWorks { node } = line.op {
+        if let Op::AdvanceTime { secs } = line.op {
+            cx.now += secs;
+        }
+        let ret = if let Op::RunWorks { node } = line.op {
             match cx.run_works(&mut s, node) {
                 Ok(ran) => Ret::Works(ran),
                 Err(Stop::Gap(r)) => return gap(*lineno, r),
@@ -285,15 +313,17 @@ pub fn replay_on_threads(spec: &RevisionSpec, t: &SeqTrace, threads: &[usize]) -
                     return gap(*lineno, "op remove_path of the last scsi path: the head removal after it not modelled in step programs");
                 }
             }
-            // A path's arrival: its namespace / scsi_device exists,
-            // allocated and unpublished, before the arrival's steps run
-            // (as a scenario thread's arrival starts).
+            // An arriving path starts allocated and unpublished, as in a
+            // scenario thread (`scenario::arrival_state`).
             if let Op::AddPath { path, .. } | Op::AddDevice { path, .. } = line.op {
-                if s.paths.get(path as usize).is_some_and(|p| p.life == life::UNUSED) {
-                    match arrival_state(h, &line.op, &caps) {
-                        Ok(ps) => s.paths[path as usize] = ps,
-                        Err(e) => return gap(*lineno, format!("op {name}: {e}")),
-                    }
+                let i = path as usize;
+                if i >= MAXP || s.paths[i].life != life::UNUSED {
+                    return gap(*lineno, format!("op {name} of a path slot used before: re-adding a path not modelled"));
+                }
+                match arrival_state(h, &line.op, &caps) {
+                    Ok(p) => s.paths[i] = p,
+                    Err(e) if e.contains("must be one the setup already uses") => return gap(*lineno, format!("op {name} with a capacity the setup does not use (the state's capacity classes come from the setup)")),
+                    Err(_) => return gap(*lineno, format!("op {name}: the reference refuses the arrival after the setup")),
                 }
             }
             match cx.run_op(&mut s, threads.get(step).copied().unwrap_or(0), &line.op, rule) {
@@ -310,7 +340,7 @@ pub fn replay_on_threads(spec: &RevisionSpec, t: &SeqTrace, threads: &[usize]) -
         }
         if let Some(exp) = &line.expect {
             checks += 1;
-            let obs = observe_queued(&cx.m, &s, cx.bios_failed, &cx.queue);
+            let obs = observe_at(&cx.m, &s, cx.bios_failed, &cx.queue, Some(cx.now));
             if let Some((field, e, a)) = exp.mismatches(&obs).into_iter().next() {
                 let a = if field == "violations" && s.viol & EVENT_VIOLATIONS != 0 { violation_text(s.viol) } else { a };
                 return diverge(field, e, a);
@@ -332,33 +362,23 @@ fn violation_text(v: u16) -> String {
 
 /// What is decided from the operation alone: the ret rule (`None`: the
 /// step programs do not compute this operation's `ret`), or a gap.
-fn static_rule(m: &Machine, op: &Op, ctrl_state_machine: bool, tracks_requests: bool, submitted: bool) -> Result<Option<RetRule>, String> {
+fn static_rule(m: &Machine, op: &Op, profile: &mpath_reference::revision::Profile, tracks_requests: bool, submitted: bool, fops_missing: bool) -> Result<Option<RetRule>, String> {
+    let ctrl_state_machine = profile.ctrl_state_machine;
     let name = op_name(op);
-    if is_poke(op, ctrl_state_machine) {
-        let in_range = match *op {
-            Op::SetAnaState { path, .. } | Op::SetSdevState { path, .. } => (path as usize) < m.npaths as usize,
-            Op::SetCtrlState { ctrl, .. } | Op::SetFailfast { ctrl, .. } | Op::SetNrActive { ctrl, .. } => (ctrl as usize) < m.scenario.header.nr_ctrls,
-            _ => true,
-        };
-        if !in_range {
-            return Err(format!("op {name}: a path or controller outside the header's (bad input: the reference replay refuses it)"));
-        }
-        return Ok(Some(RetRule::Nothing));
-    }
-    if let Op::SetCtrlState { .. } = op {
-        return Err("op set_ctrl_state: nvme_change_ctrl_state (the 6.12 transition table) not modelled in step programs".into());
+    if !index_in_range(m, op) {
+        return Err(format!("op {name}: a path or controller outside the header's (bad input: the reference replay refuses it)"));
     }
     if let Op::RunWorks { .. } = op {
         return Ok(Some(RetRule::WorksRun));
     }
+    if let Op::DelayedRemovalSecsStore { buf } = op {
+        if mpath_reference::removal::kstrtouint(buf).is_ok_and(|v| v >= 255) {
+            return Err(format!("op {name} of 255 s or more: the model's delayed_removal_secs saturates at 255"));
+        }
+    }
     let (func, _) = match op_entry(op, m.driver) {
         Ok(e) => e,
-        Err(_) => {
-            return Err(match op {
-                Op::IopolicyStore { .. } | Op::DelayedRemovalSecsStore { .. } => format!("op {name} with an invalid value not modelled in step programs"),
-                _ => format!("op {name} not modelled in step programs"),
-            })
-        }
+        Err(_) => return Err(format!("op {name} not modelled in step programs")),
     };
     if m.program.func(func).is_none() {
         return Err(format!("op {name}: no step program on this revision"));
@@ -372,15 +392,42 @@ fn static_rule(m: &Machine, op: &Op, ctrl_state_machine: bool, tracks_requests: 
             _ => {}
         }
     }
+    let invalid = func == "op_sysfs_store_invalid";
     Ok(match op {
         Op::FindPath { .. } => Some(RetRule::RegPath),
-        Op::ClearCurrentPath { .. } | Op::DeleteDevice { .. } => Some(RetRule::RegBool),
+        Op::ClearCurrentPath { .. } | Op::DeleteDevice { .. } | Op::HeadDevicesEmpty | Op::CanRemoveHead => Some(RetRule::RegBool),
         Op::SubmitBio { .. } => Some(RetRule::Submitted),
         Op::AddSysfsLink => Some(RetRule::LinksMade),
+        Op::IopolicyStore { .. } if invalid => Some(RetRule::Count(-(mpath_reference::disk::EINVAL as i64))),
+        Op::DelayedRemovalSecsStore { buf } if invalid => Some(RetRule::Count(mpath_reference::removal::kstrtouint(buf).err().unwrap_or(0) as i64)),
+        Op::SetIopolicy { val } => Some(RetRule::Count(mpath_reference::iopolicy::set_iopolicy(Some(val)).err().unwrap_or(0) as i64)),
         Op::IopolicyStore { buf } | Op::DelayedRemovalSecsStore { buf } => Some(RetRule::Count(buf.len() as i64)),
-        Op::AddPath { .. }
-        | Op::AddDevice { .. }
-        | Op::RemovePath { .. }
+        Op::DelayedRemovalSecsShow => Some(RetRule::SecsShown),
+        Op::IopolicyShow => Some(RetRule::PolicyShown),
+        Op::CallForDevice { .. } => Some(RetRule::FoundOr(-(mpath_reference::device::EWOULDBLOCK as i64))),
+        Op::SetCtrlState { .. } if ctrl_state_machine => Some(RetRule::RegBool),
+        // NVMe: 0 once a path is selected (the ioctl itself succeeds), else
+        // -EWOULDBLOCK; SCSI has no cdev: -ENOTTY.
+        Op::ChrIoctl { .. } if m.driver == DriverKind::Nvme => Some(RetRule::FoundOr(-(mpath_reference::device::EWOULDBLOCK as i64))),
+        Op::ChrIoctl { .. } => Some(RetRule::Count(-(mpath_reference::fwd::ENOTTY as i64))),
+        // mpath_chr_uring_cmd: NVMe 0 on a selected path; SCSI (no cdev)
+        // -EOPNOTSUPP, on v1 before locking; no path: -EINVAL (v1
+        // -EWOULDBLOCK).
+        Op::UringCmd { .. } => {
+            let (eop, einval, ewb) = (-(mpath_reference::fwd::EOPNOTSUPP as i64), -(mpath_reference::disk::EINVAL as i64), -(mpath_reference::device::EWOULDBLOCK as i64));
+            let none = if profile.uring_no_path_ewouldblock { ewb } else { einval };
+            Some(match m.driver {
+                DriverKind::Nvme => RetRule::FoundElse(0, none),
+                DriverKind::Scsi if profile.uring_no_path_ewouldblock => RetRule::Count(eop),
+                DriverKind::Scsi => RetRule::FoundElse(eop, none),
+            })
+        }
+        Op::Forward { .. } if fops_missing => return Err(format!("op {name} with a path lacking the op: the ops a path disk lacks not modelled")),
+        Op::Forward { .. } => Some(RetRule::FoundElse(0, -(mpath_reference::device::EWOULDBLOCK as i64))),
+        Op::Failover { .. } if tracks_requests => Some(RetRule::RegBool),
+        Op::Complete { path } if tracks_requests => Some(RetRule::RequestEnded(*path)),
+        Op::Revalidate { .. } | Op::RevalidatePaths => Some(RetRule::Revalidated),
+        Op::RemovePath { .. }
         | Op::AnaUpdate { .. }
         | Op::SetLive { .. }
         | Op::RemoveDisk
@@ -391,7 +438,16 @@ fn static_rule(m: &Machine, op: &Op, ctrl_state_machine: bool, tracks_requests: 
         | Op::Synchronize
         | Op::FreePath { .. }
         | Op::SetReady { .. }
-        | Op::SetAnaPending { .. } => Some(RetRule::Nothing),
+        | Op::SetAnaPending { .. }
+        | Op::SetAnaState { .. }
+        | Op::SetCtrlState { .. }
+        | Op::SetFailfast { .. }
+        | Op::SetNrActive { .. }
+        | Op::SetSdevState { .. }
+        | Op::SetAluaState { .. }
+        | Op::AdvanceTime { .. }
+        | Op::AddPath { .. }
+        | Op::AddDevice { .. } => Some(RetRule::Nothing),
         _ => None,
     })
 }
@@ -404,49 +460,10 @@ fn expect_gap(e: &Observation) -> Option<String> {
     if e.violations.as_ref().is_some_and(|v| !v.is_empty()) {
         return Some("expect violations: a violation's object, function and step not modelled (the state keeps kinds)".into());
     }
-    if let Some(w) = &e.pending_work {
-        if w.iter().any(|w| w.contains('@')) {
-            return Some("expect pending_work: the delayed removal deadline not modelled (no timer)".into());
-        }
-    }
     if e.requeue_len.is_some_and(|n| n >= 7) {
         return Some("expect requeue_len: 7 or more bios (the state saturates at 7)".into());
     }
     None
-}
-
-/// A harness write, as the reference's `apply` does it (an index outside
-/// the state is ignored here; `static_rule` refuses it first).
-fn poke(s: &mut State, op: &Op) {
-    match *op {
-        Op::SetAnaState { path, state } => {
-            if let Some(p) = s.paths.get_mut(path as usize) {
-                p.ana = state as u8;
-                p.access = ana_to_access(state) as u8;
-            }
-        }
-        Op::SetCtrlState { ctrl, state } => {
-            if let Some(c) = s.ctrls.get_mut(ctrl as usize) {
-                *c = (*c & 0x80) | state as u8;
-            }
-        }
-        Op::SetFailfast { ctrl, expired } => {
-            if let Some(c) = s.ctrls.get_mut(ctrl as usize) {
-                *c = (*c & 0x7f) | if expired { 0x80 } else { 0 };
-            }
-        }
-        Op::SetNrActive { ctrl, n } => {
-            if let Some(c) = s.nr_active.get_mut(ctrl as usize) {
-                *c = crate::scenario::nr_active_value(n);
-            }
-        }
-        Op::SetSdevState { path, state } => {
-            if let Some(p) = s.paths.get_mut(path as usize) {
-                p.sdev = state as u8;
-            }
-        }
-        _ => {}
-    }
 }
 
 enum Stop {
@@ -459,6 +476,8 @@ enum Stop {
 struct Events {
     submit: Option<Submit>,
     links: Vec<u32>,
+    /// Paths the revalidation callback cleared READY on.
+    revalidated: Vec<u32>,
 }
 
 impl Ctx {
@@ -508,6 +527,12 @@ impl Ctx {
                                 self.bios_failed += s.paths[v as usize - 1].inflight as u64;
                             }
                         }
+                        Step::ClearBit { bit: crate::step::Bit::Ready, on: Some(r) } if self.m.program.funcs[f as usize].name == "nvme_mpath_revalidate_paths_cb" => {
+                            let v = s.threads[t].regs[*r as usize];
+                            if v != 0 && (v as usize) <= MAXP {
+                                ev.revalidated.push(v as u32 - 1);
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -541,10 +566,12 @@ impl Ctx {
         self.m.threads[t].ops = vec![OpCall { op: op.clone(), func, args }];
         s.threads[t].ops_done = 0;
         self.m.record_ret = true;
+        self.inflight_before = s.paths.iter().map(|p| p.inflight).collect();
         self.m.begin_op(s, t);
         let mut ev = Events::default();
         self.finish(s, t, &mut ev)?;
         let reg = s.threads[t].last_ret;
+        let ended = |p: u32| self.inflight_before.get(p as usize).is_some_and(|&n| n > s.paths[p as usize].inflight);
         Ok(match rule {
             RetRule::Nothing => Ret::None,
             RetRule::RegPath => Ret::Path(match reg {
@@ -557,6 +584,15 @@ impl Ctx {
             RetRule::LinksMade => Ret::Paths(ev.links),
             RetRule::Count(n) => Ret::Int(n),
             RetRule::WorksRun => Ret::None,
+            RetRule::SecsShown => Ret::Str(format!("{reg}\n")),
+            RetRule::PolicyShown => Ret::Str(match mpath_reference::iopolicy::iopolicy_name(reg) {
+                Some(n) => format!("{n}\n"),
+                None => String::new(),
+            }),
+            RetRule::FoundOr(e) => Ret::Int(if reg != 0 { 0 } else { e }),
+            RetRule::FoundElse(a, b) => Ret::Int(if reg != 0 { a } else { b }),
+            RetRule::RequestEnded(p) => Ret::Bool(ended(p)),
+            RetRule::Revalidated => Ret::Paths(ev.revalidated),
         })
     }
 
@@ -569,14 +605,18 @@ impl Ctx {
             let Some(&w) = self.queue.first() else {
                 return Err(Stop::Progress("a work is pending that was never queued".into()));
             };
-            if w == WorkKind::RemoveHead {
-                return Err(Stop::Gap("run_works with the delayed removal work pending: its timer not modelled".into()));
-            }
             if w == WorkKind::Requeue && node != 0 {
                 return Err(Stop::Gap("run_works on a node other than 0: the model's worker resubmits on node 0".into()));
             }
             if self.m.program.func(w.function()).is_none() {
                 return Err(Stop::Gap(format!("work {}: no step program on this revision", w.function())));
+            }
+            // SCSI's remove work ends with the head's last put
+            // (sd_mpath_put_disk -> mpath_put_disk), which flushes the
+            // requeue work inside it; the step programs stop at
+            // mpath_remove_disk (put_disk is not a modelled operation).
+            if w == WorkKind::RemoveHead && self.m.driver == DriverKind::Scsi {
+                return Err(Stop::Gap("scsi remove work: its final head put (mpath_put_disk, which flushes the requeue work) not modelled in step programs".into()));
             }
             *s = self.m.next_state(s, Action::Work(w)).ok_or_else(|| Stop::Progress(format!("{} cannot start", w.function())))?;
             self.queue.remove(0);
@@ -604,6 +644,13 @@ pub fn observe(m: &Machine, s: &State, bios_failed: u64) -> Observation {
 
 /// [`observe`] with the pending works listed in `queue`'s order.
 pub fn observe_queued(m: &Machine, s: &State, bios_failed: u64, queue: &[WorkKind]) -> Observation {
+    observe_at(m, s, bios_failed, queue, None)
+}
+
+/// [`observe_queued`] with the clock: an armed removal timer is listed
+/// last as `remove_head@DEADLINE` (`remove_head@?` without a clock), as the
+/// reference lists it.
+pub fn observe_at(m: &Machine, s: &State, bios_failed: u64, queue: &[WorkKind], now: Option<u64>) -> Observation {
     let cp = (0..m.nnodes as usize)
         .map(|n| match s.cp[n] {
             0 => None,
@@ -627,10 +674,13 @@ pub fn observe_queued(m: &Machine, s: &State, bios_failed: u64, queue: &[WorkKin
         .map(|w| match w {
             WorkKind::Requeue => "requeue".to_string(),
             WorkKind::PartitionScan => "partition_scan".to_string(),
-            // The model's delayed removal has no deadline.
-            WorkKind::RemoveHead => "remove_head@?".to_string(),
+            WorkKind::RemoveHead => "remove_head".to_string(),
         })
-        .collect();
+        .chain((s.timer != 0).then(|| match now {
+            Some(t) => format!("remove_head@{}", t + s.timer as u64),
+            None => "remove_head@?".to_string(),
+        }))
+        .collect::<Vec<_>>();
     Observation {
         current_path: Some(cp),
         dev_list: Some(s.list().iter().map(|&p| p as u32).collect()),

@@ -58,6 +58,11 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("requeue-teardown", include_str!("../scenarios/requeue-teardown.json")),
     ("add-vs-delayed-removal", include_str!("../scenarios/add-vs-delayed-removal.json")),
     ("add-vs-delayed-removal-scsi", include_str!("../scenarios/add-vs-delayed-removal-scsi.json")),
+    ("ctrl-reset-vs-submit", include_str!("../scenarios/ctrl-reset-vs-submit.json")),
+    ("failover-vs-remove", include_str!("../scenarios/failover-vs-remove.json")),
+    ("scsi-state-vs-submit", include_str!("../scenarios/scsi-state-vs-submit.json")),
+    ("delayed-removal-timer", include_str!("../scenarios/delayed-removal-timer.json")),
+    ("scsi-delayed-removal-timer", include_str!("../scenarios/scsi-delayed-removal-timer.json")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -297,6 +302,8 @@ pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, Str
         iopolicy: sys.get_iopolicy(),
         nr_active: [0; MAXC],
         q_freeze: 0,
+        timer: 0,
+        removal_secs: sys.delayed_removal_secs.load(ld).min(255) as u8,
         viol: 0,
         threads: [Thread::default(); MAXT],
     };
@@ -406,6 +413,15 @@ pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, Str
         }
     }
     for w in obs.pending_work.unwrap_or_default() {
+        // An armed removal timer (`remove_head@AT`) is held with the
+        // seconds left; a machine without a clock queues its work at once
+        // (`Machine::with_init`).
+        if let Some(at) = w.strip_prefix("remove_head@") {
+            let now = sys.work.now.load(ld);
+            let left = at.parse::<u64>().unwrap_or(u64::MAX).saturating_sub(now);
+            s.timer = left.clamp(1, 255) as u8;
+            continue;
+        }
         let k = match w.as_str() {
             "requeue" => crate::step::WorkKind::Requeue,
             "partition_scan" => crate::step::WorkKind::PartitionScan,
@@ -433,46 +449,81 @@ pub fn nr_active_value(n: i32) -> u8 {
 pub type OpEntry = (&'static str, Vec<(Reg, u8)>);
 
 /// The entry function and argument registers for one driver operation.
+///
+/// Every `Op` of the trace vocabulary has an entry here for each driver
+/// the reference accepts it on, except the ones listed at the end with the
+/// reason they cannot be a thread's operation (README-model.md, "Every
+/// operation in a thread").
 pub fn op_entry(op: &Op, driver: DriverKind) -> Result<OpEntry, String> {
     let p = |x: u32| (Reg::Path, x as u8 + 1);
     let n = |x: i32| (Reg::Node, x as u8);
+    // A controller (NVMe) / host (SCSI) index, for controller fields.
+    let c = |x: u32| (Reg::Data, x.min(255) as u8);
     let nvme = driver == DriverKind::Nvme;
+    let only = |name: &str, d: DriverKind| Err(format!("operation {name} is {}-only (the reference refuses it on {:?})", if d == DriverKind::Nvme { "NVMe" } else { "SCSI" }, driver));
     Ok(match op {
         Op::SubmitBio { node } => ("mpath_bdev_submit_bio", vec![n(*node)]),
         Op::FindPath { node } => ("op_find_path", vec![n(*node)]),
         Op::RemovePath { path, node } => (if nvme { "nvme_ns_remove" } else { "sd_mpath_remove" }, vec![p(*path), n(*node)]),
         Op::AnaUpdate { path, state } if nvme => ("nvme_update_ana_state", vec![p(*path), (Reg::Arg, *state as u8)]),
+        Op::AnaUpdate { .. } => return only("ana_update", DriverKind::Nvme),
         Op::SetLive { path } => ("mpath_device_set_live", vec![p(*path)]),
         Op::RemoveDisk => ("mpath_remove_disk", vec![]),
         Op::Failover { path, ana_error } => (if nvme { "nvme_failover_req" } else { "scsi_mpath_clone_end_io" }, vec![p(*path), (Reg::Arg, *ana_error as u8)]),
-        // The oldest request in flight on the path completes successfully
-        // (only revisions that track requests in flight define it).
-        Op::Complete { path } if nvme => ("nvme_complete_rq", vec![p(*path)]),
-        Op::IopolicyStore { buf } => {
-            let pol = mpath_reference::iopolicy::set_iopolicy(Some(buf.trim_end())).map_err(|_| format!("iopolicy_store: invalid value {buf:?}"))?;
-            (if nvme { "nvme_subsys_iopolicy_store" } else { "scsi_iopolicy_store" }, vec![(Reg::Arg, pol)])
-        }
-        Op::Revalidate { path } if nvme => ("nvme_update_ns_info", vec![p(*path)]),
-        Op::ChrIoctl { node, kind } if nvme => ("mpath_chr_ioctl", vec![n(*node), (Reg::Arg, (*kind == IoctlKind::Ctrl) as u8)]),
+        // The oldest request in flight on the path completes successfully:
+        // NVMe nvme_complete_rq, SCSI the clone's successful end
+        // (scsi_mpath_clone_end_io's bio_endio branch, the request's
+        // scsi_mpath_end_request).
+        Op::Complete { path } => (if nvme { "nvme_complete_rq" } else { "scsi_mpath_end_request" }, vec![p(*path)]),
+        // mpath_iopolicy_store matches a name exactly (sysfs_streq); an
+        // invalid value returns -EINVAL before touching anything.
+        Op::IopolicyStore { buf } => match mpath_reference::select::IOPOLICY_NAMES.iter().position(|name| mpath_reference::iopolicy::sysfs_streq(buf, name)) {
+            Some(pol) => (if nvme { "nvme_subsys_iopolicy_store" } else { "scsi_iopolicy_store" }, vec![(Reg::Arg, pol as u8)]),
+            None => ("op_sysfs_store_invalid", vec![]),
+        },
+        // NVMe nvme_update_ns_info on the head; SCSI sd_mpath_revalidate_head.
+        Op::Revalidate { path } => (if nvme { "nvme_update_ns_info" } else { "sd_mpath_revalidate_head" }, vec![p(*path)]),
+        // SCSI provides no cdev: the reference answers -ENOTTY without
+        // touching anything (mpath_chr_ioctl_no_cdev).
+        Op::ChrIoctl { node, kind } => (if nvme { "mpath_chr_ioctl" } else { "mpath_chr_ioctl_no_cdev" }, vec![n(*node), (Reg::Arg, (*kind == IoctlKind::Ctrl) as u8)]),
+        Op::UringCmd { node } => ("mpath_chr_uring_cmd", vec![n(*node)]),
         Op::Forward { node, fwd: mpath_reference::fwd::FwdOp::Ioctl, kind } => {
             ("mpath_bdev_ioctl", vec![n(*node), (Reg::Arg, (kind.unwrap_or(IoctlKind::Ns) == IoctlKind::Ctrl && nvme) as u8)])
         }
+        // PR ops, report_zones, getgeo, get_unique_id: the shared
+        // forwarding path (select under SRCU, call the path disk's op).
+        Op::Forward { node, .. } => ("mpath_bdev_forward", vec![n(*node)]),
         Op::Release => ("mpath_put_head", vec![]),
         Op::HeadUninit => ("mpath_head_uninit", vec![]),
         Op::ScsiBlock { path } if !nvme => ("scsi_internal_device_block", vec![p(*path)]),
+        Op::ScsiBlock { .. } => return only("scsi_block", DriverKind::Scsi),
         Op::DeleteDevice { path } => ("mpath_delete_device", vec![p(*path)]),
         Op::AddSysfsLink => ("mpath_add_sysfs_link", vec![]),
         Op::RemoveSysfsLink { path } => ("mpath_remove_sysfs_link", vec![p(*path)]),
         Op::ClearCurrentPath { path } => ("mpath_clear_current_path", vec![p(*path)]),
         Op::ClearPaths => ("mpath_clear_paths", vec![]),
         Op::Synchronize => ("mpath_synchronize", vec![]),
-        Op::DelayedRemovalSecsStore { buf } => {
-            let secs = mpath_reference::removal::kstrtouint(buf).map_err(|_| format!("delayed_removal_secs_store: invalid value {buf:?}"))?;
-            ("mpath_delayed_removal_secs_store", vec![(Reg::Arg, (secs != 0) as u8)])
-        }
+        Op::HeadDevicesEmpty => ("mpath_head_devices_empty", vec![]),
+        Op::CanRemoveHead => ("mpath_can_remove_head", vec![]),
+        Op::RevalidatePaths => ("mpath_revalidate_paths", vec![]),
+        Op::CallForDevice { node } => ("mpath_call_for_device", vec![n(*node)]),
+        // kstrtouint fails before the lock: nothing is touched.
+        Op::DelayedRemovalSecsStore { buf } => match mpath_reference::removal::kstrtouint(buf) {
+            // The seconds, saturating at 255 (the timer's "never").
+            Ok(secs) => ("mpath_delayed_removal_secs_store", vec![(Reg::Arg, secs.min(255) as u8)]),
+            Err(_) => ("op_sysfs_store_invalid", vec![]),
+        },
+        Op::DelayedRemovalSecsShow => ("mpath_delayed_removal_secs_show", vec![]),
+        Op::IopolicyShow => ("mpath_iopolicy_show", vec![]),
+        Op::SetIopolicy { val } => match mpath_reference::iopolicy::set_iopolicy(Some(val)) {
+            Ok(pol) => ("mpath_set_iopolicy", vec![(Reg::Arg, pol)]),
+            Err(_) => ("op_sysfs_store_invalid", vec![]),
+        },
         Op::FreePath { path } => ("op_free_path", vec![p(*path)]),
         Op::SetReady { path, ready } if nvme => ("op_set_ready", vec![p(*path), (Reg::Arg, *ready as u8)]),
+        Op::SetReady { .. } => return only("set_ready", DriverKind::Nvme),
         Op::SetAnaPending { path, pending } if nvme => ("op_set_ana_pending", vec![p(*path), (Reg::Arg, *pending as u8)]),
+        Op::SetAnaPending { .. } => return only("set_ana_pending", DriverKind::Nvme),
         // Path arrival: NVMe nvme_alloc_ns (nvme_init_ns_head ->
         // mpath_add_device, then nvme_mpath_add_disk with the ANA state of
         // the path's group; absent = no descriptor yet: ANA_PENDING); SCSI
@@ -482,6 +533,30 @@ pub fn op_entry(op: &Op, driver: DriverKind) -> Result<OpEntry, String> {
         Op::AddDevice { path, .. } => ("mpath_add_device", vec![p(*path)]),
         // A raw store of the namespace's ANA state and access state.
         Op::SetAnaState { path, state } if nvme => ("op_set_ana_state", vec![p(*path), (Reg::Arg, *state as u8)]),
-        other => return Err(format!("operation {:?} is not modelled for {:?}", other, driver)),
+        Op::SetAnaState { .. } => return only("set_ana_state", DriverKind::Nvme),
+        // A controller state change: nvme_change_ctrl_state (6.12's
+        // transition table and requeue kick on revisions whose reference
+        // has the state machine; a raw store on the others, as their
+        // reference does).
+        Op::SetCtrlState { ctrl, state } if nvme => ("nvme_change_ctrl_state", vec![c(*ctrl), (Reg::Arg, *state as u8)]),
+        Op::SetCtrlState { .. } => return only("set_ctrl_state", DriverKind::Nvme),
+        Op::SetFailfast { ctrl, expired } if nvme => ("op_set_failfast", vec![c(*ctrl), (Reg::Arg, *expired as u8)]),
+        Op::SetFailfast { .. } => return only("set_failfast", DriverKind::Nvme),
+        Op::SetNrActive { ctrl, n: k } => ("op_set_nr_active", vec![c(*ctrl), (Reg::Arg, nr_active_value(*k))]),
+        Op::SetSdevState { path, state } if !nvme => ("op_set_sdev_state", vec![p(*path), (Reg::Arg, *state as u8)]),
+        Op::SetSdevState { .. } => return only("set_sdev_state", DriverKind::Scsi),
+        Op::SetAluaState { path, state } if !nvme => ("op_set_alua_state", vec![p(*path), (Reg::Arg, *state as u8)]),
+        Op::SetAluaState { .. } => return only("set_alua_state", DriverKind::Scsi),
+        // Time passes (seconds, saturating at 255): the delayed removal's
+        // timer expires when its delay is reached.
+        Op::AdvanceTime { secs } => ("op_advance_time", vec![(Reg::Arg, (*secs).min(255) as u8)]),
+        // Not a thread's operation, and why.
+        Op::RunWorks { .. } => return Err("operation run_works is the worker's: in a scenario the worker starts every queued work at any point".into()),
+        Op::AllocHeadDisk { .. } | Op::FailNextAddDisk | Op::PutDisk | Op::Open => {
+            return Err(format!("operation {op:?} is not modelled for {driver:?}: the head disk's allocation, device_add_disk failure injection, mpath_put_disk and open (kref_get_unless_zero) have no step in the step language; put them in the header's setup"))
+        }
+        Op::SetCtrlNode { .. } => return Err("operation set_ctrl_node is not modelled: the state keeps each path's NUMA node (copied at add), not the controller's".into()),
+        Op::SetCapacity { .. } => return Err("operation set_capacity is not modelled in a thread: capacities are classes computed from the setup; use a capacity the setup gives a path".into()),
+        Op::NumaNodesShow { .. } => return Err("operation numa_nodes_show is not modelled: it formats a node list (reads only current_path[], no step of its own)".into()),
     })
 }

@@ -177,6 +177,15 @@ pub struct State {
     pub nr_active: [u8; MAXC],
     /// `mq_freeze_depth` of the head disk's queue.
     pub q_freeze: u8,
+    /// The delayed removal's timer (`remove_work`'s, armed by
+    /// `mod_delayed_work`): 0 = not armed, else the seconds left (>= 1;
+    /// 255 = beyond the model's clock, never expires). Only a machine with
+    /// a clock (`Machine::clocked`) arms it; the others queue the work at
+    /// once. Added for `advance_time` (issue 13).
+    pub timer: u8,
+    /// `head->delayed_removal_secs` (saturating at 255): the delay the
+    /// timer is armed with.
+    pub removal_secs: u8,
     pub viol: u16,
     pub threads: [Thread; MAXT],
 }
@@ -187,7 +196,7 @@ pub struct State {
 /// the assertion below fails to compile when a field added to `State`,
 /// `Thread`, `PathState` or `Frame` introduces padding (then reorder the
 /// fields or update the sum).
-pub const STATE_BYTES: usize = MAXP * 14 + MAXC + 9 + 3 + 2 + 1 + MAXC + 1 + 2 + MAXT * (NREG + 2 * STACK + 14);
+pub const STATE_BYTES: usize = MAXP * 14 + MAXC + 9 + 3 + 2 + 1 + MAXC + 1 + 2 + 2 + MAXT * (NREG + 2 * STACK + 14);
 const _: () = assert!(
     std::mem::size_of::<State>() == STATE_BYTES && std::mem::size_of::<PathState>() == 14 && std::mem::size_of::<Thread>() == NREG + 2 * STACK + 14,
     "State has padding (or a field was added): update STATE_BYTES, see State::as_bytes"
@@ -268,6 +277,9 @@ impl fmt::Debug for State {
             "head: bits={:05b} (cdev,scan,gd_added,qifnp,live) life={} ref={} disk={} links={:04b} requeue={} pending={:03b} mutex={:?} iopolicy={} viol={:09b}",
             self.head_bits, self.head_life, self.head_ref, self.disk, self.links, self.requeue, self.pending, self.mutex, self.iopolicy, self.viol
         )?;
+        if self.timer != 0 {
+            writeln!(f, "remove_work timer: {} s left (delayed_removal_secs {})", self.timer, self.removal_secs)?;
+        }
         if self.q_freeze != 0 || self.nr_active.iter().any(|&n| n != 0) {
             writeln!(f, "head queue: freeze_depth={} nr_active={:?}", self.q_freeze, self.nr_active)?;
         }

@@ -148,6 +148,30 @@ pub enum Pred {
     Iopolicy,
     /// `ioctl_begin` would pin the controller (`Arg` is the ioctl kind).
     IsCtrlIoctl,
+    /// `ns->ctrl` / `sdev->host`: the path's controller index (reads the
+    /// path).
+    CtrlIndex,
+    /// `head->delayed_removal_secs` (saturating at 255).
+    RemovalSecs,
+}
+
+/// Driver state a harness (the KUnit template, a test) writes directly:
+/// the fields of [`Step::Poke`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// `ctrl->state` of the controller whose index is in `on` (a raw
+    /// store: no transition table, no requeue kick).
+    CtrlState,
+    /// NVMe `NVME_CTRL_FAILFAST_EXPIRED` of the controller in `on`.
+    Failfast,
+    /// `ctrl->nr_active` / `shost->mpath_nr_active` of the controller in
+    /// `on` (the model's encoding, `scenario::nr_active_value`).
+    NrActive,
+    /// SCSI `sdev->sdev_state` (`SdevState as u8`) of the path in `on`.
+    SdevState,
+    /// SCSI ALUA state (`AluaState as u8`) of the path in `on`.
+    AluaState,
 }
 
 /// Works.
@@ -294,6 +318,19 @@ pub enum Step {
     ClearDisk { p: Reg },
     /// SCSI `sdev->sdev_state = v` (`SdevState as u8`).
     SetSdevState { p: Reg, v: u8 },
+    /// A harness write of driver state: `field` of the object in `on` (a
+    /// path pointer for path fields, a controller index for controller
+    /// fields) becomes the value in `src`. One store.
+    Poke { field: Field, on: Reg, src: Reg },
+    /// `nvme_change_ctrl_state(ctrl, new)`'s state change under
+    /// `ctrl->lock`: the controller whose index is in `ctrl` goes to the
+    /// state in `state` (`CtrlState as u8`). With `table` (Linux 6.12's
+    /// function) the transition table decides (`CtrlState::nvme_may_become`)
+    /// and CONNECTING -> LIVE clears FAILFAST_EXPIRED
+    /// (`nvme_stop_failfast_work`); without it the store is unconditional
+    /// (the revisions whose reference profile has no `ctrl_state_machine`).
+    /// `dst` = 1 if the state changed hands (always 1 without `table`).
+    ChangeCtrlState { ctrl: Reg, state: Reg, table: bool, dst: Reg },
 
     // ---- sysfs
     /// `sysfs_add_link_to_group(head, "multipath", dev)`; `dst` = 0 or 1 (-EEXIST).
@@ -307,6 +344,21 @@ pub enum Step {
     /// yet started) and is now cancelled, 0 if it was not pending (never
     /// queued, or the worker already runs it: it runs on).
     CancelWork { w: WorkKind, dst: Reg },
+    /// `mod_delayed_work(mpath_wq, &head->remove_work,
+    /// head->delayed_removal_secs * HZ)`: (re)arms the delayed removal's
+    /// timer. When the machine has no clock (`Machine::clocked`: no thread
+    /// advances time) the timer may expire at any moment, so the work is
+    /// queued at once (the worker may start it at any point: the sound
+    /// over-approximation of an unconstrained delay); with a clock the
+    /// timer holds the delay and `advance_time` expires it. A delay of 0
+    /// queues at once.
+    ModDelayedWork,
+    /// The clock advances by the seconds in `secs`: an armed removal timer
+    /// whose delay is reached expires (its work becomes pending; the worker
+    /// may then start it). A timer of 255 s or more never expires.
+    AdvanceTime { secs: Reg },
+    /// `head->delayed_removal_secs = src` (under `head->lock` in the store).
+    StoreRemovalSecs { src: Reg },
     /// `bio_list_add(&head->requeue_list, bio)` under `requeue_lock`.
     RequeueAdd,
     /// `bio_list_get(&head->requeue_list)` under `requeue_lock`: `dst` = count.
@@ -408,6 +460,17 @@ impl Step {
             Step::SetIopolicy { src } => format!("iopolicy = {}", reg_name(*src)),
             Step::ClearDisk { p } => format!("{}->disk = NULL", reg_name(*p)),
             Step::SetSdevState { p, v } => format!("sdev_state({}) = {}", reg_name(*p), v),
+            Step::Poke { field, on, src } => format!("{}({}) = {}", serde_json::to_value(field).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(), reg_name(*on), reg_name(*src)),
+            Step::ChangeCtrlState { ctrl, state, table, .. } => {
+                if *table {
+                    format!("nvme_change_ctrl_state(ctrl[{}], {})", reg_name(*ctrl), reg_name(*state))
+                } else {
+                    format!("ctrl[{}]->state = {}", reg_name(*ctrl), reg_name(*state))
+                }
+            }
+            Step::ModDelayedWork => "mod_delayed_work(remove_work, delayed_removal_secs)".into(),
+            Step::AdvanceTime { secs } => format!("(time passes: {} s)", reg_name(*secs)),
+            Step::StoreRemovalSecs { src } => format!("delayed_removal_secs = {}", reg_name(*src)),
             Step::LinkCreate { p, .. } => format!("sysfs_add_link_to_group({})", reg_name(*p)),
             Step::LinkRemove { p } => format!("sysfs_remove_link_from_group({})", reg_name(*p)),
             Step::QueueWork { w } => format!("queue_work({:?})", w).to_lowercase(),
@@ -461,6 +524,7 @@ impl Step {
             | Step::SetAna { p, .. }
             | Step::ClearDisk { p }
             | Step::SetSdevState { p, .. }
+            | Step::Poke { field: Field::SdevState | Field::AluaState, on: p, .. }
             | Step::LinkCreate { p, .. }
             | Step::LinkRemove { p }
             | Step::FreePath { p }
@@ -485,7 +549,7 @@ impl Step {
                 }
             }
             Step::Load { what, on, .. } => {
-                if matches!(what, Pred::IsDisabled | Pred::IsOptimized | Pred::IsAvailable | Pred::Access | Pred::CtrlLive | Pred::CapacityMismatch) {
+                if matches!(what, Pred::IsDisabled | Pred::IsOptimized | Pred::IsAvailable | Pred::Access | Pred::CtrlLive | Pred::CapacityMismatch | Pred::CtrlIndex) {
                     o.path = *on;
                 }
             }

@@ -19,7 +19,7 @@
 //! do not compute is not compared (counted), and a replay gap cuts the
 //! sequence before its line (counted), the prefix still compared.
 
-use mpath_model::replay::{is_poke, replay_on_threads, SeqDivergence, SeqOutcome, SeqTrace};
+use mpath_model::replay::{replay_on_threads, SeqDivergence, SeqOutcome, SeqTrace};
 use mpath_model::scenario::op_entry;
 use mpath_model::state::{MAXN, MAXP, MAXT};
 use mpath_model::RevisionSpec;
@@ -88,11 +88,11 @@ fn samples(k: OpKind, driver: DriverKind) -> Vec<Op> {
     (0..200).filter_map(|_| st.op_of(k, &mut rng)).collect()
 }
 
-/// Does the model execute `op` on this driver and revision: a harness
-/// write, `run_works`, or an operation `op_entry` maps onto a function
-/// the revision's step programs define.
-fn executes(op: &Op, driver: DriverKind, program: &mpath_model::revision::Program, csm: bool) -> Result<(), String> {
-    if is_poke(op, csm) || matches!(op, Op::RunWorks { .. }) {
+/// Does the model execute `op` on this driver and revision: `run_works`,
+/// or an operation `op_entry` maps onto a function the revision's step
+/// programs define (harness writes included: they are step programs too).
+fn executes(op: &Op, driver: DriverKind, program: &mpath_model::revision::Program) -> Result<(), String> {
+    if matches!(op, Op::RunWorks { .. }) {
         return Ok(());
     }
     let (f, _) = op_entry(op, driver)?;
@@ -103,8 +103,7 @@ fn executes(op: &Op, driver: DriverKind, program: &mpath_model::revision::Progra
 /// sample values `executes` accepts at least once.
 fn model_kinds(spec: &RevisionSpec, driver: DriverKind) -> Vec<OpKind> {
     let program = spec.compile().unwrap();
-    let csm = ctrl_state_machine(&spec.reference_profile_name());
-    OpKind::ALL.iter().copied().filter(|&k| k.for_driver(driver) && samples(k, driver).iter().any(|op| executes(op, driver, &program, csm).is_ok())).collect()
+    OpKind::ALL.iter().copied().filter(|&k| k.for_driver(driver) && samples(k, driver).iter().any(|op| executes(op, driver, &program).is_ok())).collect()
 }
 
 /// Every shipped revision with every driver whose path arrival it models.
@@ -118,7 +117,7 @@ fn targets() -> Vec<Target> {
             // arrival; NVMe also with its removal only (nvme-6.12 takes
             // the arrival out: its nvme_alloc_ns is not modelled). 6.12
             // has no SCSI multipath: nvme-6.12 nulls sd_probe.
-            let runs = |k: OpKind| samples(k, driver).iter().any(|op| executes(op, driver, &program, false).is_ok());
+            let runs = |k: OpKind| samples(k, driver).iter().any(|op| executes(op, driver, &program).is_ok());
             let models = runs(OpKind::AddPath) || (driver == DriverKind::Nvme && runs(OpKind::RemovePath));
             if !models {
                 continue;
@@ -193,7 +192,6 @@ fn build(t: &Target, c: &Case, tally: &mut Tally) -> (Header, Vec<Op>, Vec<usize
         h.setup.push(op);
     }
     let program = t.spec.compile().unwrap();
-    let csm = ctrl_state_machine(&t.profile);
     // v1-v3's step programs select by queue depth with all depths equal
     // (README-model.md, "SCSI is modelled only ..."): only a revision with
     // 6.12's selector reads `nr_active`; elsewhere a depth write is dropped.
@@ -216,10 +214,15 @@ fn build(t: &Target, c: &Case, tally: &mut Tally) -> (Header, Vec<Op>, Vec<usize
             continue;
         }
         lib_added |= matches!(op, Op::AddDevice { .. });
-        if let Op::IopolicyStore { buf } = &op {
-            if let Ok(p) = mpath_reference::iopolicy::set_iopolicy(Some(buf.trim_end())) {
-                policy = p;
-            }
+        // The policy in force: the sysfs store, or the library's own
+        // mpath_set_iopolicy (a thread operation since issue 13).
+        let stored = match &op {
+            Op::IopolicyStore { buf } => Some(buf.trim_end()),
+            Op::SetIopolicy { val } => Some(val.as_str()),
+            _ => None,
+        };
+        if let Some(Ok(p)) = stored.map(|v| mpath_reference::iopolicy::set_iopolicy(Some(v))) {
+            policy = p;
         }
         // ... and a submitted bio is counted in its controller's depth
         // (NVMe under queue-depth, SCSI per host always), which then
@@ -227,7 +230,7 @@ fn build(t: &Target, c: &Case, tally: &mut Tally) -> (Header, Vec<Op>, Vec<usize
         // queue-depth with such a count outstanding.
         dirty |= depths_equal && (t.driver == DriverKind::Scsi || policy == 2) && matches!(op, Op::SubmitBio { .. });
         let counted = dirty && policy == 2;
-        match executes(&op, t.driver, &program, csm) {
+        match executes(&op, t.driver, &program) {
             Ok(()) => {
                 ops.push(op);
                 threads.push(*thread);
