@@ -105,7 +105,8 @@ pub fn read_criterion(dir: &Path) -> Result<Vec<CriterionResult>, BenchError> {
 fn walk(root: &Path, d: &Path, depth: usize, out: &mut Vec<CriterionResult>) -> Result<(), BenchError> {
     let est = d.join("new").join("estimates.json");
     if est.is_file() {
-        let v: serde_json::Value = serde_json::from_str(&io(std::fs::read_to_string(&est), &est)?).map_err(|e| BenchError(format!("{}: {e}", est.display())))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&io(std::fs::read_to_string(&est), &est)?).map_err(|e| BenchError(format!("{}: {e}", est.display())))?;
         let median = v
             .pointer("/median/point_estimate")
             .or_else(|| v.pointer("/mean/point_estimate"))
@@ -117,10 +118,8 @@ fn walk(root: &Path, d: &Path, depth: usize, out: &mut Vec<CriterionResult>) -> 
             .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
             .and_then(|b| b.get("full_id").and_then(|x| x.as_str()).map(String::from))
             .unwrap_or_else(|| d.strip_prefix(root).unwrap_or(d).to_string_lossy().replace('\\', "/"));
-        let min_ns = std::fs::read_to_string(d.join("new").join("sample.json"))
-            .ok()
-            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-            .and_then(|v| {
+        let min_ns =
+            std::fs::read_to_string(d.join("new").join("sample.json")).ok().and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok()).and_then(|v| {
                 let iters = v.get("iters")?.as_array()?.clone();
                 let times = v.get("times")?.as_array()?.clone();
                 iters.iter().zip(times.iter()).filter_map(|(i, t)| Some(t.as_f64()? / i.as_f64()?)).filter(|x| x.is_finite()).reduce(f64::min)
@@ -186,7 +185,20 @@ pub fn join(workloads: &[Workload], crit: &[CriterionResult], kernel: Option<&[K
             Some(x) if x > GOAL_RATIO => format!("over {GOAL_RATIO}x: {}", reason(&w.family)),
             _ => String::new(),
         };
-        rows.push(Row { workload: w.name.clone(), family: w.family.clone(), mix: w.mix, paths: w.nr_paths(), nodes: w.nodes, kernel: kcell, kernel_min, reference_ns, reference_min, ratio, ratio_median, note });
+        rows.push(Row {
+            workload: w.name.clone(),
+            family: w.family.clone(),
+            mix: w.mix,
+            paths: w.nr_paths(),
+            nodes: w.nodes,
+            kernel: kcell,
+            kernel_min,
+            reference_ns,
+            reference_min,
+            ratio,
+            ratio_median,
+            note,
+        });
     }
     for c in crit {
         if !workloads.iter().any(|w| w.name == c.id) {
@@ -306,11 +318,7 @@ pub fn plot_family(rows: &[Row], family: &str, path: &Path) -> Result<(), BenchE
         let (r, g, b) = COLORS[mi];
         let color = RGBColor(r, g, b);
         let mut refp: Vec<(f64, f64)> = fam.iter().filter(|x| x.mix == Some(*mix)).filter_map(|x| best_ref(x).map(|y| (x.paths as f64, y))).collect();
-        let mut kp: Vec<(f64, f64)> = fam
-            .iter()
-            .filter(|x| x.mix == Some(*mix))
-            .filter_map(|x| best_kernel(x).map(|y| (x.paths as f64, y)))
-            .collect();
+        let mut kp: Vec<(f64, f64)> = fam.iter().filter(|x| x.mix == Some(*mix)).filter_map(|x| best_kernel(x).map(|y| (x.paths as f64, y))).collect();
         refp.sort_by(|a, b| a.0.total_cmp(&b.0));
         kp.sort_by(|a, b| a.0.total_cmp(&b.0));
         if !refp.is_empty() {
@@ -327,7 +335,9 @@ pub fn plot_family(rows: &[Row], family: &str, path: &Path) -> Result<(), BenchE
                 .map_err(|e| err(&e))?
                 .label(format!("kernel {}", mix.name()))
                 .legend(move |(x, y)| {
-                    EmptyElement::at((x, y)) + PathElement::new(vec![(0, 0), (7, 0)], color.stroke_width(2)) + PathElement::new(vec![(12, 0), (19, 0)], color.stroke_width(2))
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (7, 0)], color.stroke_width(2))
+                        + PathElement::new(vec![(12, 0), (19, 0)], color.stroke_width(2))
                 });
             chart.draw_series(kp.iter().map(|&p| Cross::new(p, 4, color.stroke_width(2)))).map_err(|e| err(&e))?;
         }
@@ -357,7 +367,12 @@ pub fn report(criterion_dir: &Path, kernel_ktap: Option<&Path>, out_dir: &Path) 
     let mut files = Vec::new();
     let md_path = out_dir.join("report.md");
     let mut md = String::from("# mpath-verify benches: kernel C (Linux 6.12 NVMe, UML KUnit) vs reference\n\n");
-    let _ = writeln!(md, "Criterion results: `{}`; kernel KTAP: {}.\n", criterion_dir.display(), kernel_ktap.map(|p| format!("`{}`", p.display())).unwrap_or_else(|| "none".into()));
+    let _ = writeln!(
+        md,
+        "Criterion results: `{}`; kernel KTAP: {}.\n",
+        criterion_dir.display(),
+        kernel_ktap.map(|p| format!("`{}`", p.display())).unwrap_or_else(|| "none".into())
+    );
     md.push_str(&markdown(&rows));
     md.push('\n');
     for fam in FIND_FAMILIES {
@@ -420,10 +435,13 @@ mod tests {
         write_estimate(&d, "reader_scaling/t2", "reader_scaling/t2", 30.0);
         std::fs::create_dir_all(d.join("report")).unwrap();
         let c = read_criterion(&d).unwrap();
-        assert_eq!(c, vec![
-            CriterionResult { id: "numa_hit.all_opt.p1.n1".into(), median_ns: 5.0, min_ns: Some(4.5) },
-            CriterionResult { id: "reader_scaling/t2".into(), median_ns: 30.0, min_ns: Some(27.0) },
-        ]);
+        assert_eq!(
+            c,
+            vec![
+                CriterionResult { id: "numa_hit.all_opt.p1.n1".into(), median_ns: 5.0, min_ns: Some(4.5) },
+                CriterionResult { id: "reader_scaling/t2".into(), median_ns: 30.0, min_ns: Some(27.0) },
+            ]
+        );
         assert!(read_criterion(&d.join("absent")).unwrap().is_empty());
         std::fs::write(d.join("numa_hit.all_opt.p1.n1/new/estimates.json"), "{}").unwrap();
         assert!(read_criterion(&d).unwrap_err().0.contains("point_estimate"));

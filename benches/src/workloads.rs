@@ -184,9 +184,7 @@ impl Workload {
             other => panic!("unknown find family {other}"),
         };
         let qd = iopolicy == IOPOLICY_QD;
-        let ctrls = (0..paths)
-            .map(|c| CtrlDef { node: (c % nodes) as i32, nr_active: if qd { (paths - c) as i32 } else { 0 } })
-            .collect();
+        let ctrls = (0..paths).map(|c| CtrlDef { node: (c % nodes) as i32, nr_active: if qd { (paths - c) as i32 } else { 0 } }).collect();
         let path_defs = (0..paths)
             .map(|i| {
                 let (ana, ready) = mix.path(i, paths);
@@ -245,7 +243,14 @@ impl Workload {
         h.iopolicy = self.iopolicy.clone();
         h.ctrl_nodes = self.ctrls.iter().map(|c| c.node).collect();
         for (i, p) in self.paths.iter().enumerate() {
-            h.setup.push(Op::AddPath { path: i as u32, ctrl: p.ctrl, capacity: mpath_reference::ops::DEFAULT_CAPACITY, ana: Some(p.ana), alua: None, missing_ops: Vec::new() });
+            h.setup.push(Op::AddPath {
+                path: i as u32,
+                ctrl: p.ctrl,
+                capacity: mpath_reference::ops::DEFAULT_CAPACITY,
+                ana: Some(p.ana),
+                alua: None,
+                missing_ops: Vec::new(),
+            });
         }
         for (i, p) in self.paths.iter().enumerate() {
             if !p.ready {

@@ -10,8 +10,8 @@
 
 use mpath_reference::driver::{CtrlState, DriverKind, IoctlKind, SdevState};
 use mpath_reference::fwd::FwdOp;
-pub use mpath_reference::opgen::{Choices, CtrlStates, Rng};
 use mpath_reference::opgen::{ctrl_state_machine, GenState, Slot, ALUA, ANA};
+pub use mpath_reference::opgen::{Choices, CtrlStates, Rng};
 use mpath_reference::ops::{Op, DEFAULT_CAPACITY};
 use mpath_reference::trace::{record, to_jsonl, Header};
 use mpath_reference::violation::Kind;
@@ -262,7 +262,12 @@ pub fn generate_lib_driver_rev(seed: u64, nops: usize, paths: Option<usize>, rev
         push(&mut st, &mut ops, op)?;
         if v1 {
             let lines = record(&h, &ops)?;
-            let now = lines.last().and_then(|l| l.expect.as_ref()).and_then(|o| o.violations.as_ref()).map(|v| v.iter().filter(|x| x.kind != Kind::NonTermination).count()).unwrap_or(0);
+            let now = lines
+                .last()
+                .and_then(|l| l.expect.as_ref())
+                .and_then(|o| o.violations.as_ref())
+                .map(|v| v.iter().filter(|x| x.kind != Kind::NonTermination).count())
+                .unwrap_or(0);
             if now > seen {
                 ops.pop();
                 st = undo;

@@ -7,7 +7,8 @@ use crate::exit::Exit;
 use crate::verdicts::{self, Finding, Fix, Format, TableRow};
 use mpath_model::render::{render_counterexample_with, LaneOpts};
 use mpath_model::{
-    as_expected, catalogue, check, check_with, counterexample_to_trace, PropertySet, finding, run_catalogue, Bounds, Expect, Expectations, Report, RevisionSpec, Scenario, Schedule, Verdict,
+    as_expected, catalogue, check, check_with, counterexample_to_trace, finding, run_catalogue, Bounds, Expect, Expectations, PropertySet, Report,
+    RevisionSpec, Scenario, Schedule, Verdict,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -80,7 +81,9 @@ pub fn one_line(arg: &str, text: &str) -> String {
     }
     loop {
         let before = t.len();
-        for p in [format!("revision {arg}: "), format!("scenario {arg}: "), "revision <text>: ".to_string(), "scenario <text>: ".to_string(), format!("{arg}: ")] {
+        for p in
+            [format!("revision {arg}: "), format!("scenario {arg}: "), "revision <text>: ".to_string(), "scenario <text>: ".to_string(), format!("{arg}: ")]
+        {
             if let Some(r) = t.strip_prefix(p.as_str()) {
                 t = r.to_string();
             }
@@ -206,7 +209,8 @@ pub fn fix_variants(rev: &RevisionSpec, sc: &Scenario, props: &[String], bounds:
 
 /// One scenario's result as a [`Finding`] for `--format email|markdown`.
 fn finding_of<'a>(o: &CheckOpts, rev: &RevisionSpec, sc: &Scenario, rep: &'a Report, rows: &[TableRow], _reports: &[(Scenario, Report)]) -> Finding<'a> {
-    let entries: Vec<mpath_model::Entry> = catalogue().into_iter().filter(|e| e.scenario == sc.name && rows.iter().any(|r| r.property == e.property && r.id.is_some())).collect();
+    let entries: Vec<mpath_model::Entry> =
+        catalogue().into_iter().filter(|e| e.scenario == sc.name && rows.iter().any(|r| r.property == e.property && r.id.is_some())).collect();
     let shown: Vec<&TableRow> = rows
         .iter()
         .filter(|r| r.verdict == Verdict::Violated && (r.id.is_some() || !r.as_expected) && o.property.as_ref().is_none_or(|p| *p == r.property))
@@ -217,7 +221,9 @@ fn finding_of<'a>(o: &CheckOpts, rev: &RevisionSpec, sc: &Scenario, rep: &'a Rep
     };
     let counterexamples = shown
         .iter()
-        .filter_map(|r| rep.properties.iter().find(|p| p.property == r.property).and_then(|p| p.counterexample.as_ref()).map(|ce| (r.property.clone(), ce, names.clone())))
+        .filter_map(|r| {
+            rep.properties.iter().find(|p| p.property == r.property).and_then(|p| p.counterexample.as_ref()).map(|ce| (r.property.clone(), ce, names.clone()))
+        })
         .collect();
     let props: Vec<String> = shown.iter().map(|r| r.property.clone()).collect();
     let about = rev.description.split([':', '(']).next().unwrap_or("").trim().to_string();
@@ -237,9 +243,9 @@ fn finding_of<'a>(o: &CheckOpts, rev: &RevisionSpec, sc: &Scenario, rep: &'a Rep
             o.scenario.as_deref().unwrap_or(&sc.name),
             o.property.as_deref().map(|p| format!(" --property {p}")).unwrap_or_default()
         ),
-        kernel_command: ["nvme-6.12", "v2"]
-            .contains(&rev.name.as_str())
-            .then(|| format!("mpath-verify check --revision {} --scenario {} --confirm-in-kernel \"$TREE\"", o.revision, o.scenario.as_deref().unwrap_or(&sc.name))),
+        kernel_command: ["nvme-6.12", "v2"].contains(&rev.name.as_str()).then(|| {
+            format!("mpath-verify check --revision {} --scenario {} --confirm-in-kernel \"$TREE\"", o.revision, o.scenario.as_deref().unwrap_or(&sc.name))
+        }),
     }
 }
 
@@ -315,7 +321,8 @@ fn check_inner(o: &CheckOpts, saved: &mut Vec<String>) -> Exit {
                 };
                 unexpected |= !r.matches_expectation && r.verdict != Verdict::BoundReached && r.verdict != Verdict::Interrupted;
                 bound |= matches!(r.verdict, Verdict::BoundReached | Verdict::Interrupted);
-                let (saved, schedule) = if r.verdict == Verdict::Violated { save_counterexample(&rev, &sc, &r.report, &r.property, &o.save_dir) } else { (None, None) };
+                let (saved, schedule) =
+                    if r.verdict == Verdict::Violated { save_counterexample(&rev, &sc, &r.report, &r.property, &o.save_dir) } else { (None, None) };
                 let e = exps.get(&r.scenario, &r.property);
                 if !reports.iter().any(|(_, x)| x.scenario == r.report.scenario) {
                     reports.push((sc, r.report.clone()));
@@ -368,7 +375,8 @@ fn check_inner(o: &CheckOpts, saved: &mut Vec<String>) -> Exit {
                 // no longer happens (the race was fixed or the model lost it).
                 unexpected |= !ok && matches!(p.verdict, Verdict::Violated | Verdict::Holds);
                 bound |= matches!(p.verdict, Verdict::BoundReached | Verdict::Interrupted);
-                let (saved, schedule) = if p.verdict == Verdict::Violated { save_counterexample(&rev, &sc, &rep, &p.property, &o.save_dir) } else { (None, None) };
+                let (saved, schedule) =
+                    if p.verdict == Verdict::Violated { save_counterexample(&rev, &sc, &rep, &p.property, &o.save_dir) } else { (None, None) };
                 rows.push(Row {
                     id: entry.map(|e| e.id),
                     scenario: rep.scenario.clone(),
@@ -390,7 +398,8 @@ fn check_inner(o: &CheckOpts, saved: &mut Vec<String>) -> Exit {
         .iter()
         .map(|r| {
             let rep = reports.iter().map(|(_, x)| x).find(|x| x.scenario == r.scenario);
-            let (states, unique, depth, ms, ups) = rep.map(|x| (x.states, x.unique_states, x.max_depth, x.elapsed_ms, x.unique_states_per_sec)).unwrap_or_default();
+            let (states, unique, depth, ms, ups) =
+                rep.map(|x| (x.states, x.unique_states, x.max_depth, x.elapsed_ms, x.unique_states_per_sec)).unwrap_or_default();
             TableRow {
                 id: r.id,
                 scenario: r.scenario.clone(),
@@ -423,7 +432,11 @@ fn check_inner(o: &CheckOpts, saved: &mut Vec<String>) -> Exit {
             }
             _ => print!(
                 "{}",
-                if o.format == Format::Email { verdicts::catalogue_email(&o.revision, &table_rows, &catalogue()) } else { verdicts::catalogue_markdown(&o.revision, &table_rows) }
+                if o.format == Format::Email {
+                    verdicts::catalogue_email(&o.revision, &table_rows, &catalogue())
+                } else {
+                    verdicts::catalogue_markdown(&o.revision, &table_rows)
+                }
             ),
         }
     } else {
@@ -557,7 +570,9 @@ pub fn cmd_model_replay(traces: &[String], json: bool) -> Exit {
         if json {
             let v = match &o {
                 SeqOutcome::Pass { steps, checks } => serde_json::json!({"file": st.file, "result": "pass", "steps": steps, "checks": checks}),
-                SeqOutcome::Diverged(d) => serde_json::json!({"file": st.file, "result": "diverged", "line": d.line, "step": d.step, "op": d.op, "field": d.field, "expected": d.expected, "actual": d.actual}),
+                SeqOutcome::Diverged(d) => {
+                    serde_json::json!({"file": st.file, "result": "diverged", "line": d.line, "step": d.step, "op": d.op, "field": d.field, "expected": d.expected, "actual": d.actual})
+                }
                 SeqOutcome::Gap(g) => serde_json::json!({"file": st.file, "result": "gap", "line": g.line, "reason": g.reason}),
             };
             println!("{v}");
@@ -568,7 +583,10 @@ pub fn cmd_model_replay(traces: &[String], json: bool) -> Exit {
     }
     if json {
         let gaps: serde_json::Map<String, serde_json::Value> = report.gaps().into_iter().map(|(k, v)| (k, v.into())).collect();
-        println!("{}", serde_json::json!({"summary": {"traces": report.outcomes.len(), "passed": report.passed(), "checks": report.checks(), "diverged": report.diverged().len(), "bad_input": bad, "gaps": gaps}}));
+        println!(
+            "{}",
+            serde_json::json!({"summary": {"traces": report.outcomes.len(), "passed": report.passed(), "checks": report.checks(), "diverged": report.diverged().len(), "bad_input": bad, "gaps": gaps}})
+        );
     } else {
         print!("{}", report.summary());
         if bad > 0 {
@@ -633,7 +651,9 @@ pub fn cmd_sweep(o: &SweepOpts) -> Exit {
         plan.len()
     );
     let pb = indicatif::ProgressBar::with_draw_target(Some(total as u64), indicatif::ProgressDrawTarget::stderr());
-    pb.set_style(indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} [{elapsed}<{eta}] {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} [{elapsed}<{eta}] {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     // Not a terminal (a batch job's log): a plain line every 5 %.
     let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let step = (total / 20).max(1);
@@ -658,7 +678,12 @@ pub fn cmd_sweep(o: &SweepOpts) -> Exit {
         }
     };
     pb.finish_and_clear();
-    eprintln!("sweep: {} checked now, {} already in {out}{}", stats.checked, stats.resumed, if stats.interrupted { "; interrupted: rerun with --resume to go on" } else { "" });
+    eprintln!(
+        "sweep: {} checked now, {} already in {out}{}",
+        stats.checked,
+        stats.resumed,
+        if stats.interrupted { "; interrupted: rerun with --resume to go on" } else { "" }
+    );
     if stats.interrupted {
         return Exit::Interrupted;
     }

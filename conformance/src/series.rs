@@ -283,7 +283,14 @@ impl Prepared {
         let s = &self.state;
         let mut out = Vec::new();
         if s.is_prepared() {
-            out.push(format!("series {}: {}, {} patches, sha256 {} ({})", s.series, s.version, s.patches.len(), &s.sha256[..s.sha256.len().min(12)], s.series_path));
+            out.push(format!(
+                "series {}: {}, {} patches, sha256 {} ({})",
+                s.series,
+                s.version,
+                s.patches.len(),
+                &s.sha256[..s.sha256.len().min(12)],
+                s.series_path
+            ));
             if !s.title.is_empty() {
                 out.push(format!("title: {}", s.title));
             }
@@ -431,7 +438,9 @@ struct Series {
 
 fn is_header_line(l: &[u8]) -> bool {
     let Some(colon) = l.iter().position(|&b| b == b':') else { return false };
-    colon > 0 && l[..colon].iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-') && matches!(l.get(colon + 1), None | Some(b' ') | Some(b'\t') | Some(b'\n') | Some(b'\r'))
+    colon > 0
+        && l[..colon].iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+        && matches!(l.get(colon + 1), None | Some(b' ') | Some(b'\t') | Some(b'\n') | Some(b'\r'))
 }
 
 fn is_blank(l: &[u8]) -> bool {
@@ -616,7 +625,8 @@ fn read_series(path: &Path) -> Result<Series, SeriesError> {
             continue; // cover letter or other mail without a diff
         }
         let Some((v, nn, mm)) = tag else {
-            let why = if m.subject.is_empty() { "mail with a diff has no Subject".to_string() } else { format!("Subject {:?} has no [PATCH ...] tag", m.subject) };
+            let why =
+                if m.subject.is_empty() { "mail with a diff has no Subject".to_string() } else { format!("Subject {:?} has no [PATCH ...] tag", m.subject) };
             return Err(SeriesError::bad_at(&m.origin, why));
         };
         tagged.push((m, v, nn, mm));
@@ -694,7 +704,13 @@ fn patch_error(out: &str, status: Option<i32>) -> String {
             file = f.trim_matches('\'').to_string();
             continue;
         }
-        let err = l.contains("FAILED") || l.starts_with("patch: ****") || l.contains("can't find file") || l.contains("Reversed (or previously applied)") || l.contains("No file to patch") || l.contains("malformed") || l.contains("Only garbage");
+        let err = l.contains("FAILED")
+            || l.starts_with("patch: ****")
+            || l.contains("can't find file")
+            || l.contains("Reversed (or previously applied)")
+            || l.contains("No file to patch")
+            || l.contains("malformed")
+            || l.contains("Only garbage");
         if l.starts_with("The next patch would") {
             let next = ls.get(i + 1).map(|n| format!(" {}", n.trim())).unwrap_or_default();
             return format!("{}{next}", l.trim());
@@ -704,7 +720,10 @@ fn patch_error(out: &str, status: Option<i32>) -> String {
             return if file.is_empty() || l.starts_with("patch:") || l.starts_with("can't find") { l.to_string() } else { format!("{file}: {l}") };
         }
     }
-    ls.iter().find(|l| !l.trim().is_empty() && !l.starts_with("patching file")).map(|l| l.trim().to_string()).unwrap_or_else(|| format!("patch exited with status {}", status.map(|s| s.to_string()).unwrap_or_else(|| "signal".into())))
+    ls.iter()
+        .find(|l| !l.trim().is_empty() && !l.starts_with("patching file"))
+        .map(|l| l.trim().to_string())
+        .unwrap_or_else(|| format!("patch exited with status {}", status.map(|s| s.to_string()).unwrap_or_else(|| "signal".into())))
 }
 
 /// Applies `p` in `staging`; its fuzz/offset notes.
@@ -744,11 +763,20 @@ fn apply_one(p: &Patch, total: u32, staging: &Path, tmp: &Path) -> Result<Vec<St
     Ok(notes)
 }
 
-/// The staged content of every touched file (None: the series deletes it
-/// or never creates it) and the per-patch records.
-fn stage(series: &Series, base: &Path) -> Result<(BTreeMap<String, Option<Vec<u8>>>, Vec<PatchRecord>), SeriesError> {
-    let staging = tempfile::Builder::new().prefix("mpv-series-stage").tempdir().map_err(|e| SeriesError::kernel(std::env::temp_dir(), format!("cannot create a staging directory: {e}")))?;
-    let tmp = tempfile::Builder::new().prefix("mpv-series-mails").tempdir().map_err(|e| SeriesError::kernel(std::env::temp_dir(), format!("cannot create a temporary directory: {e}")))?;
+/// Staged content per touched file (None: the series deletes it or never
+/// creates it).
+type Staged = BTreeMap<String, Option<Vec<u8>>>;
+
+/// The staged content of every touched file and the per-patch records.
+fn stage(series: &Series, base: &Path) -> Result<(Staged, Vec<PatchRecord>), SeriesError> {
+    let staging = tempfile::Builder::new()
+        .prefix("mpv-series-stage")
+        .tempdir()
+        .map_err(|e| SeriesError::kernel(std::env::temp_dir(), format!("cannot create a staging directory: {e}")))?;
+    let tmp = tempfile::Builder::new()
+        .prefix("mpv-series-mails")
+        .tempdir()
+        .map_err(|e| SeriesError::kernel(std::env::temp_dir(), format!("cannot create a temporary directory: {e}")))?;
     let mut files: Vec<String> = Vec::new();
     for p in &series.patches {
         for f in &p.mail.touched {
@@ -798,7 +826,8 @@ pub fn needs_getgeo_shim(blkdev: &[u8], c: &[u8]) -> bool {
 /// a `struct block_device *`, and the path's `fops->getgeo()` gets
 /// `mpath_device->disk->part0`. Err names the anchor not found.
 pub fn shim_getgeo(c: &[u8]) -> Result<Vec<u8>, String> {
-    let at = find(c, GETGEO_SERIES_OPEN).ok_or_else(|| "no `static int mpath_bdev_getgeo(struct gendisk *disk, struct hd_geometry *geo)` followed by a line `{`".to_string())?;
+    let at = find(c, GETGEO_SERIES_OPEN)
+        .ok_or_else(|| "no `static int mpath_bdev_getgeo(struct gendisk *disk, struct hd_geometry *geo)` followed by a line `{`".to_string())?;
     let mut out = Vec::with_capacity(c.len() + 64);
     out.extend_from_slice(&c[..at]);
     out.extend_from_slice(GETGEO_SHIMMED_OPEN);
@@ -974,17 +1003,26 @@ fn prepare_series(series_path: &Path, opts: &PrepareOpts) -> Result<Prepared, Se
     let _lock = lock(&scratch)?;
     let backup = sidecar(&scratch, BACKUP_SUFFIX);
     if backup.exists() {
-        return Err(SeriesError::kernel(&scratch, format!("an interrupted kunit run left its wiring in this tree ({} exists); the next `kunit run` on it restores it", backup.display())));
+        return Err(SeriesError::kernel(
+            &scratch,
+            format!("an interrupted kunit run left its wiring in this tree ({} exists); the next `kunit run` on it restores it", backup.display()),
+        ));
     }
     let base_str = disp(&base);
     let prev: Option<State> = fs::read(&state_file).ok().and_then(|b| serde_json::from_slice(&b).ok());
     let marker_text = fs::read_to_string(&marker).ok();
     if let Some(m) = &marker_text {
         if m.trim_end() != base_str {
-            return Err(SeriesError::kernel(&scratch, format!("scratch tree was made from {} (per {}), not from {base_str}; use another --cache", m.trim_end(), marker.display())));
+            return Err(SeriesError::kernel(
+                &scratch,
+                format!("scratch tree was made from {} (per {}), not from {base_str}; use another --cache", m.trim_end(), marker.display()),
+            ));
         }
     } else if let Some(p) = prev.as_ref().filter(|p| !p.base.is_empty() && p.base != base_str) {
-        return Err(SeriesError::kernel(&scratch, format!("scratch tree was made from {} (per {}), not from {base_str}; use another --cache", p.base, state_file.display())));
+        return Err(SeriesError::kernel(
+            &scratch,
+            format!("scratch tree was made from {} (per {}), not from {base_str}; use another --cache", p.base, state_file.display()),
+        ));
     }
     let created = create_scratch(&base, &scratch)?;
     let tree_action = if created {
@@ -1023,7 +1061,9 @@ fn prepare_series(series_path: &Path, opts: &PrepareOpts) -> Result<Prepared, Se
         let ours = current.as_ref().is_some_and(|c| prev_hashes.get(f).is_some_and(|h| *h == sha256_hex(c)));
         let safe = current.is_none() || current == base_content || ours || opts.force;
         if !safe {
-            conflicts.push(format!("{f}: differs from what the series gives and was not written by prepare (local edits or test wiring?); left as is (--force overwrites it)"));
+            conflicts.push(format!(
+                "{f}: differs from what the series gives and was not written by prepare (local edits or test wiring?); left as is (--force overwrites it)"
+            ));
             continue;
         }
         match &desired {
@@ -1065,7 +1105,10 @@ fn validate_tree(tree: &Path) -> Result<Prepared, SeriesError> {
     let tree = check_linux_tree(tree, "--tree")?;
     for f in [LIB_C, LIB_H] {
         if !tree.join(f).is_file() {
-            return Err(SeriesError::kernel(&tree, format!("tree does not carry the libmultipath series (no {f}); `series prepare --series DIR` stands one up")));
+            return Err(SeriesError::kernel(
+                &tree,
+                format!("tree does not carry the libmultipath series (no {f}); `series prepare --series DIR` stands one up"),
+            ));
         }
     }
     let c = fs::read(tree.join(LIB_C)).map_err(|e| SeriesError::kernel(tree.join(LIB_C), format!("cannot read: {e}")))?;
@@ -1118,7 +1161,10 @@ mod tests {
 
     #[test]
     fn notes() {
-        assert_eq!(hunk_note("lib/Kconfig", "Hunk #1 succeeded at 778 with fuzz 2 (offset 142 lines)."), Some("lib/Kconfig hunk 1 applied with fuzz 2 (offset 142 lines)".into()));
+        assert_eq!(
+            hunk_note("lib/Kconfig", "Hunk #1 succeeded at 778 with fuzz 2 (offset 142 lines)."),
+            Some("lib/Kconfig hunk 1 applied with fuzz 2 (offset 142 lines)".into())
+        );
         assert_eq!(hunk_note("a.c", "Hunk #3 succeeded at 10 (offset -1 lines)."), Some("a.c hunk 3 applied (offset -1 lines)".into()));
         assert_eq!(hunk_note("a.c", "Hunk #3 FAILED at 10."), None);
     }

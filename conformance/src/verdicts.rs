@@ -331,7 +331,14 @@ pub fn finding_markdown(f: &Finding, lane_width: usize) -> String {
     out.push('\n');
     out.push_str("| property | expected | verdict | as expected |\n|---|---|---|---|\n");
     for r in relevant(f) {
-        let _ = writeln!(out, "| `{}` | {} | {} | {} |", r.property, expected_words(r.expected), verdict_words(r.verdict), if r.as_expected { "yes" } else { "**no**" });
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            r.property,
+            expected_words(r.expected),
+            verdict_words(r.verdict),
+            if r.as_expected { "yes" } else { "**no**" }
+        );
     }
     for (p, ce, names) in &f.counterexamples {
         out.push('\n');
@@ -393,7 +400,7 @@ pub fn catalogue_email(revision: &str, rows: &[TableRow], entries: &[Entry]) -> 
         }
         para(&mut out, &l, w, "  - ", "    ");
         if let Some(e) = entries.iter().find(|e| Some(e.id) == r.id && e.scenario == r.scenario && e.property == r.property) {
-            para(&mut out, &e.note, w, "    ", "    ");
+            para(&mut out, e.note, w, "    ", "    ");
         }
     }
     out.push('\n');

@@ -77,7 +77,12 @@ fn unknown_path_id() {
     bad(&with_header("{\"do\":{\"op\":\"find_path\"}}\n{\"do\":{\"op\":\"set_ready\",\"path\":1,\"ready\":true}}"), 3, 1, "path 1 was never added");
     bad(&with_header(r#"{"do":{"op":"set_ctrl_state","ctrl":9,"state":"live"}}"#), 2, 1, "ctrl 9 out of range");
     bad(&with_header(r#"{"do":{"op":"find_path","node":3}}"#), 2, 1, "node 3 is not an online node");
-    bad(&with_header("{\"do\":{\"op\":\"add_path\",\"path\":0,\"ctrl\":0}}\n{\"do\":{\"op\":\"add_path\",\"path\":0,\"ctrl\":1}}"), 3, 1, "path 0 already exists");
+    bad(
+        &with_header("{\"do\":{\"op\":\"add_path\",\"path\":0,\"ctrl\":0}}\n{\"do\":{\"op\":\"add_path\",\"path\":0,\"ctrl\":1}}"),
+        3,
+        1,
+        "path 0 already exists",
+    );
 }
 
 #[test]
@@ -163,10 +168,20 @@ fn bad_topology() {
 
 #[test]
 fn driver_mismatched_op() {
-    bad(&with_header("{\"do\":{\"op\":\"add_path\",\"path\":0,\"ctrl\":0}}\n{\"do\":{\"op\":\"set_sdev_state\",\"path\":0,\"state\":\"running\"}}"), 3, 1, "set_sdev_state is a scsi operation; this trace drives nvme");
+    bad(
+        &with_header("{\"do\":{\"op\":\"add_path\",\"path\":0,\"ctrl\":0}}\n{\"do\":{\"op\":\"set_sdev_state\",\"path\":0,\"state\":\"running\"}}"),
+        3,
+        1,
+        "set_sdev_state is a scsi operation; this trace drives nvme",
+    );
     bad(&with_header(r#"{"do":{"op":"add_path","path":0,"ctrl":0,"alua":"optimal"}}"#), 2, 1, "`alua` is SCSI-only");
     let scsi = H.replace("\"nvme\"", "\"scsi\"");
-    bad(&format!("{scsi}\n{}\n{}\n", r#"{"do":{"op":"add_path","path":0,"ctrl":0}}"#, r#"{"do":{"op":"ana_update","path":0,"state":"optimized"}}"#), 3, 1, "ana_update is a nvme operation; this trace drives scsi");
+    bad(
+        &format!("{scsi}\n{}\n{}\n", r#"{"do":{"op":"add_path","path":0,"ctrl":0}}"#, r#"{"do":{"op":"ana_update","path":0,"state":"optimized"}}"#),
+        3,
+        1,
+        "ana_update is a nvme operation; this trace drives scsi",
+    );
     bad(&format!("{scsi}\n{}\n", r#"{"do":{"op":"add_path","path":0,"ctrl":0,"ana":"optimized"}}"#), 2, 1, "`ana` is NVMe-only");
 }
 
@@ -210,8 +225,16 @@ fn verify(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn binary_exit_codes() {
-    let good = tmp("good.jsonl", with_header("{\"do\":{\"op\":\"add_path\",\"path\":0,\"ctrl\":0,\"ana\":\"optimized\"}}\n{\"do\":{\"op\":\"find_path\"},\"ret\":{\"path\":0}}").as_bytes());
-    let wrong = tmp("wrong.jsonl", with_header("{\"do\":{\"op\":\"add_path\",\"path\":0,\"ctrl\":0,\"ana\":\"optimized\"}}\n{\"do\":{\"op\":\"find_path\"},\"ret\":{\"path\":1}}").as_bytes());
+    let good = tmp(
+        "good.jsonl",
+        with_header("{\"do\":{\"op\":\"add_path\",\"path\":0,\"ctrl\":0,\"ana\":\"optimized\"}}\n{\"do\":{\"op\":\"find_path\"},\"ret\":{\"path\":0}}")
+            .as_bytes(),
+    );
+    let wrong = tmp(
+        "wrong.jsonl",
+        with_header("{\"do\":{\"op\":\"add_path\",\"path\":0,\"ctrl\":0,\"ana\":\"optimized\"}}\n{\"do\":{\"op\":\"find_path\"},\"ret\":{\"path\":1}}")
+            .as_bytes(),
+    );
     let badf = tmp("bad.jsonl", with_header(r#"{"do":{"op":"frobnicate"}}"#).as_bytes());
     let (g, w, b) = (good.display().to_string(), wrong.display().to_string(), badf.display().to_string());
 
@@ -221,7 +244,10 @@ fn binary_exit_codes() {
 
     let (rc, out, _) = verify(&["replay", &g, &w]);
     assert_eq!(rc, 1, "{out}");
-    assert!(out.contains(&format!("DIVERGED {w}:3: step 1 ({{\"op\":\"find_path\"}}): ret expected {{\"path\":1}} but the reference gives {{\"path\":0}}")), "{out}");
+    assert!(
+        out.contains(&format!("DIVERGED {w}:3: step 1 ({{\"op\":\"find_path\"}}): ret expected {{\"path\":1}} but the reference gives {{\"path\":0}}")),
+        "{out}"
+    );
 
     let (rc, out, _) = verify(&["replay", &w, &b, &g]);
     assert_eq!(rc, 2, "bad input wins over a divergence: {out}");
@@ -274,17 +300,38 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         any::<u64>().prop_map(serde_json::Value::from),
         any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
         prop_oneof![
-            Just("find_path".to_string()), Just("add_path".to_string()), Just("nvme".to_string()), Just("v2".to_string()),
-            Just("optimized".to_string()), Just("live".to_string()), Just("numa".to_string()), ".{0,8}"
+            Just("find_path".to_string()),
+            Just("add_path".to_string()),
+            Just("nvme".to_string()),
+            Just("v2".to_string()),
+            Just("optimized".to_string()),
+            Just("live".to_string()),
+            Just("numa".to_string()),
+            ".{0,8}"
         ]
         .prop_map(serde_json::Value::from),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
         let keys = prop_oneof![
-            Just("op".to_string()), Just("do".to_string()), Just("path".to_string()), Just("ctrl".to_string()), Just("node".to_string()),
-            Just("ret".to_string()), Just("expect".to_string()), Just("state".to_string()), Just("ana".to_string()), Just("mpath_trace".to_string()),
-            Just("revision".to_string()), Just("driver".to_string()), Just("topology".to_string()), Just("max_paths".to_string()),
-            Just("nr_ctrls".to_string()), Just("possible".to_string()), Just("online".to_string()), Just("setup".to_string()), "[a-z_]{1,8}"
+            Just("op".to_string()),
+            Just("do".to_string()),
+            Just("path".to_string()),
+            Just("ctrl".to_string()),
+            Just("node".to_string()),
+            Just("ret".to_string()),
+            Just("expect".to_string()),
+            Just("state".to_string()),
+            Just("ana".to_string()),
+            Just("mpath_trace".to_string()),
+            Just("revision".to_string()),
+            Just("driver".to_string()),
+            Just("topology".to_string()),
+            Just("max_paths".to_string()),
+            Just("nr_ctrls".to_string()),
+            Just("possible".to_string()),
+            Just("online".to_string()),
+            Just("setup".to_string()),
+            "[a-z_]{1,8}"
         ];
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::from),

@@ -150,7 +150,12 @@ fn generated_traces_are_deterministic() {
             on_disk.lines().zip(now.lines()).position(|(a, b)| a != b).map(|i| i + 1).unwrap_or(on_disk.lines().count().min(now.lines().count()) + 1)
         );
         // Generating twice in one process gives the same bytes too.
-        let again = if e.kernel { generate_kernel(e.seed, e.ops, None) } else { generate(&GenOpts { seed: e.seed, ops: e.ops, revision: e.revision.clone(), driver: e.driver, nodes: None, paths: None }) }.unwrap();
+        let again = if e.kernel {
+            generate_kernel(e.seed, e.ops, None)
+        } else {
+            generate(&GenOpts { seed: e.seed, ops: e.ops, revision: e.revision.clone(), driver: e.driver, nodes: None, paths: None })
+        }
+        .unwrap();
         assert_eq!(now, again, "{}: gen is not deterministic within a process", e.file);
         listed.insert(e.file.clone());
     }

@@ -20,7 +20,8 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn every_target_has_its_cargo_fuzz_binary_and_nothing_else() {
     let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap();
-    let bins: Vec<&str> = manifest.lines().filter_map(|l| l.strip_prefix("name = \"")).map(|l| l.trim_end_matches('"')).filter(|n| *n != "mpath-fuzz").collect();
+    let bins: Vec<&str> =
+        manifest.lines().filter_map(|l| l.strip_prefix("name = \"")).map(|l| l.trim_end_matches('"')).filter(|n| *n != "mpath-fuzz").collect();
     let names: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
     assert_eq!(bins, names, "fuzz/Cargo.toml [[bin]]s vs mpath_conformance::fuzzing::TARGETS");
     for t in TARGETS {
@@ -52,7 +53,8 @@ fn the_repo_inputs_pass_every_check() {
     // target (a crash here is a bug found without any fuzzing).
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let glob = |dir: &str, ext: &str| -> Vec<PathBuf> { files(&root.join(dir)).into_iter().filter(|p| p.extension().is_some_and(|e| e == ext)).collect() };
-    let traces: Vec<PathBuf> = ["conformance/traces/spec", "conformance/traces/gen", "conformance/traces/kernel"].iter().flat_map(|d| glob(d, "jsonl")).collect();
+    let traces: Vec<PathBuf> =
+        ["conformance/traces/spec", "conformance/traces/gen", "conformance/traces/kernel"].iter().flat_map(|d| glob(d, "jsonl")).collect();
     assert!(traces.len() > 100);
     let check = |name: &str, data: &[u8]| (mpath_conformance::fuzzing::target(name).unwrap().check)(data);
     for f in &traces {

@@ -58,7 +58,8 @@ sys.exit(0)
 
 /// A patch against the stand-in multipath.c (MPV_PATCHES), so a patched
 /// file's restore is covered too.
-const PATCH: &str = "--- a/drivers/nvme/host/multipath.c\n+++ b/drivers/nvme/host/multipath.c\n@@ -1,3 +1,4 @@\n /* stand-in */\n int a;\n+int mpv_point;\n int b;\n";
+const PATCH: &str =
+    "--- a/drivers/nvme/host/multipath.c\n+++ b/drivers/nvme/host/multipath.c\n@@ -1,3 +1,4 @@\n /* stand-in */\n int a;\n+int mpv_point;\n int b;\n";
 
 struct Tree {
     _dir: tempfile::TempDir,
@@ -254,7 +255,13 @@ fn a_run_whose_parent_dies_restores_the_tree() {
     let c = command(&t, Some("build"));
     let cmdline = format!("bash {:?} {:?} {:?} {:?} & wait", script(), t.tree, t.root.join("suite.c"), t.build);
     let mut parent = Command::new("bash");
-    parent.arg("-c").arg(cmdline).envs(c.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned())))).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    parent
+        .arg("-c")
+        .arg(cmdline)
+        .envs(c.get_envs().filter_map(|(k, v)| v.map(|v| (k.to_owned(), v.to_owned()))))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     let mut p = parent.spawn().unwrap();
     let t0 = Instant::now();
     while !t.build.join("mpv-hold").exists() {
@@ -331,7 +338,14 @@ fn an_unusable_build_dir_is_one_line_and_exit_2() {
     let t = stand_in();
     let before = checksum(&t.tree);
     for (dir, reason) in [("/proc/mpv-no-such-dir/build", "cannot create build dir"), ("/proc", "is not writable")] {
-        let out = Command::new("bash").arg(script()).arg(&t.tree).arg(t.root.join("suite.c")).arg(dir).env("MPV_LIB_SUITE", t.root.join("lib_suite.c")).output().unwrap();
+        let out = Command::new("bash")
+            .arg(script())
+            .arg(&t.tree)
+            .arg(t.root.join("suite.c"))
+            .arg(dir)
+            .env("MPV_LIB_SUITE", t.root.join("lib_suite.c"))
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{dir}: {err}");
         assert_eq!(err.lines().count(), 1, "{dir}: one line: {err}");

@@ -90,7 +90,13 @@ fn every_mirror_point_is_in_the_race_engine() {
 
 #[test]
 fn every_line_the_patches_add_carries_the_marker() {
-    for f in ["race/nvme-6.12-sched.patch", "race/mut-612-no-clear-current.patch", "race/fix-612-rr-removing.patch", "race/lib-v2-sched.patch", "race/fix-v2-chr-ioctl-ctrl.patch"] {
+    for f in [
+        "race/nvme-6.12-sched.patch",
+        "race/mut-612-no-clear-current.patch",
+        "race/fix-612-rr-removing.patch",
+        "race/lib-v2-sched.patch",
+        "race/fix-v2-chr-ioctl-ctrl.patch",
+    ] {
         for l in read(f).lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")) {
             assert!(l.to_ascii_lowercase().contains("mpv"), "{f}: added line without the mpv marker: {l}");
         }
@@ -150,11 +156,8 @@ fn save_schedules(revision: &str, scenario: &str, dir: &Path) -> Vec<PathBuf> {
         .output()
         .expect("run mpath-verify check");
     assert!(matches!(out.status.code(), Some(0) | Some(1)), "check failed: {}", String::from_utf8_lossy(&out.stderr));
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.to_string_lossy().ends_with(".schedule.json"))
-        .collect();
+    let mut v: Vec<PathBuf> =
+        std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.to_string_lossy().ends_with(".schedule.json")).collect();
     v.sort();
     v
 }
@@ -260,6 +263,10 @@ fn a_kasan_report_is_one_kernel_report_with_its_access_line() {
     # mpv-race-verdict: REPRODUCED x\n";
     let r = mpath_conformance::kunit::ktap::kernel_reports_in(text);
     assert_eq!(r.len(), 1, "{r:?}");
-    assert!(r[0].starts_with("BUG: KASAN: slab-use-after-free in mpvl_race_cdev_ioctl") && r[0].contains("Read of size 4") && r[0].contains("mpv-race-U"), "{}", r[0]);
+    assert!(
+        r[0].starts_with("BUG: KASAN: slab-use-after-free in mpvl_race_cdev_ioctl") && r[0].contains("Read of size 4") && r[0].contains("mpv-race-U"),
+        "{}",
+        r[0]
+    );
     assert!(mpath_conformance::kunit::ktap::kernel_reports_in("    # mpv-race-verdict: REPRODUCED x\n").is_empty());
 }

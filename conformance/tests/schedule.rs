@@ -115,7 +115,8 @@ fn schedules_are_byte_identical_across_runs() {
     let (a, b) = (Dir::new("det-a"), Dir::new("det-b"));
     check(&a.0, "nvme-6.12", "S03a-B", false);
     check(&b.0, "nvme-6.12", "S03a-B", false);
-    let mut names: Vec<String> = std::fs::read_dir(&a.0).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| n.ends_with(".schedule.json")).collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(&a.0).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).filter(|n| n.ends_with(".schedule.json")).collect();
     names.sort();
     assert!(names.contains(&"nvme-6.12-S03a-B-selection_terminates.schedule.json".to_string()), "{names:?}");
     for n in &names {

@@ -421,7 +421,10 @@ fn tree_mode_validates_without_modifying() {
     }
     let e = series::prepare(&f.opts(Source::Tree(user.clone()))).unwrap_err();
     assert_eq!(e.exit(), Exit::NoKernel);
-    assert!(e.to_string().starts_with(&format!("{}: needs the 6.12 compatibility shim", user.canonicalize().unwrap().join("lib/multipath.c").display())), "{e}");
+    assert!(
+        e.to_string().starts_with(&format!("{}: needs the 6.12 compatibility shim", user.canonicalize().unwrap().join("lib/multipath.c").display())),
+        "{e}"
+    );
     assert_eq!(read(&user.join("lib/multipath.c")), read(&unshimmed.tree.join("lib/multipath.c")));
     // without state, read_state still gives the api from the header
     let st = series::read_state(&user).unwrap();
@@ -438,12 +441,18 @@ fn tree_mode_validates_without_modifying() {
 fn cli_prints_the_tree_last_and_maps_errors_to_exit_codes() {
     let (Some(v2), Some(v3), Some(f)) = (series_dir("v2"), series_dir("v3"), fake(GETGEO_612)) else { return };
     let bin = env!("CARGO_BIN_EXE_mpath-verify");
-    let run = |args: &[&str]| Command::new(bin).args(["series", "prepare", "--kernel-src"]).arg(&f.base).arg("--cache").arg(&f.cache).args(args).output().unwrap();
+    let run =
+        |args: &[&str]| Command::new(bin).args(["series", "prepare", "--kernel-src"]).arg(&f.base).arg("--cache").arg(&f.cache).args(args).output().unwrap();
     let o = run(&["--series", v2.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8(o.stdout).unwrap();
     assert_eq!(out.lines().last().unwrap(), f.scratch().display().to_string());
-    assert!(out.contains("0001: lib/Kconfig hunk 1 applied with fuzz") && out.contains("api: v2") && out.contains("shim: report_zones: not shimmed (CONFIG_BLK_DEV_ZONED off)"), "{out}");
+    assert!(
+        out.contains("0001: lib/Kconfig hunk 1 applied with fuzz")
+            && out.contains("api: v2")
+            && out.contains("shim: report_zones: not shimmed (CONFIG_BLK_DEV_ZONED off)"),
+        "{out}"
+    );
     let o = run(&["--series", v2.to_str().unwrap(), "--json"]);
     assert_eq!(o.status.code(), Some(0));
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -454,6 +463,10 @@ fn cli_prints_the_tree_last_and_maps_errors_to_exit_codes() {
     let err = String::from_utf8(o.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("incomplete series: v3 has 4 of 13 patches"), "{err}");
-    let o = Command::new(bin).args(["series", "prepare", "--series", v2.to_str().unwrap(), "--kernel-src", "/nonexistent/linux", "--cache"]).arg(&f.cache).output().unwrap();
+    let o = Command::new(bin)
+        .args(["series", "prepare", "--series", v2.to_str().unwrap(), "--kernel-src", "/nonexistent/linux", "--cache"])
+        .arg(&f.cache)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(3));
 }

@@ -153,7 +153,11 @@ fn swimlane_width() {
     let d = tmpdir("width");
     let save = d.display().to_string();
     let lane_lines = |out: &str| -> Vec<String> {
-        out.lines().skip_while(|l| !l.starts_with("--- counterexample")).filter(|l| !l.starts_with("--- counterexample") && !l.starts_with("saved counterexample")).map(String::from).collect()
+        out.lines()
+            .skip_while(|l| !l.starts_with("--- counterexample"))
+            .filter(|l| !l.starts_with("--- counterexample") && !l.starts_with("saved counterexample"))
+            .map(String::from)
+            .collect()
     };
     for (width, args) in [(60, vec!["--width", "60"]), (100, vec![])] {
         let mut a = vec!["check", "--revision", "nvme-6.12", "--scenario", "S03a-B", "--save-dir", &save];
@@ -225,7 +229,8 @@ fn readme_mail_is_the_real_output() {
     }
     let d = tmpdir("readme-mail");
     let save = d.display().to_string();
-    let (rc, mail, err) = verify(&["check", "--revision", "nvme-6.12", "--scenario", "S03a-B", "--property", "selection_terminates", "--format", "email", "--save-dir", &save]);
+    let (rc, mail, err) =
+        verify(&["check", "--revision", "nvme-6.12", "--scenario", "S03a-B", "--property", "selection_terminates", "--format", "email", "--save-dir", &save]);
     assert_eq!(rc, 0, "{err}");
     assert_eq!(shown, mail, "README mail differs from the output");
     let _ = std::fs::remove_dir_all(&d);
@@ -234,7 +239,10 @@ fn readme_mail_is_the_real_output() {
 /// The catalogue as Markdown, byte for byte.
 #[test]
 fn catalogue_markdown_is_pinned() {
-    let rows = vec![row(Some("R4"), "R4", "no_null_disk", Some(Expect::Reproduced), Verdict::Violated, true), row(None, "N2a", "no_stale_path_after_removal", Some(Expect::Reproduced), Verdict::Holds, false)];
+    let rows = vec![
+        row(Some("R4"), "R4", "no_null_disk", Some(Expect::Reproduced), Verdict::Violated, true),
+        row(None, "N2a", "no_stale_path_after_removal", Some(Expect::Reproduced), Verdict::Holds, false),
+    ];
     let want = "### Review catalogue on `v1`\n\n\
 | id | claim | raised by | scenario | property | expected | verdict | as expected |\n\
 |---|---|---|---|---|---|---|---|\n\

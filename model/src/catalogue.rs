@@ -404,10 +404,21 @@ pub fn validate_entries(entries: &[Entry]) -> Result<(), ModelError> {
     let known = p::names();
     for e in entries {
         if !known.contains(&e.property) {
-            return Err(ModelError::Catalogue(format!("catalogue entry {} (scenario {}): unknown property {:?} (known: {})", e.id, e.scenario, e.property, known.join(", "))));
+            return Err(ModelError::Catalogue(format!(
+                "catalogue entry {} (scenario {}): unknown property {:?} (known: {})",
+                e.id,
+                e.scenario,
+                e.property,
+                known.join(", ")
+            )));
         }
         if !Scenario::shipped_names().contains(&e.scenario) {
-            return Err(ModelError::Catalogue(format!("catalogue entry {}: unknown scenario {:?} (known: {})", e.id, e.scenario, Scenario::shipped_names().join(", "))));
+            return Err(ModelError::Catalogue(format!(
+                "catalogue entry {}: unknown scenario {:?} (known: {})",
+                e.id,
+                e.scenario,
+                Scenario::shipped_names().join(", ")
+            )));
         }
     }
     Ok(())
@@ -496,12 +507,16 @@ pub fn run_entries(entries: &[Entry], revision: &RevisionSpec, bounds: &Bounds, 
     };
     // Entries without an expectation for the revision's column are about
     // other revisions (e.g. 6.12 only) and are left out.
-    let rows = entries.iter().filter(|e| exps.get(e.scenario, e.property).is_some()).map(|e| (Some(e.clone()), e.scenario.to_string(), e.scenario.to_string(), e.property.to_string())).chain(
-        exps.pairs
-            .iter()
-            .filter(|x| !entries.iter().any(|e| e.scenario == x.scenario && e.property == x.property))
-            .map(|x| (None, x.scenario.clone(), x.scenario_spec.clone(), x.property.clone())),
-    );
+    let rows = entries
+        .iter()
+        .filter(|e| exps.get(e.scenario, e.property).is_some())
+        .map(|e| (Some(e.clone()), e.scenario.to_string(), e.scenario.to_string(), e.property.to_string()))
+        .chain(
+            exps.pairs
+                .iter()
+                .filter(|x| !entries.iter().any(|e| e.scenario == x.scenario && e.property == x.property))
+                .map(|x| (None, x.scenario.clone(), x.scenario_spec.clone(), x.property.clone())),
+        );
     for (entry, scenario, spec, property) in rows {
         let report = report_for(&spec, &scenario)?;
         let verdict = report.verdict(&property).ok_or_else(|| ModelError::Catalogue(format!("scenario {scenario}: no verdict for property {property:?}")))?;

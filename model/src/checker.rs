@@ -9,12 +9,12 @@ use crate::machine::{Action, Machine};
 use crate::property;
 use crate::render;
 use crate::revision::{RevisionError, RevisionSpec};
-use crate::schedule::{Objects, PathRef, ScheduleStep, StepForm, WorkStart, WorkTag};
 use crate::scenario::{Scenario, ScenarioError};
+use crate::schedule::{Objects, PathRef, ScheduleStep, StepForm, WorkStart, WorkTag};
+use crate::search::{self, Cond};
 use crate::state::State;
 use mpath_reference::violation::{Object, Violation};
 use serde::{Deserialize, Serialize};
-use crate::search::{self, Cond};
 use stateright::Model;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -228,13 +228,26 @@ pub fn machine_with(revision: &RevisionSpec, scenario: &Scenario, props: &Proper
 }
 
 /// Check every built-in property of `scenario` on `revision`.
-pub fn check(revision: &RevisionSpec, scenario: &Scenario, bounds: &Bounds, progress: Option<&dyn Fn(&Progress)>, stop: &AtomicBool) -> Result<Report, ModelError> {
+pub fn check(
+    revision: &RevisionSpec,
+    scenario: &Scenario,
+    bounds: &Bounds,
+    progress: Option<&dyn Fn(&Progress)>,
+    stop: &AtomicBool,
+) -> Result<Report, ModelError> {
     check_with(revision, scenario, &PropertySet::default(), bounds, progress, stop)
 }
 
 /// [`check`], then the data properties `props` in the same search,
 /// reported after the built-in ones, the same way.
-pub fn check_with(revision: &RevisionSpec, scenario: &Scenario, props: &PropertySet, bounds: &Bounds, progress: Option<&dyn Fn(&Progress)>, stop: &AtomicBool) -> Result<Report, ModelError> {
+pub fn check_with(
+    revision: &RevisionSpec,
+    scenario: &Scenario,
+    props: &PropertySet,
+    bounds: &Bounds,
+    progress: Option<&dyn Fn(&Progress)>,
+    stop: &AtomicBool,
+) -> Result<Report, ModelError> {
     let inner_stop = Arc::new(AtomicBool::new(false));
     let m = machine_with(revision, scenario, props, inner_stop)?;
     let names: Vec<&'static str> = m.properties().iter().map(|p| p.name).collect();
@@ -366,7 +379,14 @@ pub fn schedule_steps(m: &Machine, path: &[(State, Option<Action>)]) -> Vec<Sche
 
 impl From<&ScheduleStep> for TraceStep {
     fn from(d: &ScheduleStep) -> TraceStep {
-        TraceStep { thread: d.thread, thread_name: d.thread_name.clone(), function: d.function.clone(), primitive: d.primitive.clone(), ops_done: d.ops_done, values: String::new() }
+        TraceStep {
+            thread: d.thread,
+            thread_name: d.thread_name.clone(),
+            function: d.function.clone(),
+            primitive: d.primitive.clone(),
+            ops_done: d.ops_done,
+            values: String::new(),
+        }
     }
 }
 
@@ -483,7 +503,15 @@ fn counterexample(m: &Machine, name: &str, path: &[(State, Option<Action>)]) -> 
     let data_label = m.data_props.get(name).and_then(|p| p.state_label());
     let (function, object) = if idx > 0 {
         let st = &steps[idx - 1];
-        let f = if let Some(l) = data_label { l.to_string() } else if at_rest { "(at rest)".to_string() } else if name == property::NO_DEADLOCK { "(all threads blocked)".to_string() } else { st.function.clone() };
+        let f = if let Some(l) = data_label {
+            l.to_string()
+        } else if at_rest {
+            "(at rest)".to_string()
+        } else if name == property::NO_DEADLOCK {
+            "(all threads blocked)".to_string()
+        } else {
+            st.function.clone()
+        };
         (f, object_of(m, name, &path[idx].0, &path[idx - 1].0))
     } else {
         ("(initial state)".into(), Object::Head)
@@ -492,7 +520,12 @@ fn counterexample(m: &Machine, name: &str, path: &[(State, Option<Action>)]) -> 
     Counterexample {
         steps,
         schedule,
-        violation: Violation { kind: if m.data_props.get(name).is_some() { mpath_reference::violation::Kind::ContractBreach } else { property::kind_of(name) }, object, function, step: idx.saturating_sub(1) as u64 },
+        violation: Violation {
+            kind: if m.data_props.get(name).is_some() { mpath_reference::violation::Kind::ContractBreach } else { property::kind_of(name) },
+            object,
+            function,
+            step: idx.saturating_sub(1) as u64,
+        },
         final_state: format!("{:?}", last) + &render::swimlane_legend(m),
     }
 }
@@ -623,7 +656,9 @@ pub fn values(m: &Machine, pre: &State, post: &State, a: Action) -> String {
         }
     }
     let dst = match step {
-        Step::ListEmpty { dst } | Step::ListSingular { dst } | Step::CpClearMatching { dst, .. } | Step::RefDecAndTest { dst } | Step::RequeueTake { dst } => Some(*dst),
+        Step::ListEmpty { dst } | Step::ListSingular { dst } | Step::CpClearMatching { dst, .. } | Step::RefDecAndTest { dst } | Step::RequeueTake { dst } => {
+            Some(*dst)
+        }
         Step::TestBit { dst, .. } | Step::TestAndSetBit { dst, .. } | Step::TestAndClearBit { dst, .. } | Step::Load { dst, .. } => Some(*dst),
         _ => None,
     };
@@ -631,9 +666,25 @@ pub fn values(m: &Machine, pre: &State, post: &State, a: Action) -> String {
         let v = reg(d);
         let word = match step {
             Step::RequeueTake { .. } => format!("{v} bio(s)"),
-            Step::Load { what: crate::step::Pred::Iopolicy, .. } => ["numa", "round-robin", "queue-depth"].get(v as usize).map(|x| x.to_string()).unwrap_or_else(|| v.to_string()),
-            Step::Load { what: crate::step::Pred::Access, .. } => ["optimized", "non-optimized", "other"].get(v as usize).map(|x| x.to_string()).unwrap_or_else(|| v.to_string()),
-            Step::Load { what, .. } if !matches!(what, crate::step::Pred::IsDisabled | crate::step::Pred::IsOptimized | crate::step::Pred::IsAvailable | crate::step::Pred::CtrlLive | crate::step::Pred::CapacityMismatch | crate::step::Pred::HasHeadDisk) => v.to_string(),
+            Step::Load { what: crate::step::Pred::Iopolicy, .. } => {
+                ["numa", "round-robin", "queue-depth"].get(v as usize).map(|x| x.to_string()).unwrap_or_else(|| v.to_string())
+            }
+            Step::Load { what: crate::step::Pred::Access, .. } => {
+                ["optimized", "non-optimized", "other"].get(v as usize).map(|x| x.to_string()).unwrap_or_else(|| v.to_string())
+            }
+            Step::Load { what, .. }
+                if !matches!(
+                    what,
+                    crate::step::Pred::IsDisabled
+                        | crate::step::Pred::IsOptimized
+                        | crate::step::Pred::IsAvailable
+                        | crate::step::Pred::CtrlLive
+                        | crate::step::Pred::CapacityMismatch
+                        | crate::step::Pred::HasHeadDisk
+                ) =>
+            {
+                v.to_string()
+            }
             _ => (if v != 0 { "true" } else { "false" }).to_string(),
         };
         parts.push(if parts.is_empty() { word } else { format!("returns {word}") });

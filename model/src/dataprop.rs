@@ -669,13 +669,15 @@ impl<'a> Parser<'a> {
         let (f, ft) = self.ident("a field name")?;
         match dom {
             Domain::Paths => {
-                let (pf, ty) = path_field(&f)
-                    .ok_or_else(|| self.err_at(&ft, format!("unknown path field `{f}` (known: {})", PATH_FIELDS.iter().map(|x| x.0).collect::<Vec<_>>().join(", "))))?;
+                let (pf, ty) = path_field(&f).ok_or_else(|| {
+                    self.err_at(&ft, format!("unknown path field `{f}` (known: {})", PATH_FIELDS.iter().map(|x| x.0).collect::<Vec<_>>().join(", ")))
+                })?;
                 Ok((Expr::Path(Box::new(of), pf), ty))
             }
             Domain::Threads => {
-                let (tf, ty) = thread_field(&f)
-                    .ok_or_else(|| self.err_at(&ft, format!("unknown thread field `{f}` (known: {})", THREAD_FIELDS.iter().map(|x| x.0).collect::<Vec<_>>().join(", "))))?;
+                let (tf, ty) = thread_field(&f).ok_or_else(|| {
+                    self.err_at(&ft, format!("unknown thread field `{f}` (known: {})", THREAD_FIELDS.iter().map(|x| x.0).collect::<Vec<_>>().join(", ")))
+                })?;
                 Ok((Expr::Thread(Box::new(of), tf), ty))
             }
             Domain::Nodes => Err(self.err_at(&ft, "a node has no fields (use current_path[n])")),
@@ -745,8 +747,25 @@ impl<'a> Parser<'a> {
 }
 
 fn is_reserved(s: &str) -> bool {
-    matches!(s, "all" | "any" | "count" | "in" | "true" | "false" | "null" | "junk" | "path" | "thread" | "current_path" | "head" | "subsys" | "work" | "viol" | "property")
-        || global(s).is_some()
+    matches!(
+        s,
+        "all"
+            | "any"
+            | "count"
+            | "in"
+            | "true"
+            | "false"
+            | "null"
+            | "junk"
+            | "path"
+            | "thread"
+            | "current_path"
+            | "head"
+            | "subsys"
+            | "work"
+            | "viol"
+            | "property"
+    ) || global(s).is_some()
 }
 
 const PATH_FIELDS: &[(&str, PF, Ty)] = &[
@@ -1151,7 +1170,8 @@ macro_rules! trampolines {
     };
 }
 
-static TRAMPOLINES: [fn(&Machine, &State) -> bool; MAX_DATA_PROPERTIES] = trampolines!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
+static TRAMPOLINES: [fn(&Machine, &State) -> bool; MAX_DATA_PROPERTIES] =
+    trampolines!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
 
 /// The stateright properties of a machine's data properties.
 pub fn properties(m: &Machine) -> Vec<Property<Machine>> {

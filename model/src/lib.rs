@@ -37,7 +37,10 @@ pub mod step;
 pub mod sweep;
 pub mod trace;
 
-pub use catalogue::{as_expected, catalogue, diff, finding, review, verdict_words, Review, REVIEWS, run_catalogue, run_entries, validate_entries, CatalogueResult, DiffRow, Entry, Expect, Expectations, Expected};
+pub use catalogue::{
+    as_expected, catalogue, diff, finding, review, run_catalogue, run_entries, validate_entries, verdict_words, CatalogueResult, DiffRow, Entry, Expect,
+    Expectations, Expected, Review, REVIEWS,
+};
 pub use checker::{check, check_with, Bounds, Counterexample, Mode, ModelError, Progress, PropertyReport, Report, TraceStep, Verdict};
 pub use dataprop::{DataProperty, PropertySet, PropsError};
 pub use explore::explore;

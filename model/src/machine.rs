@@ -970,7 +970,10 @@ impl Machine {
             }
             Step::Load { dst, what, on } => {
                 let pv = on.map(|r| reg(s, r)).unwrap_or(0);
-                let needs_path = matches!(what, Pred::IsDisabled | Pred::IsOptimized | Pred::IsAvailable | Pred::Access | Pred::CtrlLive | Pred::CapacityMismatch | Pred::CtrlIndex);
+                let needs_path = matches!(
+                    what,
+                    Pred::IsDisabled | Pred::IsOptimized | Pred::IsAvailable | Pred::Access | Pred::CtrlLive | Pred::CapacityMismatch | Pred::CtrlIndex
+                );
                 let p = if needs_path { self.touch(s, pv) } else { None };
                 if needs_path && p.is_none() {
                     set!(*dst, 0);

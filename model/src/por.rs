@@ -381,11 +381,11 @@ impl Por {
             // The worker's future includes works the others (or t's later
             // steps) may queue.
             let mut ok = true;
-            for u in 0..nthreads {
+            for (u, &fut_u) in fut.iter().enumerate().take(nthreads) {
                 if u == t {
                     continue;
                 }
-                let fu = if u == m.worker { self.worker_future(m, s, wq | fa.queues) } else { fut[u] };
+                let fu = if u == m.worker { self.worker_future(m, s, wq | fa.queues) } else { fut_u };
                 if fa.conflicts(fu) {
                     ok = false;
                     break;

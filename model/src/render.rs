@@ -67,7 +67,10 @@ impl SourceMap {
         for file in &self.files {
             let Ok(text) = std::fs::read_to_string(tree.join(file)) else { continue };
             for (i, line) in text.lines().enumerate() {
-                if line.is_empty() || line.starts_with(|c: char| c.is_whitespace() || matches!(c, '#' | '*' | '/' | '}' | '{')) || line.trim_end().ends_with(';') {
+                if line.is_empty()
+                    || line.starts_with(|c: char| c.is_whitespace() || matches!(c, '#' | '*' | '/' | '}' | '{'))
+                    || line.trim_end().ends_with(';')
+                {
                     continue;
                 }
                 for f in funcs {
@@ -76,7 +79,7 @@ impl SourceMap {
                     }
                     if let Some(at) = line.find(&format!("{f}(")) {
                         let before = line[..at].chars().last();
-                        if before.map_or(true, |c| !(c.is_ascii_alphanumeric() || c == '_')) {
+                        if before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_')) {
                             out.insert(f.clone(), format!("{file}:{}", i + 1));
                         }
                     }
@@ -219,10 +222,13 @@ pub fn functions_legend(steps: &[TraceStep], o: &LaneOpts, width: usize) -> Stri
         }
     }
     let at = src.locate(tree, &funcs);
-    let list: Vec<String> = funcs.iter().map(|f| match at.get(f) {
-        Some(l) => format!("{f} {l}"),
-        None => format!("{f} (not in {})", if src.files.is_empty() { "the tree".to_string() } else { src.files.join(", ") }),
-    }).collect();
+    let list: Vec<String> = funcs
+        .iter()
+        .map(|f| match at.get(f) {
+            Some(l) => format!("{f} {l}"),
+            None => format!("{f} (not in {})", if src.files.is_empty() { "the tree".to_string() } else { src.files.join(", ") }),
+        })
+        .collect();
     let mut out = String::new();
     for (i, l) in wrap(&format!("defined at: {}", list.join(", ")), width - 2).into_iter().enumerate() {
         if i > 0 {

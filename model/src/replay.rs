@@ -108,10 +108,9 @@ impl SeqOutcome {
     pub fn render(&self, file: &str) -> String {
         match self {
             SeqOutcome::Pass { steps, checks } => format!("PASS {file} ({steps} steps, {checks} checks)"),
-            SeqOutcome::Diverged(d) => format!(
-                "DIVERGED {file}:{}: step {} ({}): {} expected {} but the model gives {}",
-                d.line, d.step, d.op, d.field, d.expected, d.actual
-            ),
+            SeqOutcome::Diverged(d) => {
+                format!("DIVERGED {file}:{}: step {} ({}): {} expected {} but the model gives {}", d.line, d.step, d.op, d.field, d.expected, d.actual)
+            }
             SeqOutcome::Gap(g) => format!("GAP {file}:{}: {}", g.line, g.reason),
         }
     }
@@ -254,7 +253,12 @@ pub fn replay_on_threads(spec: &RevisionSpec, t: &SeqTrace, threads: &[usize]) -
             _ => WorkKind::RemoveHead,
         })
         .collect();
-    let sc = Scenario { name: t.file.clone(), description: String::new(), header: h.clone(), threads: (0..nthreads).map(|i| ThreadSpec { name: format!("T{i}"), ops: Vec::new() }).collect() };
+    let sc = Scenario {
+        name: t.file.clone(),
+        description: String::new(),
+        header: h.clone(),
+        threads: (0..nthreads).map(|i| ThreadSpec { name: format!("T{i}"), ops: Vec::new() }).collect(),
+    };
     // The trace drives a virtual clock: the removal timer waits for
     // `advance_time`.
     let m = match Machine::with_init_clock(program.clone(), &sc, init, Arc::new(AtomicBool::new(false)), true) {
@@ -269,7 +273,8 @@ pub fn replay_on_threads(spec: &RevisionSpec, t: &SeqTrace, threads: &[usize]) -
     let mut submitted = false;
     // A path lacking a forwarded op (`missing_ops`) answers with that op's
     // errno: the state does not keep which ops a path disk lacks.
-    let fops_missing = h.setup.iter().chain(t.lines.iter().map(|(_, l)| &l.op)).any(|o| matches!(o, Op::AddPath { missing_ops, .. } if !missing_ops.is_empty()));
+    let fops_missing =
+        h.setup.iter().chain(t.lines.iter().map(|(_, l)| &l.op)).any(|o| matches!(o, Op::AddPath { missing_ops, .. } if !missing_ops.is_empty()));
     for (lineno, line) in &t.lines {
         let name = op_name(&line.op);
         let rule = match static_rule(&m, &line.op, &profile, tracks_requests, submitted, fops_missing) {
@@ -296,7 +301,14 @@ pub fn replay_on_threads(spec: &RevisionSpec, t: &SeqTrace, threads: &[usize]) -
     for (step, ((lineno, line), rule)) in t.lines.iter().zip(rules).enumerate() {
         let name = op_name(&line.op);
         let diverge = |field: &str, expected: String, actual: String| {
-            SeqOutcome::Diverged(SeqDivergence { line: *lineno, step, op: serde_json::to_string(&line.op).unwrap_or_default(), field: field.into(), expected, actual })
+            SeqOutcome::Diverged(SeqDivergence {
+                line: *lineno,
+                step,
+                op: serde_json::to_string(&line.op).unwrap_or_default(),
+                field: field.into(),
+                expected,
+                actual,
+            })
         };
         if let Op::AdvanceTime { secs } = line.op {
             cx.now += secs;
@@ -322,7 +334,9 @@ pub fn replay_on_threads(spec: &RevisionSpec, t: &SeqTrace, threads: &[usize]) -
                 }
                 match arrival_state(h, &line.op, &caps) {
                     Ok(p) => s.paths[i] = p,
-                    Err(e) if e.contains("must be one the setup already uses") => return gap(*lineno, format!("op {name} with a capacity the setup does not use (the state's capacity classes come from the setup)")),
+                    Err(e) if e.contains("must be one the setup already uses") => {
+                        return gap(*lineno, format!("op {name} with a capacity the setup does not use (the state's capacity classes come from the setup)"))
+                    }
                     Err(_) => return gap(*lineno, format!("op {name}: the reference refuses the arrival after the setup")),
                 }
             }
@@ -355,14 +369,28 @@ pub fn replay_on_threads(spec: &RevisionSpec, t: &SeqTrace, threads: &[usize]) -
 const EVENT_VIOLATIONS: u16 = vbit::UAF_PATH | vbit::UAF_HEAD | vbit::NULL_DISK | vbit::JUNK | vbit::DUP_LINK | vbit::NONTERM;
 
 fn violation_text(v: u16) -> String {
-    let names = [(vbit::UAF_PATH, "use_after_free(path)"), (vbit::UAF_HEAD, "use_after_free(head)"), (vbit::NULL_DISK, "null_disk"), (vbit::JUNK, "junk_pointer"), (vbit::DUP_LINK, "duplicate_link"), (vbit::NONTERM, "non_termination")];
+    let names = [
+        (vbit::UAF_PATH, "use_after_free(path)"),
+        (vbit::UAF_HEAD, "use_after_free(head)"),
+        (vbit::NULL_DISK, "null_disk"),
+        (vbit::JUNK, "junk_pointer"),
+        (vbit::DUP_LINK, "duplicate_link"),
+        (vbit::NONTERM, "non_termination"),
+    ];
     let got: Vec<&str> = names.iter().filter(|(b, _)| v & b != 0).map(|(_, n)| *n).collect();
     format!("[{}] (model violation kinds)", got.join(", "))
 }
 
 /// What is decided from the operation alone: the ret rule (`None`: the
 /// step programs do not compute this operation's `ret`), or a gap.
-fn static_rule(m: &Machine, op: &Op, profile: &mpath_reference::revision::Profile, tracks_requests: bool, submitted: bool, fops_missing: bool) -> Result<Option<RetRule>, String> {
+fn static_rule(
+    m: &Machine,
+    op: &Op,
+    profile: &mpath_reference::revision::Profile,
+    tracks_requests: bool,
+    submitted: bool,
+    fops_missing: bool,
+) -> Result<Option<RetRule>, String> {
     let ctrl_state_machine = profile.ctrl_state_machine;
     let name = op_name(op);
     if !index_in_range(m, op) {
@@ -414,7 +442,8 @@ fn static_rule(m: &Machine, op: &Op, profile: &mpath_reference::revision::Profil
         // -EOPNOTSUPP, on v1 before locking; no path: -EINVAL (v1
         // -EWOULDBLOCK).
         Op::UringCmd { .. } => {
-            let (eop, einval, ewb) = (-(mpath_reference::fwd::EOPNOTSUPP as i64), -(mpath_reference::disk::EINVAL as i64), -(mpath_reference::device::EWOULDBLOCK as i64));
+            let (eop, einval, ewb) =
+                (-(mpath_reference::fwd::EOPNOTSUPP as i64), -(mpath_reference::disk::EINVAL as i64), -(mpath_reference::device::EWOULDBLOCK as i64));
             let none = if profile.uring_no_path_ewouldblock { ewb } else { einval };
             Some(match m.driver {
                 DriverKind::Nvme => RetRule::FoundElse(0, none),
@@ -527,7 +556,9 @@ impl Ctx {
                                 self.bios_failed += s.paths[v as usize - 1].inflight as u64;
                             }
                         }
-                        Step::ClearBit { bit: crate::step::Bit::Ready, on: Some(r) } if self.m.program.funcs[f as usize].name == "nvme_mpath_revalidate_paths_cb" => {
+                        Step::ClearBit { bit: crate::step::Bit::Ready, on: Some(r) }
+                            if self.m.program.funcs[f as usize].name == "nvme_mpath_revalidate_paths_cb" =>
+                        {
                             let v = s.threads[t].regs[*r as usize];
                             if v != 0 && (v as usize) <= MAXP {
                                 ev.revalidated.push(v as u32 - 1);
@@ -616,7 +647,9 @@ impl Ctx {
             // requeue work inside it; the step programs stop at
             // mpath_remove_disk (put_disk is not a modelled operation).
             if w == WorkKind::RemoveHead && self.m.driver == DriverKind::Scsi {
-                return Err(Stop::Gap("scsi remove work: its final head put (mpath_put_disk, which flushes the requeue work) not modelled in step programs".into()));
+                return Err(Stop::Gap(
+                    "scsi remove work: its final head put (mpath_put_disk, which flushes the requeue work) not modelled in step programs".into(),
+                ));
             }
             *s = self.m.next_state(s, Action::Work(w)).ok_or_else(|| Stop::Progress(format!("{} cannot start", w.function())))?;
             self.queue.remove(0);

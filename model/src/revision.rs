@@ -186,11 +186,8 @@ impl RevisionSpec {
             "6.12" | "mainline" => "nvme-6.12",
             n => n,
         };
-        let text = SHIPPED
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, t)| *t)
-            .ok_or_else(|| RevisionError::Unknown(name.into(), Self::shipped_names().join(", ")))?;
+        let text =
+            SHIPPED.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).ok_or_else(|| RevisionError::Unknown(name.into(), Self::shipped_names().join(", ")))?;
         let spec = Self::parse(text).map_err(|e| match e {
             RevisionError::Parse { line, column, msg, .. } => RevisionError::Parse { name: name.into(), line, column, msg },
             e => e,
@@ -258,11 +255,8 @@ impl RevisionSpec {
         if depth > 8 {
             return Err(RevisionError::BaseLoop(self.name));
         }
-        let text = SHIPPED
-            .iter()
-            .find(|(n, _)| *n == base)
-            .map(|(_, t)| *t)
-            .ok_or_else(|| RevisionError::Unknown(base.clone(), Self::shipped_names().join(", ")))?;
+        let text =
+            SHIPPED.iter().find(|(n, _)| *n == base).map(|(_, t)| *t).ok_or_else(|| RevisionError::Unknown(base.clone(), Self::shipped_names().join(", ")))?;
         let b = Self::parse(text)?.resolve(depth + 1)?;
         let mut functions = b.functions.clone();
         for (k, v) in self.functions {
@@ -282,7 +276,17 @@ impl RevisionSpec {
                 Some(b.reference_profile.clone().unwrap_or(b.name.clone()))
             }
         });
-        Ok(RevisionSpec { name: self.name, base: Some(base), description: self.description, reference_profile, reference: self.reference, breaks: self.breaks, fixes: self.fixes, functions, source: self.source.or(b.source) })
+        Ok(RevisionSpec {
+            name: self.name,
+            base: Some(base),
+            description: self.description,
+            reference_profile,
+            reference: self.reference,
+            breaks: self.breaks,
+            fixes: self.fixes,
+            functions,
+            source: self.source.or(b.source),
+        })
     }
 
     /// The reference profile name for traces.

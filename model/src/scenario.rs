@@ -81,15 +81,13 @@ impl Scenario {
     }
 
     pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
-        serde_json::from_str(text).map_err(|e| ScenarioError::Invalid { name: "<text>".into(), msg: format!("line {}, column {}: {}", e.line(), e.column(), e) })
+        serde_json::from_str(text)
+            .map_err(|e| ScenarioError::Invalid { name: "<text>".into(), msg: format!("line {}, column {}: {}", e.line(), e.column(), e) })
     }
 
     pub fn by_name(name: &str) -> Result<Scenario, ScenarioError> {
-        let text = SHIPPED
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, t)| *t)
-            .ok_or_else(|| ScenarioError::Unknown(name.into(), Self::shipped_names().join(", ")))?;
+        let text =
+            SHIPPED.iter().find(|(n, _)| *n == name).map(|(_, t)| *t).ok_or_else(|| ScenarioError::Unknown(name.into(), Self::shipped_names().join(", ")))?;
         Self::parse(text).map_err(|e| match e {
             ScenarioError::Invalid { msg, .. } => ScenarioError::Invalid { name: name.into(), msg },
             e => e,
@@ -176,7 +174,10 @@ impl Scenario {
                 };
                 let i = *path as usize;
                 if i >= h.max_paths || added.contains(path) || s.paths[i].life != life::UNUSED {
-                    return Err(self.invalid(format!("thread {}: add_path {path}: the path slot must be unused after the setup, below max_paths, and added once", t.name)));
+                    return Err(self.invalid(format!(
+                        "thread {}: add_path {path}: the path slot must be unused after the setup, below max_paths, and added once",
+                        t.name
+                    )));
                 }
                 added.push(*path);
                 s.paths[i] = arrival_state(&h, op, &caps).map_err(|e| self.invalid(format!("thread {}: {e}", t.name)))?;
@@ -460,7 +461,9 @@ pub fn op_entry(op: &Op, driver: DriverKind) -> Result<OpEntry, String> {
     // A controller (NVMe) / host (SCSI) index, for controller fields.
     let c = |x: u32| (Reg::Data, x.min(255) as u8);
     let nvme = driver == DriverKind::Nvme;
-    let only = |name: &str, d: DriverKind| Err(format!("operation {name} is {}-only (the reference refuses it on {:?})", if d == DriverKind::Nvme { "NVMe" } else { "SCSI" }, driver));
+    let only = |name: &str, d: DriverKind| {
+        Err(format!("operation {name} is {}-only (the reference refuses it on {:?})", if d == DriverKind::Nvme { "NVMe" } else { "SCSI" }, driver))
+    };
     Ok(match op {
         Op::SubmitBio { node } => ("mpath_bdev_submit_bio", vec![n(*node)]),
         Op::FindPath { node } => ("op_find_path", vec![n(*node)]),

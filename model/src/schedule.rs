@@ -254,7 +254,14 @@ impl Schedule {
         let (line, column) = text.find("\"mpath_schedule\"").map(|i| position(text, i)).unwrap_or((1, 1));
         match version.as_u64() {
             Some(n) if n == SCHEDULE_VERSION as u64 => {}
-            Some(n) => return Err(ScheduleError::new(file, line, column, format!("schedule version {n} is not supported by this build (supports {SCHEDULE_VERSION})"))),
+            Some(n) => {
+                return Err(ScheduleError::new(
+                    file,
+                    line,
+                    column,
+                    format!("schedule version {n} is not supported by this build (supports {SCHEDULE_VERSION})"),
+                ))
+            }
             None => {
                 return Err(ScheduleError::new(
                     file,

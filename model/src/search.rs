@@ -44,7 +44,17 @@ pub struct Opts {
 
 impl Default for Opts {
     fn default() -> Opts {
-        Opts { mode: Mode::Bfs, threads: 1, symmetry: false, reduction: false, max_depth: None, max_states: None, timeout: None, max_memory: DEFAULT_MAX_MEMORY, stop_when_all_found: true }
+        Opts {
+            mode: Mode::Bfs,
+            threads: 1,
+            symmetry: false,
+            reduction: false,
+            max_depth: None,
+            max_states: None,
+            timeout: None,
+            max_memory: DEFAULT_MAX_MEMORY,
+            stop_when_all_found: true,
+        }
     }
 }
 
@@ -348,13 +358,14 @@ const STATE_COST: u64 = std::mem::size_of::<State>() as u64;
 
 /// Expand states `frontier[range]` (discovery indices from `base`) at
 /// `level` (1 = the initial state); new states go to `out`.
+#[allow(clippy::too_many_arguments)] // one BFS level's slice: its context, range and outputs
 fn expand(sh: &Shared, frontier: &Level, base: u32, lo: usize, hi: usize, level: usize, out: &mut Out, depth_cut: &AtomicBool) {
     let m = sh.m;
     let mut actions = Vec::with_capacity(8);
     for i in 0..hi - lo {
         let s0 = frontier.get(&m.init, lo + i);
         let s = &s0;
-        if (lo + i) % 256 == 0 {
+        if (lo + i).is_multiple_of(256) {
             sh.check_limits();
         }
         if sh.halt.load(Ordering::Relaxed) {
@@ -371,8 +382,8 @@ fn expand(sh: &Shared, frontier: &Level, base: u32, lo: usize, hi: usize, level:
         }
         actions.clear();
         m.actions(s, &mut actions);
-        if sh.por.is_some() && actions.len() > 1 {
-            if let Some((a, n, fresh)) = sh.por.as_ref().expect("reduction tables").ample(m, s, &actions, |n| match sh.visited.insert(sh.key_state(n), level + 1) {
+        if let (Some(por), true) = (sh.por.as_ref(), actions.len() > 1) {
+            if let Some((a, n, fresh)) = por.ample(m, s, &actions, |n| match sh.visited.insert(sh.key_state(n), level + 1) {
                 None => Some(true),
                 Some(l) if l as usize == (level + 1).min(0xffff) => Some(false),
                 Some(_) => None,
@@ -540,7 +551,7 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
             let mut last = Instant::now();
             while let Some((s, idx, d)) = stack.pop() {
                 k += 1;
-                if k % 1024 == 0 {
+                if k.is_multiple_of(1024) {
                     sh.other_bytes.store(stack.capacity() as u64 * (STATE_COST + 8) + parents.capacity() as u64 * 5, Ordering::Relaxed);
                     sh.check_limits();
                     if let Some(t) = tick {
@@ -564,10 +575,10 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
                 }
                 succ.clear();
                 let mut reduced = false;
-                if sh.por.is_some() && actions.len() > 1 {
+                if let (Some(por), true) = (sh.por.as_ref(), actions.len() > 1) {
                     // Proviso: the ample successor is discovered now (the
                     // discovery edges form a forest: no cycle of reduced steps).
-                    if let Some((a, n, _)) = sh.por.as_ref().expect("reduction tables").ample(m, &s, &actions, |n| match sh.visited.insert(sh.key_state(n), 0) {
+                    if let Some((a, n, _)) = por.ample(m, &s, &actions, |n| match sh.visited.insert(sh.key_state(n), 0) {
                         None => Some(true),
                         Some(_) => None,
                     }) {

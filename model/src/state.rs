@@ -223,7 +223,8 @@ impl State {
             let r = (a as u128).wrapping_mul(b as u128);
             (r as u64) ^ ((r >> 64) as u64)
         }
-        const K: [u64; 6] = [0xa076_1d64_78bd_642f, 0xe703_7ed1_a0b4_28db, 0x8ebc_6af0_9c88_c6e3, 0x5899_65cc_7537_4cc3, 0x1d8e_4e27_c47d_124f, 0x9e37_79b9_7f4a_7c15];
+        const K: [u64; 6] =
+            [0xa076_1d64_78bd_642f, 0xe703_7ed1_a0b4_28db, 0x8ebc_6af0_9c88_c6e3, 0x5899_65cc_7537_4cc3, 0x1d8e_4e27_c47d_124f, 0x9e37_79b9_7f4a_7c15];
         let b = self.as_bytes();
         let (mut h1, mut h2) = (K[4], K[5]);
         let mut chunks = b.chunks_exact(16);

@@ -326,7 +326,16 @@ impl Plan {
                 return Err(err(&format!("\"{}\"", t.name), format!("topology {}: no operations for driver {key} in \"ops\"", t.name)));
             }
         }
-        let mut plan = Plan { vocabulary: voc.clone(), file: file.into(), hash: fingerprint(text), cells: Vec::new(), enumerated: 0, thread_duplicates: 0, path_duplicates: 0, props };
+        let mut plan = Plan {
+            vocabulary: voc.clone(),
+            file: file.into(),
+            hash: fingerprint(text),
+            cells: Vec::new(),
+            enumerated: 0,
+            thread_duplicates: 0,
+            path_duplicates: 0,
+            props,
+        };
         for (rev, arg) in revs.iter().zip(&voc.revisions) {
             for (ti, topo) in voc.topologies.iter().enumerate() {
                 if !topo.revisions.is_empty() && !topo.revisions.contains(arg) {
@@ -344,7 +353,12 @@ impl Plan {
         let file = self.file.clone();
         let err = |needle: &str, reason: String| SweepError::at(&file, text, needle, reason);
         let tname = &topo.name;
-        let probe = Scenario { name: tname.clone(), description: String::new(), header: topo.header.clone(), threads: vec![ThreadSpec { name: "T".into(), ops: vec![Op::Synchronize] }] };
+        let probe = Scenario {
+            name: tname.clone(),
+            description: String::new(),
+            header: topo.header.clone(),
+            threads: vec![ThreadSpec { name: "T".into(), ops: vec![Op::Synchronize] }],
+        };
         probe.validate().map_err(|e| err(&format!("\"{tname}\""), format!("topology {tname}: {e}")))?;
         let h = probe.effective_header(&rev.setup_profile_name());
         let sys = h.instantiate().map_err(|e| err(&format!("\"{tname}\""), format!("topology {tname}: setup: {e}")))?;
@@ -489,7 +503,11 @@ impl Plan {
                     name: id,
                     description: String::new(),
                     header: topo.header.clone(),
-                    threads: threads.iter().enumerate().map(|(t, ops)| ThreadSpec { name: format!("T{}", t + 1), ops: ops.iter().map(|&o| c.ops[o].clone()).collect() }).collect(),
+                    threads: threads
+                        .iter()
+                        .enumerate()
+                        .map(|(t, ops)| ThreadSpec { name: format!("T{}", t + 1), ops: ops.iter().map(|&o| c.ops[o].clone()).collect() })
+                        .collect(),
                 };
                 let ops = threads.iter().map(|t| t.len()).sum();
                 return Some(Item { index, revision: c.revision_arg.clone(), scenario, ops });
@@ -501,7 +519,16 @@ impl Plan {
 
     /// The results file's first line.
     pub fn header(&self, shard: Shard) -> FileHeader {
-        FileHeader { sweep: SWEEP_VERSION, vocabulary: self.vocabulary.clone(), vocabulary_hash: self.hash.clone(), shard: shard.to_string(), scenarios: self.len(), enumerated: self.enumerated, thread_duplicates: self.thread_duplicates, path_duplicates: self.path_duplicates }
+        FileHeader {
+            sweep: SWEEP_VERSION,
+            vocabulary: self.vocabulary.clone(),
+            vocabulary_hash: self.hash.clone(),
+            shard: shard.to_string(),
+            scenarios: self.len(),
+            enumerated: self.enumerated,
+            thread_duplicates: self.thread_duplicates,
+            path_duplicates: self.path_duplicates,
+        }
     }
 
     pub fn bounds(&self) -> Bounds {
@@ -548,7 +575,10 @@ impl Shard {
     pub const ALL: Shard = Shard { i: 1, n: 1 };
     pub fn parse(s: &str) -> Result<Shard, String> {
         let (a, b) = s.split_once('/').ok_or_else(|| format!("shard {s:?}: expected i/n"))?;
-        let (i, n): (usize, usize) = (a.trim().parse().map_err(|_| format!("shard {s:?}: i is not a number"))?, b.trim().parse().map_err(|_| format!("shard {s:?}: n is not a number"))?);
+        let (i, n): (usize, usize) = (
+            a.trim().parse().map_err(|_| format!("shard {s:?}: i is not a number"))?,
+            b.trim().parse().map_err(|_| format!("shard {s:?}: n is not a number"))?,
+        );
         if n == 0 || i == 0 || i > n {
             return Err(format!("shard {s:?}: need 1 <= i <= n (i is 1-based)"));
         }
@@ -686,7 +716,18 @@ pub fn catalogued_keys(rev: &RevisionSpec, props: &PropertySet, bounds: &Bounds,
 /// Check one scenario; `None` when interrupted (nothing to record).
 pub fn check_item(plan: &Plan, item: &Item, catalogued: &BTreeMap<Key, String>, stop: &AtomicBool) -> Result<Option<Line>, ModelError> {
     let rev = RevisionSpec::load(&item.revision)?;
-    let mut line = Line { i: item.index, revision: rev.name.clone(), id: item.scenario.name.clone(), ops: item.ops, not_expressible: None, states: 0, unique: 0, depth: 0, verdicts: BTreeMap::new(), violations: Vec::new() };
+    let mut line = Line {
+        i: item.index,
+        revision: rev.name.clone(),
+        id: item.scenario.name.clone(),
+        ops: item.ops,
+        not_expressible: None,
+        states: 0,
+        unique: 0,
+        depth: 0,
+        verdicts: BTreeMap::new(),
+        violations: Vec::new(),
+    };
     let r = match check_with(&rev, &item.scenario, &plan.props, &plan.bounds(), None, stop) {
         Ok(r) => r,
         Err(e @ (ModelError::Scenario(_) | ModelError::Revision(_))) => {
@@ -793,7 +834,16 @@ pub fn run(plan: &Plan, shard: Shard, out: &str, resume: bool, stop: &AtomicBool
     let mut f = if resume && exists {
         let r = read_results(out)?;
         if r.header != header {
-            return Err(SweepError { file: out.into(), line: 1, col: 1, reason: format!("not a run of this vocabulary and shard (file: {} {} shard {}; now: {} {} shard {})", r.header.vocabulary.name, r.header.vocabulary_hash, r.header.shard, header.vocabulary.name, header.vocabulary_hash, header.shard) }.into());
+            return Err(SweepError {
+                file: out.into(),
+                line: 1,
+                col: 1,
+                reason: format!(
+                    "not a run of this vocabulary and shard (file: {} {} shard {}; now: {} {} shard {})",
+                    r.header.vocabulary.name, r.header.vocabulary_hash, r.header.shard, header.vocabulary.name, header.vocabulary_hash, header.shard
+                ),
+            }
+            .into());
         }
         done.extend(r.lines.iter().map(|l| l.i));
         stats.resumed = done.len();
@@ -871,20 +921,40 @@ pub fn merge(files: &[String]) -> Result<(FileHeader, Vec<Line>), SweepError> {
     for f in files {
         let r = read_results(f)?;
         if r.truncated {
-            return Err(SweepError { file: f.clone(), line: r.lines.len() + 2, col: 1, reason: "last line incomplete (resume the run with --resume first)".into() });
+            return Err(SweepError {
+                file: f.clone(),
+                line: r.lines.len() + 2,
+                col: 1,
+                reason: "last line incomplete (resume the run with --resume first)".into(),
+            });
         }
         let mut h = r.header.clone();
         shards.insert(h.shard.clone());
         h.shard = String::new();
         match &header {
             None => header = Some(h),
-            Some(h0) if *h0 != h => return Err(SweepError { file: f.clone(), line: 1, col: 1, reason: format!("another vocabulary ({} {}) than {} ({} {})", h.vocabulary.name, h.vocabulary_hash, files[0], h0.vocabulary.name, h0.vocabulary_hash) }),
+            Some(h0) if *h0 != h => {
+                return Err(SweepError {
+                    file: f.clone(),
+                    line: 1,
+                    col: 1,
+                    reason: format!(
+                        "another vocabulary ({} {}) than {} ({} {})",
+                        h.vocabulary.name, h.vocabulary_hash, files[0], h0.vocabulary.name, h0.vocabulary_hash
+                    ),
+                })
+            }
             _ => {}
         }
         for (k, l) in r.lines.into_iter().enumerate() {
             if let Some(prev) = lines.get(&l.i) {
                 if *prev != l {
-                    return Err(SweepError { file: f.clone(), line: k + 2, col: 1, reason: format!("scenario {} ({}) differs from an earlier file's line", l.i, l.id) });
+                    return Err(SweepError {
+                        file: f.clone(),
+                        line: k + 2,
+                        col: 1,
+                        reason: format!("scenario {} ({}) differs from an earlier file's line", l.i, l.id),
+                    });
                 }
             }
             lines.insert(l.i, l);
@@ -922,7 +992,11 @@ pub fn groups(lines: &[Line]) -> Vec<Group> {
     let mut m: BTreeMap<(bool, Key), Group> = BTreeMap::new();
     for l in lines {
         for v in &l.violations {
-            let g = m.entry((v.catalogued.is_none(), v.key.clone())).or_insert_with(|| Group { key: v.key.clone(), catalogued: v.catalogued.clone(), scenarios: Vec::new() });
+            let g = m.entry((v.catalogued.is_none(), v.key.clone())).or_insert_with(|| Group {
+                key: v.key.clone(),
+                catalogued: v.catalogued.clone(),
+                scenarios: Vec::new(),
+            });
             g.scenarios.push((l.ops, l.id.clone(), l.revision.clone(), l.i));
         }
     }
@@ -1001,7 +1075,8 @@ pub fn report(header: &FileHeader, lines: &[Line], width: usize, stop: &AtomicBo
         s += &format!("\n=== {}. {} (NOT CATALOGUED)\n", n + 1, g.key);
         s += &format!("smallest: {revision} {id} ({ops} ops)\n");
         let sc = scenario_from_id(&header.vocabulary, id).ok_or_else(|| ModelError::Catalogue(format!("scenario id {id}: not from this vocabulary")))?;
-        let rev_arg = header.vocabulary.revisions.iter().find(|r| RevisionSpec::load(r).is_ok_and(|x| x.name == *revision)).cloned().unwrap_or(revision.clone());
+        let rev_arg =
+            header.vocabulary.revisions.iter().find(|r| RevisionSpec::load(r).is_ok_and(|x| x.name == *revision)).cloned().unwrap_or(revision.clone());
         let rev = RevisionSpec::load(&rev_arg)?;
         let bounds = Bounds { max_states: Some(header.vocabulary.max_states.unwrap_or(DEFAULT_MAX_STATES)), ..Bounds::default() };
         let r = check_with(&rev, &sc, &plan_props, &bounds, None, stop)?;

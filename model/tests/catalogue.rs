@@ -158,7 +158,9 @@ fn a_declared_break_that_does_not_happen_fails() {
 #[test]
 fn expectations_follow_the_base_chain() {
     // A mutant of v2-fixed inherits v2's column with v2-fixed's fixes.
-    let r = RevisionSpec::from_text("t.json", r#"{"name": "m", "base": "v2-fixed", "breaks": [{"property": "no_stale_path_after_removal", "scenario": "N2a"}]}"#).unwrap();
+    let r =
+        RevisionSpec::from_text("t.json", r#"{"name": "m", "base": "v2-fixed", "breaks": [{"property": "no_stale_path_after_removal", "scenario": "N2a"}]}"#)
+            .unwrap();
     let x = Expectations::of(&r).unwrap();
     assert_eq!(x.column.as_deref(), Some("v2"));
     assert_eq!(x.derivation, "m -> v2-fixed -> v2");
@@ -187,7 +189,11 @@ fn every_shipped_revision_passes_its_derived_catalogue() {
         }
         let r = RevisionSpec::by_name(name).unwrap();
         for row in run_catalogue(&r, &Bounds::default(), &AtomicBool::new(false)).unwrap() {
-            assert!(row.matches_expectation, "{name}: {} {}: expected {:?} ({:?}), got {}", row.scenario, row.property, row.expected, row.expected_from, row.verdict);
+            assert!(
+                row.matches_expectation,
+                "{name}: {} {}: expected {:?} ({:?}), got {}",
+                row.scenario, row.property, row.expected, row.expected_from, row.verdict
+            );
         }
     }
 }

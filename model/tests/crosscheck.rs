@@ -140,13 +140,7 @@ struct Case {
 }
 
 fn case_strategy(ntargets: usize) -> impl Strategy<Value = Case> {
-    (
-        0..ntargets,
-        prop::sample::select(&POLICIES[..]),
-        1..=MAXN,
-        1usize..=3,
-        prop::collection::vec((0..THREADS, prop::collection::vec(any::<u32>(), 6)), 1..24),
-    )
+    (0..ntargets, prop::sample::select(&POLICIES[..]), 1..=MAXN, 1usize..=3, prop::collection::vec((0..THREADS, prop::collection::vec(any::<u32>(), 6)), 1..24))
         .prop_map(|(target, iopolicy, nodes, paths, steps)| Case { target, iopolicy, nodes, paths, steps })
 }
 
@@ -300,7 +294,14 @@ fn run_case(targets: &[Target], c: &Case, tally: &mut Tally) -> Result<(), TestC
 /// bios), on its line; any other gap (an operation the replay cannot run
 /// here, a violation's details) cuts the sequence before its line.
 /// Returns the operations compared (`None`: none), or the divergence.
-fn compare(spec: &RevisionSpec, driver: DriverKind, h: &Header, mut lines: Vec<mpath_reference::trace::Line>, threads: &[usize], tally: &mut Tally) -> Result<Option<usize>, SeqDivergence> {
+fn compare(
+    spec: &RevisionSpec,
+    driver: DriverKind,
+    h: &Header,
+    mut lines: Vec<mpath_reference::trace::Line>,
+    threads: &[usize],
+    tally: &mut Tally,
+) -> Result<Option<usize>, SeqDivergence> {
     for l in &mut lines {
         if let Some(e) = l.expect.as_mut() {
             e.module_refs = None;
@@ -378,7 +379,8 @@ fn model_agrees_with_reference() {
     for driver in DRIVERS {
         let want: BTreeSet<OpKind> = targets.iter().filter(|t| t.driver == driver).flat_map(|t| reachable(t).0).collect();
         let d = format!("{driver:?}");
-        let missing: Vec<&str> = want.iter().filter(|k| !t.executed.contains(&(d.clone(), **k)) && !t.gapped.contains_key(&(d.clone(), **k))).map(|k| k.name()).collect();
+        let missing: Vec<&str> =
+            want.iter().filter(|k| !t.executed.contains(&(d.clone(), **k)) && !t.gapped.contains_key(&(d.clone(), **k))).map(|k| k.name()).collect();
         assert!(missing.is_empty(), "{driver:?}: kinds the model executes but no run compared or named a gap for: {missing:?}");
         for k in &want {
             if !t.executed.contains(&(d.clone(), *k)) {
@@ -435,12 +437,18 @@ fn crosscheck_detects_a_divergent_revision() {
     use mpath_reference::driver::AnaState;
     let run = |rev: &str, profile: &str| {
         let spec = RevisionSpec::by_name(rev).unwrap();
-        let t = Target { rev: rev.into(), profile: profile.into(), mix: Mix::of(&model_kinds(&spec, DriverKind::Nvme), DriverKind::Nvme), spec, driver: DriverKind::Nvme };
+        let t = Target {
+            rev: rev.into(),
+            profile: profile.into(),
+            mix: Mix::of(&model_kinds(&spec, DriverKind::Nvme), DriverKind::Nvme),
+            spec,
+            driver: DriverKind::Nvme,
+        };
         let mut h = Header::new(profile, DriverKind::Nvme, Topology::uniform(1), MAXP, MAXP);
         for p in 0..2 {
             h.setup.push(Op::AddPath { path: p, ctrl: p, capacity: 2048, ana: Some(AnaState::Optimized), alua: None, missing_ops: vec![] });
         }
-        let ops = vec![Op::AnaUpdate { path: 1, state: AnaState::Optimized }, Op::AnaUpdate { path: 0, state: AnaState::Nonoptimized }, Op::FindPath { node: 0 }];
+        let ops = [Op::AnaUpdate { path: 1, state: AnaState::Optimized }, Op::AnaUpdate { path: 0, state: AnaState::Nonoptimized }, Op::FindPath { node: 0 }];
         let lines = record(&h, &ops.iter().map(|o| (o.clone(), String::new())).collect::<Vec<_>>()).unwrap();
         let r = compare(&t.spec, DriverKind::Nvme, &h, lines, &[0, 1, 0], &mut Tally::default());
         assert!(!matches!(r, Ok(Some(n)) if n < 3), "{rev}: not every step compared: {r:?}");

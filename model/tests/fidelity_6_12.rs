@@ -79,7 +79,8 @@ fn revalidation_runs_with_no_bio_in_the_head_queue() {
     let r = thread(&m, "R");
     let mut revalidating = 0;
     for (pre, _, _) in transitions(&m) {
-        let in_reval = pre.threads[x].depth > 0 && (1..pre.threads[x].depth as usize).any(|d| m.program.funcs[pre.threads[x].stack[d].func as usize].name == "mpath_revalidate_paths");
+        let in_reval = pre.threads[x].depth > 0
+            && (1..pre.threads[x].depth as usize).any(|d| m.program.funcs[pre.threads[x].stack[d].func as usize].name == "mpath_revalidate_paths");
         if in_reval {
             revalidating += 1;
             assert!(pre.q_freeze > 0 && !pre.threads[r].q_ref, "R holds the head queue during the revalidation: {pre:?}");
@@ -102,11 +103,11 @@ fn s03c_ioctl_is_not_excluded() {
 
 // ---- 2. nvme_queue_depth_path reads each path's controller nr_active
 
+use mpath_model::scenario::ThreadSpec;
 use mpath_reference::driver::{AnaState, DriverKind};
 use mpath_reference::ops::{Op, Ret};
 use mpath_reference::trace::Header;
 use mpath_reference::Topology;
-use mpath_model::scenario::ThreadSpec;
 use proptest::prelude::*;
 
 /// Runs `ops` one after another on the model (one thread) and on the
@@ -143,7 +144,8 @@ fn qd_header(ana: &[Option<AnaState>], depth: &[i32]) -> Header {
     let n = ana.len();
     let mut h = Header::new("nvme-6.12", DriverKind::Nvme, Topology::uniform(1), n, n);
     h.iopolicy = "queue-depth".into();
-    h.setup = ana.iter().enumerate().map(|(i, a)| Op::AddPath { path: i as u32, ctrl: i as u32, capacity: 2048, ana: *a, alua: None, missing_ops: vec![] }).collect();
+    h.setup =
+        ana.iter().enumerate().map(|(i, a)| Op::AddPath { path: i as u32, ctrl: i as u32, capacity: 2048, ana: *a, alua: None, missing_ops: vec![] }).collect();
     h.setup.extend(depth.iter().enumerate().map(|(c, &d)| Op::SetNrActive { ctrl: c as u32, n: d }));
     h
 }
@@ -153,7 +155,9 @@ fn qd_header(ana: &[Option<AnaState>], depth: &[i32]) -> Header {
 #[test]
 fn queue_depth_picks_the_least_busy_controller() {
     use AnaState::{Nonoptimized as N, Optimized as O};
-    let cases: &[(&[Option<AnaState>], &[i32], Option<u32>)] = &[
+    // (ANA state per path, nr_active per controller, expected path)
+    type Case<'a> = (&'a [Option<AnaState>], &'a [i32], Option<u32>);
+    let cases: &[Case] = &[
         (&[Some(O), Some(O)], &[2, 1], Some(1)),
         (&[Some(O), Some(O), Some(O)], &[3, 1, 1], Some(1)),
         (&[Some(N), Some(O), Some(N)], &[0, 5, 0], Some(1)),
@@ -179,7 +183,10 @@ fn queue_depth_returns_at_depth_zero() {
         name: "qd-early".into(),
         description: String::new(),
         header: h,
-        threads: vec![ThreadSpec { name: "R".into(), ops: vec![Op::FindPath { node: 0 }] }, ThreadSpec { name: "F".into(), ops: vec![Op::FreePath { path: 1 }] }],
+        threads: vec![
+            ThreadSpec { name: "R".into(), ops: vec![Op::FindPath { node: 0 }] },
+            ThreadSpec { name: "F".into(), ops: vec![Op::FreePath { path: 1 }] },
+        ],
     };
     let (v, rep) = verdict(&rev("nvme-6.12"), &sc, p::NO_USE_AFTER_FREE);
     assert_eq!(v, Verdict::Holds, "{rep}");
@@ -241,10 +248,15 @@ fn shutdown_kicks_requeue_after_the_grace_period() {
     // nvme_cdev_del, synchronize_srcu, kblockd_schedule_work, del_gendisk.
     let m = machine(&rev("nvme-6.12"), &sc);
     let f = m.program.func("nvme_mpath_shutdown_disk").unwrap() as usize;
-    let shared: Vec<String> = m.program.funcs[f].steps.iter().filter(|s| !s.is_local()).map(|s| match s {
-        mpath_model::step::CStep::Plain(st) => st.primitive(),
-        _ => unreachable!(),
-    }).collect();
+    let shared: Vec<String> = m.program.funcs[f]
+        .steps
+        .iter()
+        .filter(|s| !s.is_local())
+        .map(|s| match s {
+            mpath_model::step::CStep::Plain(st) => st.primitive(),
+            _ => unreachable!(),
+        })
+        .collect();
     assert_eq!(shared, ["hasheaddisk", "test_and_clear_bit(disk_live)", "del_cdev", "synchronize_srcu", "queue_work(requeue)", "del_gendisk(head->disk)"]);
 }
 

@@ -53,7 +53,13 @@ fn nvme_predicates_agree_for_every_code() {
         }
     }
     // Every combination of answers the table allows occurs (the sweep is not vacuous).
-    assert!(seen.contains(&(false, true, true)) && seen.contains(&(true, false, false)) && seen.contains(&(false, false, true)) && seen.contains(&(true, false, true)), "{seen:?}");
+    assert!(
+        seen.contains(&(false, true, true))
+            && seen.contains(&(true, false, false))
+            && seen.contains(&(false, false, true))
+            && seen.contains(&(true, false, true)),
+        "{seen:?}"
+    );
 }
 
 #[test]
@@ -61,10 +67,28 @@ fn scsi_predicates_agree_for_every_code() {
     let mut h = Header::new("v2", DriverKind::Scsi, Topology::uniform(1), 1, 1);
     h.setup = vec![Op::AddPath { path: 0, ctrl: 0, capacity: 2048, ana: None, alua: None, missing_ops: vec![] }];
     let mut seen = std::collections::BTreeSet::new();
-    for sdev in [SdevState::Created, SdevState::Running, SdevState::Cancel, SdevState::Del, SdevState::Quiesce, SdevState::Offline, SdevState::TransportOffline, SdevState::Block, SdevState::CreatedBlock] {
-        for alua in [AluaState::Optimal, AluaState::Active, AluaState::Standby, AluaState::Unavailable, AluaState::Lba, AluaState::Offline, AluaState::Transitioning] {
+    for sdev in [
+        SdevState::Created,
+        SdevState::Running,
+        SdevState::Cancel,
+        SdevState::Del,
+        SdevState::Quiesce,
+        SdevState::Offline,
+        SdevState::TransportOffline,
+        SdevState::Block,
+        SdevState::CreatedBlock,
+    ] {
+        for alua in
+            [AluaState::Optimal, AluaState::Active, AluaState::Standby, AluaState::Unavailable, AluaState::Lba, AluaState::Offline, AluaState::Transitioning]
+        {
             seen.insert(agree(&h, &[Op::SetSdevState { path: 0, state: sdev }, Op::SetAluaState { path: 0, state: alua }]));
         }
     }
-    assert!(seen.contains(&(false, true, true)) && seen.contains(&(true, false, true)) && seen.contains(&(true, false, false)) && seen.contains(&(false, false, true)), "{seen:?}");
+    assert!(
+        seen.contains(&(false, true, true))
+            && seen.contains(&(true, false, true))
+            && seen.contains(&(true, false, false))
+            && seen.contains(&(false, false, true)),
+        "{seen:?}"
+    );
 }

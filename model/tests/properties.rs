@@ -3,8 +3,8 @@
 //! affected). A property never seen to fail proves nothing.
 
 use mpath_model::property as p;
-use mpath_model::*;
 use mpath_model::PropertySet;
+use mpath_model::*;
 use std::sync::atomic::AtomicBool;
 
 /// (property, scenario, revision where it holds, revision where it fails)
@@ -66,7 +66,14 @@ fn every_shipped_mutant_breaks_what_it_claims() {
             let base = RevisionSpec::by_name(r.base.as_deref().unwrap()).unwrap();
             for sc in *scenarios {
                 let s = Scenario::load(sc).unwrap();
-                let v = |rev: &RevisionSpec| check(rev, &s, &Bounds::default(), None, &AtomicBool::new(false)).unwrap().violated().into_iter().map(|p| p.property.clone()).collect::<Vec<_>>();
+                let v = |rev: &RevisionSpec| {
+                    check(rev, &s, &Bounds::default(), None, &AtomicBool::new(false))
+                        .unwrap()
+                        .violated()
+                        .into_iter()
+                        .map(|p| p.property.clone())
+                        .collect::<Vec<_>>()
+                };
                 assert_eq!(v(&r), v(&base), "{name} on {sc}");
             }
             continue;
@@ -117,7 +124,10 @@ fn declarations_are_exact_on_their_scenarios() {
                 // A fix may make more hold than it declares (pairs without an
                 // expectation), but may not break anything undeclared.
                 assert!(got.is_subset(&want), "{name} on {sc}: {got:?} not within {want:?}");
-                assert!(r.breaks.iter().chain(r.fixes.iter()).filter(|d| d.scenario == sc).all(|d| want.contains(&d.property) == got.contains(&d.property)), "{name} on {sc}");
+                assert!(
+                    r.breaks.iter().chain(r.fixes.iter()).filter(|d| d.scenario == sc).all(|d| want.contains(&d.property) == got.contains(&d.property)),
+                    "{name} on {sc}"
+                );
             }
         }
     }
@@ -355,7 +365,8 @@ fn nvme_add_path_vs_running_delayed_removal() {
     let set = arrival_props();
     let v2 = RevisionSpec::by_name("v2").unwrap();
     let (got, rep) = violated_set(&v2, "add-vs-delayed-removal", &set);
-    let want: std::collections::BTreeSet<String> = [p::OPTIMIZED_PREFERRED, p::NO_UNLINKED_RETURNED, p::NO_DISABLED_RETURNED].iter().map(|s| s.to_string()).collect();
+    let want: std::collections::BTreeSet<String> =
+        [p::OPTIMIZED_PREFERRED, p::NO_UNLINKED_RETURNED, p::NO_DISABLED_RETURNED].iter().map(|s| s.to_string()).collect();
     assert_eq!(got, want, "{rep}");
     // The removal work really races the arrival: both outcomes are reached
     // (checked through `after` properties that must each fail somewhere).
@@ -405,7 +416,11 @@ fn set_ana_state_in_a_thread() {
  "threads":[{"name":"R","ops":[{"op":"submit_bio"}]},{"name":"A","ops":[{"op":"set_ana_state","path":0,"state":"inaccessible"}]}]}"#,
     )
     .unwrap();
-    let set = PropertySet::parse("t.props", "property stored after set_ana_state: !path[0].optimized && !path[0].usable;\nproperty unchanged after set_ana_state: path[0].optimized;\n").unwrap();
+    let set = PropertySet::parse(
+        "t.props",
+        "property stored after set_ana_state: !path[0].optimized && !path[0].usable;\nproperty unchanged after set_ana_state: path[0].optimized;\n",
+    )
+    .unwrap();
     let rep = check_with(&RevisionSpec::by_name("v2").unwrap(), &sc, &set, &Bounds::default(), None, &AtomicBool::new(false)).unwrap();
     assert_eq!(rep.verdict("stored"), Some(Verdict::Holds), "{rep}");
     assert_eq!(rep.verdict("unchanged"), Some(Verdict::Violated), "{rep}");

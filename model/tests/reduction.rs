@@ -100,7 +100,11 @@ fn memory_bound_stops_with_bound_reached_and_keeps_findings() {
     // extra/stress-mix needs about 29 MiB exhaustively (README-model.md);
     // its optimized_path_preferred and no_disabled_path_returned
     // violations are 6 steps deep.
-    let path = if std::path::Path::new("scenarios/extra/stress-mix.json").exists() { "scenarios/extra/stress-mix.json" } else { "model/scenarios/extra/stress-mix.json" };
+    let path = if std::path::Path::new("scenarios/extra/stress-mix.json").exists() {
+        "scenarios/extra/stress-mix.json"
+    } else {
+        "model/scenarios/extra/stress-mix.json"
+    };
     let sc = Scenario::load(path).unwrap();
     let bound = 4u64 << 20;
     let cut = run(&rev, &sc, &Bounds { max_memory: Some(bound), ..Bounds::default() });

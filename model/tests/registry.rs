@@ -20,8 +20,12 @@ fn every_name_resolves_on_both_sides() {
     // Every file in model/revisions is registered (and every registered
     // name has its file).
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/revisions");
-    let mut on_disk: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|f| f.ends_with(".json")).map(|f| f.trim_end_matches(".json").to_string()).collect();
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".json"))
+        .map(|f| f.trim_end_matches(".json").to_string())
+        .collect();
     on_disk.sort();
     let mut registered: Vec<String> = Profile::all_names().iter().map(|s| s.to_string()).collect();
     registered.sort();
@@ -62,9 +66,7 @@ fn mutants_carry_their_mutation_on_both_sides() {
 fn a_broken_registry_is_reported() {
     let v2 = SHIPPED[0];
     assert_eq!(v2.0, "v2");
-    let file = |name: &str, reference: &str, functions: &str| {
-        format!(r#"{{"name": "{name}", "base": "v2", {reference} "functions": {{{functions}}}}}"#)
-    };
+    let file = |name: &str, reference: &str, functions: &str| format!(r#"{{"name": "{name}", "base": "v2", {reference} "functions": {{{functions}}}}}"#);
     // No reference profile: resolves in the model only.
     let t = file("mut-x", "", r#""mpath_synchronize": [{"s": "return"}]"#);
     let p = check_registry(&[v2, ("mut-x", &t)]);

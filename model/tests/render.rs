@@ -56,7 +56,14 @@ fn nvme_6_12_swimlane_wraps_with_6_12_names_and_values() {
         // (Words longer than a column are broken inside: compare without
         // blanks.)
         let compact = joined.replace(' ', "");
-        for needle in ["nvme_round_robin_path", "nvme_next_ns(dev)", "nvme_mpath_clear_current_path", "nvme_ns_remove", "list_del_rcu(path)", "storedP1(READY,non-optimized,listed)incurrent_path[0]"] {
+        for needle in [
+            "nvme_round_robin_path",
+            "nvme_next_ns(dev)",
+            "nvme_mpath_clear_current_path",
+            "nvme_ns_remove",
+            "list_del_rcu(path)",
+            "storedP1(READY,non-optimized,listed)incurrent_path[0]",
+        ] {
             assert!(compact.contains(&needle.replace(' ', "")), "width {width}: {needle} missing:\n{lane}");
         }
         for library in ["mpath_round_robin_path", "mpath_next_dev", "mpath_delete_device", "round_robin_path:"] {
@@ -141,6 +148,9 @@ fn every_catalogue_id_names_its_review() {
     }
     let s03a = review("S03a").unwrap();
     assert_eq!((s03a.raised_by, s03a.message_id), ("sashiko-bot", Some("20260703104556.AC6B71F000E9@smtp.kernel.org")));
-    assert_eq!(review("R4").unwrap().raised_where(), "Benjamin Marzinski on \"Re: [PATCH 02/13] libmultipath: Add basic gendisk support\" <aZ-s-JNWBOA1xqVG@redhat.com>");
+    assert_eq!(
+        review("R4").unwrap().raised_where(),
+        "Benjamin Marzinski on \"Re: [PATCH 02/13] libmultipath: Add basic gendisk support\" <aZ-s-JNWBOA1xqVG@redhat.com>"
+    );
     assert_eq!(REVIEWS.iter().filter(|r| r.message_id.is_none()).map(|r| r.id).collect::<Vec<_>>(), vec!["N1", "N2"]);
 }

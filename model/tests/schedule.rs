@@ -23,7 +23,12 @@ fn report(rev: &str, sc: &str) -> (RevisionSpec, Scenario, Report) {
 
 fn schedule(rev: &str, sc: &str, prop: &str) -> Schedule {
     let (r, s, rep) = report(rev, sc);
-    let ce = rep.properties.iter().find(|p| p.property == prop).and_then(|p| p.counterexample.as_ref()).unwrap_or_else(|| panic!("{rev} {sc}: {prop} has no counterexample"));
+    let ce = rep
+        .properties
+        .iter()
+        .find(|p| p.property == prop)
+        .and_then(|p| p.counterexample.as_ref())
+        .unwrap_or_else(|| panic!("{rev} {sc}: {prop} has no counterexample"));
     Schedule::from_counterexample(&r, &s, prop, ce, None).unwrap()
 }
 
@@ -45,7 +50,11 @@ fn schedule_steps_follow_the_swimlane() {
     assert_eq!(sch.steps.len(), ce.steps.len());
     for (i, (a, b)) in sch.steps.iter().zip(&ce.steps).enumerate() {
         assert_eq!(a.i, i);
-        assert_eq!((a.thread, &a.thread_name, &a.function, &a.primitive, a.ops_done), (b.thread, &b.thread_name, &b.function, &b.primitive, b.ops_done), "step {i}");
+        assert_eq!(
+            (a.thread, &a.thread_name, &a.function, &a.primitive, a.ops_done),
+            (b.thread, &b.thread_name, &b.function, &b.primitive, b.ops_done),
+            "step {i}"
+        );
         match &a.step {
             Some(StepForm::Step(st)) => assert_eq!(st.primitive(), a.primitive, "step {i}"),
             other => panic!("step {i}: {other:?}"),
@@ -106,7 +115,8 @@ fn objects_are_resolved_from_the_state() {
 fn worker_steps_and_null_results() {
     let sch = schedule("v2", "S02b-library", property::NO_LEAKED_GENDISK);
     assert_eq!(sch.worker, 2);
-    let works: Vec<String> = sch.steps.iter().filter(|x| x.thread == sch.worker && x.primitive == "work starts").map(|x| serde_json::to_string(&x.step).unwrap()).collect();
+    let works: Vec<String> =
+        sch.steps.iter().filter(|x| x.thread == sch.worker && x.primitive == "work starts").map(|x| serde_json::to_string(&x.step).unwrap()).collect();
     assert_eq!(works, [r#"{"s":"work","work":"mpath_requeue_work"}"#, r#"{"s":"work","work":"mpath_partition_scan_work"}"#]);
     assert!(sch.steps.iter().filter(|x| x.thread == sch.worker).all(|x| x.thread_name == "worker" && x.op == 0));
     // list_next_or_null_rcu off the last element gives NULL (JSON null).
@@ -172,7 +182,9 @@ fn schedules_are_byte_identical_across_runs_and_round_trip() {
     let a = schedule("nvme-6.12", "S03a-B", property::SELECTION_TERMINATES).to_json();
     let b = schedule("nvme-6.12", "S03a-B", property::SELECTION_TERMINATES).to_json();
     assert_eq!(a, b);
-    assert!(a.starts_with("{\n  \"mpath_schedule\": 1,\n  \"revision\": \"nvme-6.12\",\n  \"reference_profile\": \"nvme-6.12\",\n  \"scenario\": \"S03a-B\",\n"));
+    assert!(
+        a.starts_with("{\n  \"mpath_schedule\": 1,\n  \"revision\": \"nvme-6.12\",\n  \"reference_profile\": \"nvme-6.12\",\n  \"scenario\": \"S03a-B\",\n")
+    );
     let back = Schedule::parse("a.schedule.json", &a).unwrap();
     assert_eq!(back.to_json(), a);
     assert_eq!(back, schedule("nvme-6.12", "S03a-B", property::SELECTION_TERMINATES));

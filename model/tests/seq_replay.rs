@@ -48,7 +48,9 @@ fn corpus_replays_on_the_model() {
         std::fs::write(README, new).unwrap();
         return;
     }
-    let reasons = |s: &str| s.lines().skip(1).map(|l| l.trim().split_once("  ").map(|x| x.1.trim().to_string()).unwrap_or_default()).collect::<std::collections::BTreeSet<_>>();
+    let reasons = |s: &str| {
+        s.lines().skip(1).map(|l| l.trim().split_once("  ").map(|x| x.1.trim().to_string()).unwrap_or_default()).collect::<std::collections::BTreeSet<_>>()
+    };
     assert_eq!(reasons(documented), reasons(&summary), "gap reasons differ from README-model.md (regenerate with MPV_BLESS=1 after checking them)");
     assert_eq!(documented, summary, "model replay summary differs from README-model.md (regenerate with MPV_BLESS=1 after checking it)");
 }

@@ -50,7 +50,6 @@ fn run(plan: &Plan, shard: Shard, out: &str, resume: bool) -> sweep::RunStats {
     sweep::run(plan, shard, out, resume, &AtomicBool::new(false), &|_, _, _| {}).expect("sweep runs")
 }
 
-
 #[test]
 fn thread_permutations_are_skipped_and_counted() {
     let plan = Plan::from_text("small.json", &small()).unwrap();
@@ -94,8 +93,13 @@ fn unused_slots_are_interchangeable_and_the_skipped_twin_has_the_same_verdicts()
     let stop = AtomicBool::new(false);
     let a = sweep::scenario_from_id(&plan.vocabulary, "t:add_path(ana=optimized,ctrl=2,path=2)|remove_path(path=0)").unwrap();
     let b = sweep::scenario_from_id(&plan.vocabulary, "t:add_path(ana=optimized,ctrl=2,path=3)|remove_path(path=0)").unwrap();
-    let (ra, rb) = (check_with(&rev, &a, &PropertySet::default(), &Bounds::default(), None, &stop).unwrap(), check_with(&rev, &b, &PropertySet::default(), &Bounds::default(), None, &stop).unwrap());
-    let v = |r: &mpath_model::Report| r.properties.iter().map(|p| (p.property.clone(), p.verdict, p.counterexample.as_ref().map(|c| c.steps.len()))).collect::<Vec<_>>();
+    let (ra, rb) = (
+        check_with(&rev, &a, &PropertySet::default(), &Bounds::default(), None, &stop).unwrap(),
+        check_with(&rev, &b, &PropertySet::default(), &Bounds::default(), None, &stop).unwrap(),
+    );
+    let v = |r: &mpath_model::Report| {
+        r.properties.iter().map(|p| (p.property.clone(), p.verdict, p.counterexample.as_ref().map(|c| c.steps.len()))).collect::<Vec<_>>()
+    };
     assert_eq!(v(&ra), v(&rb));
     assert_eq!((ra.states, ra.unique_states), (rb.states, rb.unique_states));
 }
@@ -186,13 +190,21 @@ fn an_unlisted_mutant_race_is_reported_and_v2_is_clean() {
     o.insert("reference_profile".into(), "mut-no-sync1".into());
     let rf = tmp("undeclared-no-sync1.json");
     std::fs::write(&rf, serde_json::to_string(&d).unwrap()).unwrap();
-    let text = vocab(&format!(r#"["v2", "mut-no-sync1", "{rf}"]"#), r#", {"op": "clear_paths"}"#, 2, r#"[{"op": "submit_bio", "node": "$n"}, {"op": "remove_path", "path": "$p"}]"#, "[2]");
+    let text = vocab(
+        &format!(r#"["v2", "mut-no-sync1", "{rf}"]"#),
+        r#", {"op": "clear_paths"}"#,
+        2,
+        r#"[{"op": "submit_bio", "node": "$n"}, {"op": "remove_path", "path": "$p"}]"#,
+        "[2]",
+    );
     let plan = Plan::from_text("mut.json", &text).unwrap();
     let out = tmp("mut.jsonl");
     run(&plan, Shard::ALL, &out, false);
     let r = sweep::read_results(&out).unwrap();
     let stale = "no_stale_path_after_removal";
-    let on = |rev: &str| r.lines.iter().filter(|l| l.revision == rev).flat_map(|l| l.violations.iter()).filter(|v| v.key.property == stale).cloned().collect::<Vec<_>>();
+    let on = |rev: &str| {
+        r.lines.iter().filter(|l| l.revision == rev).flat_map(|l| l.violations.iter()).filter(|v| v.key.property == stale).cloned().collect::<Vec<_>>()
+    };
     assert!(on("v2").is_empty(), "v2 holds: {:?}", on("v2"));
     let undeclared = on("undeclared-no-sync1");
     assert!(!undeclared.is_empty() && undeclared.iter().all(|v| v.catalogued.is_none()), "{undeclared:?}");

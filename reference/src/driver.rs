@@ -143,15 +143,8 @@ impl CtrlState {
     }
 
     /// Every state, in `enum nvme_ctrl_state` order.
-    pub const ALL: [CtrlState; 7] = [
-        CtrlState::New,
-        CtrlState::Live,
-        CtrlState::Resetting,
-        CtrlState::Connecting,
-        CtrlState::Deleting,
-        CtrlState::DeletingNoio,
-        CtrlState::Dead,
-    ];
+    pub const ALL: [CtrlState; 7] =
+        [CtrlState::New, CtrlState::Live, CtrlState::Resetting, CtrlState::Connecting, CtrlState::Deleting, CtrlState::DeletingNoio, CtrlState::Dead];
 }
 
 /// NVMe namespace flag bits (`ns->flags`).

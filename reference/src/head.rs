@@ -10,8 +10,8 @@
 //! values, as the kernel would.
 
 use crate::driver::{template, AccessState, AluaState, AnaState, CtrlState, DriverKind, SdevState, Template};
-use crate::revision::{CurrentPathSize, Profile};
 use crate::rculist::RcuList;
+use crate::revision::{CurrentPathSize, Profile};
 use crate::srcu::Srcu;
 use crate::sync::{lock, AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicU8, Mutex, Ordering};
 use crate::topology::Topology;

@@ -226,7 +226,8 @@ pub const ANA: [AnaState; 5] = [AnaState::Optimized, AnaState::Nonoptimized, Ana
 /// ALUA states, the usable ones first.
 pub const ALUA: [AluaState; 5] = [AluaState::Optimal, AluaState::Active, AluaState::Standby, AluaState::Unavailable, AluaState::Transitioning];
 /// Controller states a direct write draws (LIVE twice: the common case).
-pub const CTRL: [CtrlState; 7] = [CtrlState::Live, CtrlState::Live, CtrlState::Resetting, CtrlState::Connecting, CtrlState::Deleting, CtrlState::DeletingNoio, CtrlState::Dead];
+pub const CTRL: [CtrlState; 7] =
+    [CtrlState::Live, CtrlState::Live, CtrlState::Resetting, CtrlState::Connecting, CtrlState::Deleting, CtrlState::DeletingNoio, CtrlState::Dead];
 /// SCSI device states (RUNNING twice).
 pub const SDEV: [SdevState; 6] = [SdevState::Running, SdevState::Running, SdevState::Block, SdevState::Quiesce, SdevState::Offline, SdevState::CreatedBlock];
 /// iopolicy sysfs stores: the three names, with a newline, and an invalid one.
@@ -393,7 +394,13 @@ impl GenState {
             | Op::RemoveSysfsLink { path }
             | Op::NumaNodesShow { path } => listed(path),
             Op::Release => self.opened > 0,
-            Op::FindPath { node } | Op::SubmitBio { node } | Op::RunWorks { node } | Op::CallForDevice { node } | Op::ChrIoctl { node, .. } | Op::UringCmd { node } | Op::Forward { node, .. } => node_ok(node),
+            Op::FindPath { node }
+            | Op::SubmitBio { node }
+            | Op::RunWorks { node }
+            | Op::CallForDevice { node }
+            | Op::ChrIoctl { node, .. }
+            | Op::UringCmd { node }
+            | Op::Forward { node, .. } => node_ok(node),
             _ => true,
         }
     }

@@ -3,10 +3,10 @@
 //! these [`Observation`]s.
 
 use crate::driver::{AluaState, AnaState, CtrlState, DriverKind, IoctlKind, SdevState, NVME_NS_ANA_PENDING, NVME_NS_READY};
+use crate::drvops::PathSetup;
 use crate::fwd::FwdOp;
 use crate::head::{DiskState, Life, System, CP_JUNK, CP_NULL};
 use crate::io::Submit;
-use crate::drvops::PathSetup;
 use crate::sync::{lock, Ordering};
 use crate::violation::Violation;
 use crate::work::Work;
@@ -45,7 +45,9 @@ pub enum Op {
     },
     /// The next `device_add_disk` fails.
     FailNextAddDisk,
-    SetLive { path: u32 },
+    SetLive {
+        path: u32,
+    },
     RemoveDisk,
     PutDisk,
     /// `mpath_bdev_open` / chr open: `mpath_get_head`.
@@ -80,28 +82,65 @@ pub enum Op {
         node: i32,
     },
     /// NVMe ANA log processing for one namespace (`nvme_update_ns_ana_state`).
-    AnaUpdate { path: u32, state: AnaState },
+    AnaUpdate {
+        path: u32,
+        state: AnaState,
+    },
     /// Raw store of a namespace's ANA state (and the matching library
     /// `access_state`), without the ANA-update follow-up.
-    SetAnaState { path: u32, state: AnaState },
+    SetAnaState {
+        path: u32,
+        state: AnaState,
+    },
     /// A controller state change. nvme-6.12 (profile `ctrl_state_machine`):
     /// the driver's `nvme_change_ctrl_state`, whose transition table may
     /// refuse the change (the state stays); `ret` is `{"bool": changed}`,
     /// and a change to LIVE kicks the controller's requeue lists. Other
     /// revisions: a direct write of the test template's state, `ret` none.
-    SetCtrlState { ctrl: u32, state: CtrlState },
-    SetCtrlNode { ctrl: u32, node: i32 },
-    SetFailfast { ctrl: u32, expired: bool },
-    SetReady { path: u32, ready: bool },
-    SetAnaPending { path: u32, pending: bool },
-    SetNrActive { ctrl: u32, n: i32 },
-    SetSdevState { path: u32, state: SdevState },
-    SetAluaState { path: u32, state: AluaState },
+    SetCtrlState {
+        ctrl: u32,
+        state: CtrlState,
+    },
+    SetCtrlNode {
+        ctrl: u32,
+        node: i32,
+    },
+    SetFailfast {
+        ctrl: u32,
+        expired: bool,
+    },
+    SetReady {
+        path: u32,
+        ready: bool,
+    },
+    SetAnaPending {
+        path: u32,
+        pending: bool,
+    },
+    SetNrActive {
+        ctrl: u32,
+        n: i32,
+    },
+    SetSdevState {
+        path: u32,
+        state: SdevState,
+    },
+    SetAluaState {
+        path: u32,
+        state: AluaState,
+    },
     /// SCSI path block (`__scsi_internal_device_block_nowait`).
-    ScsiBlock { path: u32 },
-    SetCapacity { path: u32, sectors: u64 },
+    ScsiBlock {
+        path: u32,
+    },
+    SetCapacity {
+        path: u32,
+        sectors: u64,
+    },
     /// NVMe `nvme_update_ns_info` on a multipath head for `path`.
-    Revalidate { path: u32 },
+    Revalidate {
+        path: u32,
+    },
     /// Path error on the oldest in-flight bio of `path` (failover).
     Failover {
         path: u32,
@@ -109,9 +148,13 @@ pub enum Op {
         ana_error: bool,
     },
     /// The oldest in-flight bio of `path` completes successfully.
-    Complete { path: u32 },
+    Complete {
+        path: u32,
+    },
     /// Driver iopolicy sysfs store (store + path clearing + requeue).
-    IopolicyStore { buf: String },
+    IopolicyStore {
+        buf: String,
+    },
 
     // ---- library calls made directly
     /// Allocate a path (disk added) and `mpath_add_device` only.
@@ -121,22 +164,36 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ana: Option<AnaState>,
     },
-    DeleteDevice { path: u32 },
-    FreePath { path: u32 },
+    DeleteDevice {
+        path: u32,
+    },
+    FreePath {
+        path: u32,
+    },
     HeadDevicesEmpty,
-    ClearCurrentPath { path: u32 },
+    ClearCurrentPath {
+        path: u32,
+    },
     ClearPaths,
     RevalidatePaths,
     AddSysfsLink,
-    RemoveSysfsLink { path: u32 },
+    RemoveSysfsLink {
+        path: u32,
+    },
     Synchronize,
     CanRemoveHead,
-    DelayedRemovalSecsStore { buf: String },
+    DelayedRemovalSecsStore {
+        buf: String,
+    },
     DelayedRemovalSecsShow,
     /// Module parameter `iopolicy=`: `mpath_set_iopolicy`.
-    SetIopolicy { val: String },
+    SetIopolicy {
+        val: String,
+    },
     IopolicyShow,
-    NumaNodesShow { path: u32 },
+    NumaNodesShow {
+        path: u32,
+    },
     CallForDevice {
         #[serde(default = "zero", skip_serializing_if = "is_zero")]
         node: i32,
@@ -156,7 +213,9 @@ pub enum Op {
         #[serde(default = "zero", skip_serializing_if = "is_zero")]
         node: i32,
     },
-    AdvanceTime { secs: u64 },
+    AdvanceTime {
+        secs: u64,
+    },
     ChrIoctl {
         #[serde(default = "zero", skip_serializing_if = "is_zero")]
         node: i32,
@@ -251,7 +310,22 @@ impl Observation {
                 }
             )* };
         }
-        cmp!(current_path, dev_list, head_flags, link_bits, links, ready, ana_pending, requeue_len, head_disk, head_ref, module_refs, pending_work, bios_failed, violations);
+        cmp!(
+            current_path,
+            dev_list,
+            head_flags,
+            link_bits,
+            links,
+            ready,
+            ana_pending,
+            requeue_len,
+            head_disk,
+            head_ref,
+            module_refs,
+            pending_work,
+            bios_failed,
+            violations
+        );
         out
     }
 }
@@ -573,12 +647,9 @@ impl System {
                 }
             })
             .collect();
-        let live: Vec<u32> = (0..self.paths.len() as u32)
-            .filter(|&p| matches!(self.paths[p as usize].life(), Life::Allocated | Life::Linked | Life::Unlinked))
-            .collect();
-        let with = |pred: &dyn Fn(&crate::head::PathSlot) -> bool| -> Vec<u32> {
-            live.iter().copied().filter(|&p| pred(&self.paths[p as usize])).collect()
-        };
+        let live: Vec<u32> =
+            (0..self.paths.len() as u32).filter(|&p| matches!(self.paths[p as usize].life(), Life::Allocated | Life::Linked | Life::Unlinked)).collect();
+        let with = |pred: &dyn Fn(&crate::head::PathSlot) -> bool| -> Vec<u32> { live.iter().copied().filter(|&p| pred(&self.paths[p as usize])).collect() };
         let nvme = self.kind() == DriverKind::Nvme;
         let head_disk = match self.disk_state() {
             DiskState::None => "none",

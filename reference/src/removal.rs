@@ -1,9 +1,9 @@
 //! Delayed removal and queue_if_no_path (§10), module references.
 
+use crate::disk::EINVAL;
 use crate::head::{System, HEAD_QUEUE_IF_NO_PATH};
 use crate::sync::{lock, Ordering};
 use crate::violation::{Kind, Object};
-use crate::disk::EINVAL;
 
 pub const ERANGE: i32 = 34;
 

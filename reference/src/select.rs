@@ -3,12 +3,12 @@
 //! caller's SRCU read section. Values are encoded path pointers
 //! (`CP_NULL`, `id + 1`, `CP_JUNK`).
 
+use crate::driver::AccessState;
 use crate::head::{System, CP_JUNK, CP_NULL};
 use crate::rculist::{dec, enc};
 use crate::sync::Ordering;
 use crate::topology::{LOCAL_DISTANCE, NUMA_NO_NODE};
 use crate::violation::{Kind, Object};
-use crate::driver::AccessState;
 
 pub const IOPOLICY_NUMA: u8 = 0;
 pub const IOPOLICY_RR: u8 = 1;
@@ -43,11 +43,7 @@ impl System {
                 } else {
                     dev.numa_node.load(Ordering::Relaxed)
                 };
-                let d = if numa != NUMA_NO_NODE && self.get_iopolicy() == IOPOLICY_NUMA {
-                    self.topo.node_distance(node, numa)
-                } else {
-                    LOCAL_DISTANCE
-                };
+                let d = if numa != NUMA_NO_NODE && self.get_iopolicy() == IOPOLICY_NUMA { self.topo.node_distance(node, numa) } else { LOCAL_DISTANCE };
                 match dev.access() {
                     AccessState::Optimized => {
                         if d < found_d {
@@ -139,9 +135,7 @@ impl System {
             }
         }
         let o = self.path(old, F).access();
-        if !self.drv.is_disabled(self, old)
-            && (o == AccessState::Optimized || (found == CP_NULL && o == AccessState::Nonoptimized))
-        {
+        if !self.drv.is_disabled(self, old) && (o == AccessState::Optimized || (found == CP_NULL && o == AccessState::Nonoptimized)) {
             return old_v;
         }
         if found == CP_NULL {

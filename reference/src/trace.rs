@@ -110,7 +110,9 @@ impl Header {
     /// The resolved profile (revision plus overrides).
     pub fn resolve_profile(&self) -> Result<Profile, String> {
         match &self.profile {
-            None => Profile::by_name(&self.revision).ok_or_else(|| format!("unknown revision {:?} (known: {})", self.revision, Profile::all_names().join(", "))),
+            None => {
+                Profile::by_name(&self.revision).ok_or_else(|| format!("unknown revision {:?} (known: {})", self.revision, Profile::all_names().join(", ")))
+            }
             Some(over) => {
                 let mut m = over.clone();
                 m.insert("base".into(), serde_json::Value::String(self.revision.clone()));

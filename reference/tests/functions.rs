@@ -5,8 +5,8 @@
 use mpath_reference::driver::{AluaState, AnaState, CtrlState, DriverKind, IoctlKind, SdevState};
 use mpath_reference::fwd::FwdOp;
 use mpath_reference::head::{Life, CP_JUNK, CP_NULL};
-use mpath_reference::iopolicy::{iopolicy_name, nodelist, set_iopolicy, sysfs_streq};
 use mpath_reference::io::Submit;
+use mpath_reference::iopolicy::{iopolicy_name, nodelist, set_iopolicy, sysfs_streq};
 use mpath_reference::ops::{Op, Ret};
 use mpath_reference::rculist::{enc, RcuList};
 use mpath_reference::removal::kstrtouint;
@@ -754,14 +754,9 @@ fn s11_4_driver_store_clearing_per_revision() {
 
 #[test]
 fn s11_5_nodelist_and_numa_nodes_show() {
-    for (nodes, want) in [
-        (&[][..], ""),
-        (&[0][..], "0"),
-        (&[0, 1, 2][..], "0-2"),
-        (&[0, 2][..], "0,2"),
-        (&[0, 1, 3, 5, 6, 7][..], "0-1,3,5-7"),
-        (&[4, 5][..], "4-5"),
-    ] {
+    for (nodes, want) in
+        [(&[][..], ""), (&[0][..], "0"), (&[0, 1, 2][..], "0-2"), (&[0, 2][..], "0,2"), (&[0, 1, 3, 5, 6, 7][..], "0-1,3,5-7"), (&[4, 5][..], "4-5")]
+    {
         assert_eq!(nodelist(nodes), want, "{nodes:?}");
     }
     let s = t("v2", DriverKind::Nvme, Topology::uniform(3), 2).nodes(&[0, 1]).setup(vec![add(0, OPT), add(1, OPT)]).build();
@@ -901,11 +896,17 @@ fn s14_r12_v1_junk_found() {
 #[test]
 fn s14_s15_s17_profiles() {
     let v1 = Profile::v1();
-    assert_eq!((v1.current_path_size, v1.find_path_init_null, v1.set_live_checks_disk_first, v1.add_device_module_put, v1.uring_no_path_ewouldblock), (CurrentPathSize::MaxNumnodes, false, false, false, true));
+    assert_eq!(
+        (v1.current_path_size, v1.find_path_init_null, v1.set_live_checks_disk_first, v1.add_device_module_put, v1.uring_no_path_ewouldblock),
+        (CurrentPathSize::MaxNumnodes, false, false, false, true)
+    );
     let v3 = Profile::v3();
     assert_eq!((v3.head_ref, v3.bio_remapped, v3.counters), (HeadRef::RefcountUninit, true, true));
     let m = Profile::nvme_6_12();
-    assert_eq!((m.current_path_size, m.queue_if_no_path, m.delayed_removal, m.sysfs_links, m.iopolicy_clear_only_on_change), (CurrentPathSize::NrNodeIds, false, false, false, true));
+    assert_eq!(
+        (m.current_path_size, m.queue_if_no_path, m.delayed_removal, m.sysfs_links, m.iopolicy_clear_only_on_change),
+        (CurrentPathSize::NrNodeIds, false, false, false, true)
+    );
     assert!(Profile::v2().differences_from_v2().is_empty());
     assert_eq!(Profile::by_name("6.12").unwrap().name, "nvme-6.12");
     assert!(Profile::by_name("v4").is_none());

@@ -190,7 +190,14 @@ proptest! {
 fn v1_breaks_the_current_path_invariant() {
     use mpath_reference::driver::{AnaState, CtrlState};
     let mut h = Header::new("v1", DriverKind::Nvme, Topology::uniform(1), 4, 4);
-    h.setup.push(Op::AddPath { path: 0, ctrl: 0, capacity: mpath_reference::ops::DEFAULT_CAPACITY, ana: Some(AnaState::Optimized), alua: None, missing_ops: vec![] });
+    h.setup.push(Op::AddPath {
+        path: 0,
+        ctrl: 0,
+        capacity: mpath_reference::ops::DEFAULT_CAPACITY,
+        ana: Some(AnaState::Optimized),
+        alua: None,
+        missing_ops: vec![],
+    });
     // Controller 0 DEAD, then a selection with nothing usable.
     let ops = [Op::SetCtrlState { ctrl: 0, state: CtrlState::Dead }, Op::FindPath { node: 0 }];
     let e = check_ops(&h, &ops, "v1").unwrap_err().to_string();

@@ -479,7 +479,22 @@ fn main() -> ExitCode {
             }
             Exit::Ok
         }
-        Cmd::Check { revision, scenario, catalogue: _, properties, bounds, save_dir, width, format, property, kernel_src, confirm_in_kernel, build_dir, arch, json } => {
+        Cmd::Check {
+            revision,
+            scenario,
+            catalogue: _,
+            properties,
+            bounds,
+            save_dir,
+            width,
+            format,
+            property,
+            kernel_src,
+            confirm_in_kernel,
+            build_dir,
+            arch,
+            json,
+        } => {
             let arch = kunit::run::Arch::parse(&arch).unwrap_or(kunit::run::Arch::Um);
             let format = mpath_conformance::verdicts::Format::parse(&format).unwrap_or(mpath_conformance::verdicts::Format::Text);
             let opts = modelcli::CheckOpts {
@@ -498,7 +513,10 @@ fn main() -> ExitCode {
                 None => modelcli::cmd_check(&opts),
                 Some(tree) => {
                     let build = build_dir.map(std::path::PathBuf::from).unwrap_or_else(|| {
-                        std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/tmp".into()).join(format!(".cache/mpath-verify/build-nvme-6.12-{}", arch.name()))
+                        std::env::var_os("HOME")
+                            .map(std::path::PathBuf::from)
+                            .unwrap_or_else(|| "/tmp".into())
+                            .join(format!(".cache/mpath-verify/build-nvme-6.12-{}", arch.name()))
                     });
                     let (exit, schedules) = modelcli::cmd_check_saving(&opts);
                     if exit == Exit::BadInput || exit == Exit::Interrupted {
@@ -518,8 +536,12 @@ fn main() -> ExitCode {
         Cmd::Sweep { cmd, vocabulary, output, shard, resume, report } => {
             modelcli::install_ctrlc();
             match cmd {
-                Some(SweepCmd::Merge { files, output, report: r }) => modelcli::cmd_sweep_merge(&files, &output, mpath_conformance::verdicts::lane_width(r.width), r.expect.as_deref(), r.summary),
-                Some(SweepCmd::Report { file, report: r }) => modelcli::sweep_report_file(&file, mpath_conformance::verdicts::lane_width(r.width), r.expect.as_deref(), r.summary),
+                Some(SweepCmd::Merge { files, output, report: r }) => {
+                    modelcli::cmd_sweep_merge(&files, &output, mpath_conformance::verdicts::lane_width(r.width), r.expect.as_deref(), r.summary)
+                }
+                Some(SweepCmd::Report { file, report: r }) => {
+                    modelcli::sweep_report_file(&file, mpath_conformance::verdicts::lane_width(r.width), r.expect.as_deref(), r.summary)
+                }
                 None => match vocabulary {
                     None => {
                         eprintln!("error: sweep: give a vocabulary file (e.g. model/sweep/ci.json), or `sweep merge` / `sweep report`");
@@ -566,7 +588,10 @@ fn cmd_replay(traces: &[String], json: bool) -> Exit {
                     worst = Exit::Finding;
                 }
                 if json {
-                    println!("{}", serde_json::json!({"file": d.file, "result": "diverged", "line": d.line, "step": d.step, "op": d.op, "field": d.field, "expected": d.expected, "actual": d.actual}));
+                    println!(
+                        "{}",
+                        serde_json::json!({"file": d.file, "result": "diverged", "line": d.line, "step": d.step, "op": d.op, "field": d.field, "expected": d.expected, "actual": d.actual})
+                    );
                 } else {
                     println!("DIVERGED {d}");
                 }
@@ -672,7 +697,10 @@ fn confirm_in_kernel_c(schedules: &[String], tree: &std::path::Path, build: &std
     for f in schedules {
         match kunit::race::RaceInput::load(std::path::Path::new(f)) {
             Ok(i) if arch == kunit::run::Arch::Um && i.property == kunit::race::NEEDS_KASAN => {
-                println!("not confirmable in kernel C under UML: {f}: property {} is observed through KASAN, which only the x86_64 build carries (--arch x86_64)", i.property)
+                println!(
+                    "not confirmable in kernel C under UML: {f}: property {} is observed through KASAN, which only the x86_64 build carries (--arch x86_64)",
+                    i.property
+                )
             }
             Ok(i) => match kunit::race::generate(&i) {
                 Ok(_) => inputs.push(i),
@@ -734,7 +762,11 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
                 let ts = parse_all(&traces)?;
                 let tree = std::path::PathBuf::from(&kernel_src);
                 let build = build_dir.map(std::path::PathBuf::from).unwrap_or_else(|| {
-                    std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/tmp".into()).join(".cache/mpath-verify").join(format!("build-{}-{}", b.name(), arch.name()))
+                    std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/tmp".into()).join(".cache/mpath-verify").join(format!(
+                        "build-{}-{}",
+                        b.name(),
+                        arch.name()
+                    ))
                 });
                 match kunit::run::run(&tree, &build, b, arch, &ts) {
                     Ok(r) => {
@@ -752,7 +784,10 @@ fn cmd_kunit(cmd: KunitCmd) -> Exit {
                 let arch = kunit::run::Arch::parse(&arch).unwrap_or(kunit::run::Arch::Um);
                 let tree = std::path::PathBuf::from(&kernel_src);
                 let build = build_dir.map(std::path::PathBuf::from).unwrap_or_else(|| {
-                    std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| "/tmp".into()).join(format!(".cache/mpath-verify/build-nvme-6.12-{}", arch.name()))
+                    std::env::var_os("HOME")
+                        .map(std::path::PathBuf::from)
+                        .unwrap_or_else(|| "/tmp".into())
+                        .join(format!(".cache/mpath-verify/build-nvme-6.12-{}", arch.name()))
                 });
                 let mutants: Vec<std::path::PathBuf> = mutant_patch.iter().map(std::path::PathBuf::from).collect();
                 let mut inputs = Vec::new();
@@ -903,23 +938,25 @@ fn cmd_shuttle(args: &[String]) -> Exit {
 fn cmd_bench(cmd: BenchCmd) -> Exit {
     use std::path::Path;
     match cmd {
-        BenchCmd::Report { criterion, kernel, out, json } => match mpath_benches::report(Path::new(&criterion), kernel.as_deref().map(Path::new), Path::new(&out)) {
-            Ok(r) => {
-                if json {
-                    println!("{}", serde_json::to_string_pretty(&r.rows).unwrap_or_default());
-                } else {
-                    for f in &r.files {
-                        println!("wrote {}", f.display());
+        BenchCmd::Report { criterion, kernel, out, json } => {
+            match mpath_benches::report(Path::new(&criterion), kernel.as_deref().map(Path::new), Path::new(&out)) {
+                Ok(r) => {
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&r.rows).unwrap_or_default());
+                    } else {
+                        for f in &r.files {
+                            println!("wrote {}", f.display());
+                        }
+                        println!("{} workloads within 1.5x of the kernel, {} over, {} without both numbers", r.within_goal, r.over_goal, r.incomplete);
                     }
-                    println!("{} workloads within 1.5x of the kernel, {} over, {} without both numbers", r.within_goal, r.over_goal, r.incomplete);
+                    Exit::Ok
                 }
-                Exit::Ok
+                Err(e) => {
+                    eprintln!("error: bench report: {e}");
+                    Exit::BadInput
+                }
             }
-            Err(e) => {
-                eprintln!("error: bench report: {e}");
-                Exit::BadInput
-            }
-        },
+        }
         BenchCmd::Kernel { kernel_src, build_dir, ktap } => {
             if let Err(e) = kunit::run::check_tree(Path::new(&kernel_src)) {
                 eprintln!("error: {e}");

@@ -174,11 +174,13 @@ mod tests {
 
     #[test]
     fn the_race_engine_mirror_matches_and_fails_when_reordered() {
-        let k = KERNEL.replacen("	list_del_rcu(&ns->siblings);\n", "	list_del_rcu(&ns->siblings);\n	if (list_empty(&ns->head->list))\n		last_path = true;\n", 1);
+        let k =
+            KERNEL.replacen("	list_del_rcu(&ns->siblings);\n", "	list_del_rcu(&ns->siblings);\n	if (list_empty(&ns->head->list))\n		last_path = true;\n", 1);
         let engine = crate::kunit::race::RACE_NVME;
         let r = check_text(&k, engine, &NVME_NS_REMOVE_RACE).unwrap();
         assert!(r.is_ok(), "{r:?}");
-        let bad = engine.replacen("\tif (nvme_mpath_clear_current_path(ns)) {", "\tlist_del_rcu(&ns->siblings);\n\tif (nvme_mpath_clear_current_path(ns)) {", 1);
+        let bad =
+            engine.replacen("\tif (nvme_mpath_clear_current_path(ns)) {", "\tlist_del_rcu(&ns->siblings);\n\tif (nvme_mpath_clear_current_path(ns)) {", 1);
         assert_ne!(bad, engine);
         assert!(check_text(&k, &bad, &NVME_NS_REMOVE_RACE).unwrap().is_err());
     }
@@ -186,7 +188,8 @@ mod tests {
     #[test]
     fn a_reordered_mirror_fails_with_both_sequences() {
         // Unlink before clearing current_path: the S2/S3 order swapped.
-        let bad = NVME612_HARNESS.replacen("changed = nvme_mpath_clear_current_path(ns);", "mpv_unlink_path(w, p); changed = nvme_mpath_clear_current_path(ns);", 1);
+        let bad =
+            NVME612_HARNESS.replacen("changed = nvme_mpath_clear_current_path(ns);", "mpv_unlink_path(w, p); changed = nvme_mpath_clear_current_path(ns);", 1);
         assert_ne!(bad, NVME612_HARNESS);
         let d = check_text(KERNEL, &bad, &NVME_NS_REMOVE).unwrap().unwrap_err();
         assert_ne!(d.kernel, d.mirror);

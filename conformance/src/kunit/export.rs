@@ -102,11 +102,27 @@ const IOPOLICY_C: [&str; 3] = ["NVME_IOPOLICY_NUMA", "NVME_IOPOLICY_RR", "NVME_I
 pub fn nvme612_unsupported(op: &Op) -> Option<&'static str> {
     use Op::*;
     match op {
-        AddDevice { .. } | SetAnaState { .. } | SetCtrlState { .. } | SetCtrlNode { .. } | SetReady { .. } | SetAnaPending { .. }
-        | SetNrActive { .. } | SetCapacity { .. } | FindPath { .. } | ClearCurrentPath { .. } | Revalidate { .. } | RemovePath { .. }
-        | DeleteDevice { .. } | IopolicyStore { .. } | Synchronize => None,
-        AddPath { .. } | AnaUpdate { .. } | SetLive { .. } => Some("runs nvme_mpath_set_live (device_add_disk on a real head gendisk), which a KUnit test cannot do"),
-        AllocHeadDisk { .. } | FailNextAddDisk | RemoveDisk | PutDisk | Open | Release | HeadUninit => Some("head gendisk lifetime needs a registered block device"),
+        AddDevice { .. }
+        | SetAnaState { .. }
+        | SetCtrlState { .. }
+        | SetCtrlNode { .. }
+        | SetReady { .. }
+        | SetAnaPending { .. }
+        | SetNrActive { .. }
+        | SetCapacity { .. }
+        | FindPath { .. }
+        | ClearCurrentPath { .. }
+        | Revalidate { .. }
+        | RemovePath { .. }
+        | DeleteDevice { .. }
+        | IopolicyStore { .. }
+        | Synchronize => None,
+        AddPath { .. } | AnaUpdate { .. } | SetLive { .. } => {
+            Some("runs nvme_mpath_set_live (device_add_disk on a real head gendisk), which a KUnit test cannot do")
+        }
+        AllocHeadDisk { .. } | FailNextAddDisk | RemoveDisk | PutDisk | Open | Release | HeadUninit => {
+            Some("head gendisk lifetime needs a registered block device")
+        }
         SubmitBio { .. } | RunWorks { .. } | Failover { .. } | Complete { .. } => Some("bio submission and requeue need a live request queue"),
         AddSysfsLink | RemoveSysfsLink { .. } => Some("not applicable to nvme-6.12: Linux 6.12 has no multipath sysfs links"),
         CanRemoveHead | DelayedRemovalSecsStore { .. } | DelayedRemovalSecsShow | AdvanceTime { .. } => {
@@ -296,7 +312,9 @@ impl Emitter {
                 let watched = self.nodes.len() >= 2;
                 if self.spin_here {
                     if !watched {
-                        return Err(format!("step {step}: expects nvme_find_path not to terminate; a spin can be watched only with two CPUs (kunit run --arch x86_64)"));
+                        return Err(format!(
+                            "step {step}: expects nvme_find_path not to terminate; a spin can be watched only with two CPUs (kunit run --arch x86_64)"
+                        ));
                     }
                     self.checks += 1;
                     self.line(&format!("mpv_find_path_checked(w, {node}, true);"));
@@ -410,10 +428,20 @@ impl Emitter {
             }
         }
         let o = obs;
-        self.na += [o.head_flags.is_some(), o.link_bits.is_some(), o.links.is_some(), o.requeue_len.is_some(), o.head_disk.is_some(), o.head_ref.is_some(), o.module_refs.is_some(), o.bios_failed.is_some(), o.violations.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
+        self.na += [
+            o.head_flags.is_some(),
+            o.link_bits.is_some(),
+            o.links.is_some(),
+            o.requeue_len.is_some(),
+            o.head_disk.is_some(),
+            o.head_ref.is_some(),
+            o.module_refs.is_some(),
+            o.bios_failed.is_some(),
+            o.violations.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
         Ok(())
     }
 
@@ -463,11 +491,17 @@ fn nvme612_case(t: &Trace, case: &str, target: &Target) -> Result<(String, Case)
     if !h.head_disk {
         return Err("traces without a head disk are not drivable: the harness head always has one".into());
     }
-    let mut e = Emitter::setup(h, target, &format!("static void {case}(struct kunit *test)\n{{\n\tstruct mpv_world *w = mpv_world_new(test, {});\n\n", c_str(&t.file)))?;
+    let mut e = Emitter::setup(
+        h,
+        target,
+        &format!("static void {case}(struct kunit *test)\n{{\n\tstruct mpv_world *w = mpv_world_new(test, {});\n\n", c_str(&t.file)),
+    )?;
     for (step, (_lineno, line)) in t.lines.iter().enumerate() {
-        e.spin_here = line.expect.as_ref().and_then(|o| o.violations.as_ref()).is_some_and(|v| {
-            v.iter().any(|x| x.kind == mpath_reference::ViolationKind::NonTermination && x.step == step as u64)
-        });
+        e.spin_here = line
+            .expect
+            .as_ref()
+            .and_then(|o| o.violations.as_ref())
+            .is_some_and(|v| v.iter().any(|x| x.kind == mpath_reference::ViolationKind::NonTermination && x.step == step as u64));
         e.op(step as i64, &line.op, line.ret.as_ref())?;
         e.sys.apply(step as u64, &line.op).map_err(|x| x.0)?;
         if let Some(obs) = &line.expect {
@@ -495,7 +529,18 @@ impl Emitter {
         let mut bare = h.clone();
         bare.setup.clear();
         let sys = bare.instantiate()?;
-        let mut e = Emitter { out: prefix.to_string(), rows: Vec::new(), sys, map: vec![None; h.max_paths], nr: 0, checks: 0, na: 0, nodes: target.nodes.clone(), spin_here: false, requeue_seen: false };
+        let mut e = Emitter {
+            out: prefix.to_string(),
+            rows: Vec::new(),
+            sys,
+            map: vec![None; h.max_paths],
+            nr: 0,
+            checks: 0,
+            na: 0,
+            nodes: target.nodes.clone(),
+            spin_here: false,
+            requeue_seen: false,
+        };
         for _ in 0..h.nr_ctrls {
             e.line("mpv_add_ctrl(w);");
         }
@@ -636,7 +681,11 @@ fn assemble(backend: Backend, api: crate::series::Api, suite: &str, bodies: &str
                 }
             }
             s.push_str(" */\n\n");
-            let _ = writeln!(s, "/* the reference's DEFAULT_CAPACITY: head and path disks start with it */\n#define MPVL_CAPACITY {}ULL\n", mpath_reference::ops::DEFAULT_CAPACITY);
+            let _ = writeln!(
+                s,
+                "/* the reference's DEFAULT_CAPACITY: head and path disks start with it */\n#define MPVL_CAPACITY {}ULL\n",
+                mpath_reference::ops::DEFAULT_CAPACITY
+            );
             s.push_str(&super::export_lib::prelude(api));
         }
     }

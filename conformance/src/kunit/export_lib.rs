@@ -901,7 +901,13 @@ const MPVL_ANA: [&str; 3] = ["MPVL_ANA_OPTIMIZED", "MPVL_ANA_NONOPTIMIZED", "MPV
 /// member of `set`, in `order`), parenthesised when there are several;
 /// an error when `set` splits an enumerator's class (two states the C
 /// encodes alike, one in the set and one not: the C cannot say it).
-fn c_condition<T: Copy + PartialEq + std::fmt::Debug>(expr: &str, set: &[T], all: &[T], enc: impl Fn(T) -> &'static str, order: &[&str]) -> Result<String, String> {
+fn c_condition<T: Copy + PartialEq + std::fmt::Debug>(
+    expr: &str,
+    set: &[T],
+    all: &[T],
+    enc: impl Fn(T) -> &'static str,
+    order: &[&str],
+) -> Result<String, String> {
     for &a in all {
         for &b in all {
             if enc(a) == enc(b) && set.contains(&a) != set.contains(&b) {
@@ -928,7 +934,12 @@ pub fn predicates_c() -> Result<Vec<(&'static str, String)>, String> {
 }
 
 /// [`predicates_c`] from given state sets (a test alters them).
-pub fn predicates_c_from(available: &[CtrlState], enabled: &[CtrlState], optimized: &[CtrlState], ana_optimized: &[AnaState]) -> Result<Vec<(&'static str, String)>, String> {
+pub fn predicates_c_from(
+    available: &[CtrlState],
+    enabled: &[CtrlState],
+    optimized: &[CtrlState],
+    ana_optimized: &[AnaState],
+) -> Result<Vec<(&'static str, String)>, String> {
     const ANA_ALL: [AnaState; 5] = [AnaState::Optimized, AnaState::Nonoptimized, AnaState::Inaccessible, AnaState::PersistentLoss, AnaState::Change];
     let ctrl = |expr: &str, set: &[CtrlState]| c_condition(expr, set, &CtrlState::ALL, ctrl_c, &MPVL_CTRL);
     let avail = ctrl("s", available)?;
@@ -937,7 +948,12 @@ pub fn predicates_c_from(available: &[CtrlState], enabled: &[CtrlState], optimiz
     let ana = c_condition("mpvl_p(d)->ana", ana_optimized, &ANA_ALL, ana_c, &MPVL_ANA)?;
     // `!(x)` of a single term keeps the parentheses of the C.
     let enabled = enabled.strip_prefix('(').and_then(|e| e.strip_suffix(')')).map(str::to_string).unwrap_or(enabled);
-    Ok(vec![("@NVME_CTRL_AVAILABLE@", avail.trim_start_matches('(').trim_end_matches(')').to_string()), ("@NVME_CTRL_ENABLED@", enabled), ("@NVME_CTRL_OPTIMIZED@", optimized), ("@NVME_ANA_OPTIMIZED@", ana)])
+    Ok(vec![
+        ("@NVME_CTRL_AVAILABLE@", avail.trim_start_matches('(').trim_end_matches(')').to_string()),
+        ("@NVME_CTRL_ENABLED@", enabled),
+        ("@NVME_CTRL_OPTIMIZED@", optimized),
+        ("@NVME_ANA_OPTIMIZED@", ana),
+    ])
 }
 
 /// The suite's ANA encoding (`enum mpvl_ana`).
@@ -1095,7 +1111,11 @@ impl Emit<'_> {
             Op::RemovePath { path, node: 0 } => {
                 let i = self.idx(*path)?;
                 let pr = &self.trace.profile;
-                let syncs: Vec<&str> = [(pr.remove_sync1, "MPVL_SYNC1"), (pr.remove_sync2, "MPVL_SYNC2"), (pr.remove_sync3, "MPVL_SYNC3")].iter().filter(|x| x.0).map(|x| x.1).collect();
+                let syncs: Vec<&str> = [(pr.remove_sync1, "MPVL_SYNC1"), (pr.remove_sync2, "MPVL_SYNC2"), (pr.remove_sync3, "MPVL_SYNC3")]
+                    .iter()
+                    .filter(|x| x.0)
+                    .map(|x| x.1)
+                    .collect();
                 let syncs = if syncs.is_empty() { "0".to_string() } else { syncs.join(" | ") };
                 self.line(&format!("mpvl_remove_path(w, {i}, {syncs}, {});", pr.delayed_removal));
             }
@@ -1221,7 +1241,11 @@ impl Emit<'_> {
                 let e = match v {
                     None => -1,
                     Some(p) if *p >= 0 => self.idx(*p as u32)? as i64,
-                    Some(_) => return Err(format!("step {step}: expects an uninitialised current_path pointer (v1 R12), which KUnit cannot read without undefined behaviour")),
+                    Some(_) => {
+                        return Err(format!(
+                            "step {step}: expects an uninitialised current_path pointer (v1 R12), which KUnit cannot read without undefined behaviour"
+                        ))
+                    }
                 };
                 rows.push(format!("{{ MPVL_X_CP, {node}, {e} }}"));
             }
@@ -1275,7 +1299,11 @@ impl Emit<'_> {
         }
         if !rows.is_empty() {
             self.checks += rows.len();
-            let _ = writeln!(self.out, "\t{{\n\t\tstatic const struct mpvl_x x[] = {{\n\t\t\t{},\n\t\t}};\n\n\t\tmpvl_check(w, x, ARRAY_SIZE(x));\n\t}}", rows.join(",\n\t\t\t"));
+            let _ = writeln!(
+                self.out,
+                "\t{{\n\t\tstatic const struct mpvl_x x[] = {{\n\t\t\t{},\n\t\t}};\n\n\t\tmpvl_check(w, x, ARRAY_SIZE(x));\n\t}}",
+                rows.join(",\n\t\t\t")
+            );
         }
         Ok(())
     }
@@ -1322,10 +1350,27 @@ fn ret_bool(ret: Option<&Ret>) -> Option<String> {
 fn world_and_setup<'a>(t: &'a Trace, target: &super::export::Target, prefix: &str) -> Result<Emit<'a>, String> {
     let h = &t.header;
     let pol = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == h.iopolicy).unwrap_or(0);
-    let mut e = Emit { out: prefix.to_string(), checks: 0, na: 0, map: vec![None; h.max_paths], nr: 0, trace: t, maybe_live: false, oops_at: None, api: target.api, nodes: target.nodes.clone() };
+    let mut e = Emit {
+        out: prefix.to_string(),
+        checks: 0,
+        na: 0,
+        map: vec![None; h.max_paths],
+        nr: 0,
+        trace: t,
+        maybe_live: false,
+        oops_at: None,
+        api: target.api,
+        nodes: target.nodes.clone(),
+    };
     // The trace's name on a line of its own: checkpatch lets a string run long.
     let indent = "\t\t\t\t\t      ";
-    e.line(&format!("struct mpvl_world *w = mpvl_world_new(test,\n{indent}{},\n{indent}{}, {}, {});", c_str(&t.file), h.nr_ctrls, IOPOLICY_C[pol], h.head_disk));
+    e.line(&format!(
+        "struct mpvl_world *w = mpvl_world_new(test,\n{indent}{},\n{indent}{}, {}, {});",
+        c_str(&t.file),
+        h.nr_ctrls,
+        IOPOLICY_C[pol],
+        h.head_disk
+    ));
     e.out.push('\n');
     for op in &h.setup {
         e.line(&format!("mpvl_step(w, -1, {});", c_str(&step_text(op))));
@@ -1371,11 +1416,13 @@ pub fn case(t: &Trace, case: &str, target: &super::export::Target) -> Result<(St
     for (step, (_, l)) in t.lines.iter().enumerate() {
         let step = step as i64;
         // A non-termination first reported at this step is this step's verdict.
-        let spins_now = l.expect.as_ref().and_then(|o| o.violations.as_ref()).map(|v| v.iter().filter(|x| x.kind == Kind::NonTermination).count()).unwrap_or(seen_spins);
+        let spins_now =
+            l.expect.as_ref().and_then(|o| o.violations.as_ref()).map(|v| v.iter().filter(|x| x.kind == Kind::NonTermination).count()).unwrap_or(seen_spins);
         let spin = spins_now > seen_spins;
         seen_spins = spins_now;
         e.line(&format!("mpvl_step(w, {step}, {});", c_str(&step_text(&l.op))));
-        let now = l.expect.as_ref().and_then(|o| o.violations.as_ref()).map(|v| v.iter().filter(|x| x.step == step as u64).collect::<Vec<_>>()).unwrap_or_default();
+        let now =
+            l.expect.as_ref().and_then(|o| o.violations.as_ref()).map(|v| v.iter().filter(|x| x.step == step as u64).collect::<Vec<_>>()).unwrap_or_default();
         if let Some(why) = now.iter().find_map(|x| compiled_away(x, &t.profile)) {
             return Err(format!("step {step}: {why}"));
         }
@@ -1453,7 +1500,8 @@ mod predicate_tests {
         let enabled = body("@NVME_CTRL_ENABLED@", &altered);
         assert_ne!(enabled, body("@NVME_CTRL_ENABLED@", &predicates_c().unwrap()));
         assert!(agrees(&enabled, predicates::NVME_CTRL_ENABLED).is_err());
-        let e = predicates_c_from(&[Live, Resetting], predicates::NVME_CTRL_ENABLED, predicates::NVME_CTRL_OPTIMIZED, predicates::NVME_ANA_OPTIMIZED).unwrap_err();
+        let e =
+            predicates_c_from(&[Live, Resetting], predicates::NVME_CTRL_ENABLED, predicates::NVME_CTRL_OPTIMIZED, predicates::NVME_ANA_OPTIMIZED).unwrap_err();
         assert!(e.contains("MPVL_CTRL_RECONNECTING"), "{e}");
     }
 }

@@ -229,7 +229,12 @@ pub const POINTS_LIB: &[PointRow] = &[
     row("mpath_remove_sysfs_link", "*", None, Folded("the library's mpath_remove_sysfs_link has no point: no race thread reads link bits")),
     row("nvme_ns_remove", "clear_bit", Some(("bit", "disk_added")), Folded("del_gendisk of the path disk happens at the last put in the restatement")),
     row("nvme_ns_remove", "clear_bit", Some(("bit", "on_ctrl")), Folded("the controller's namespace list is not part of the harness world")),
-    row("nvme_ns_remove", "ctrl_synchronize", None, Folded("the controller's namespace list is not part of the harness world: no SRCU reader of it to wait for")),
+    row(
+        "nvme_ns_remove",
+        "ctrl_synchronize",
+        None,
+        Folded("the controller's namespace list is not part of the harness world: no SRCU reader of it to wait for"),
+    ),
     row("nvme_ns_remove", "free_path", None, Point("nvme_ns_remove:nvme_put_ns", true)),
     // A revalidation (S03c): the driver's part restated, the library's own
     // mpath_revalidate_paths().
@@ -241,7 +246,12 @@ pub const POINTS_LIB: &[PointRow] = &[
     row("nvme_mpath_revalidate_paths_cb", "clear_bit", Some(("bit", "ready")), Point("nvme_mpath_revalidate_paths_cb:clear_bit_ready", true)),
     row("mpath_revalidate_paths", "srcu_unlock", None, Point("mpath_revalidate_paths:srcu_read_unlock", false)),
     row("mpath_revalidate_paths", "cp_clear_all", None, Point("mpath_clear_paths", false)),
-    row("mpath_revalidate_paths", "queue_work", Some(("w", "requeue")), Folded("mpath_schedule_requeue_work follows mpath_clear_paths with no point of its own; works are not driven")),
+    row(
+        "mpath_revalidate_paths",
+        "queue_work",
+        Some(("w", "requeue")),
+        Folded("mpath_schedule_requeue_work follows mpath_clear_paths with no point of its own; works are not driven"),
+    ),
 ];
 
 /// The statements the harness's mirrors restate, located in the given tree
@@ -291,7 +301,11 @@ pub fn mirror_defines(tree: Option<&Path>) -> String {
 
 /// Points that sit in the harness's mirrors, not in multipath.c.
 pub fn is_mirror_point(p: &str) -> bool {
-    p.starts_with("submit:") || p.starts_with("nvme_ns_remove:") || p == "nvme_mpath_shutdown_disk" || p.starts_with("nvme_update_ns_info:") || p.starts_with("nvme_mpath_revalidate_paths_cb:")
+    p.starts_with("submit:")
+        || p.starts_with("nvme_ns_remove:")
+        || p == "nvme_mpath_shutdown_disk"
+        || p.starts_with("nvme_update_ns_info:")
+        || p.starts_with("nvme_mpath_revalidate_paths_cb:")
 }
 
 /// The C enum of a property the race engine can look for.
@@ -474,7 +488,8 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
         RaceBackend::LibV2 => super::export_lib::race_setup(&input.file, &input.header, &super::export::Target::uml()),
     }
     .map_err(|e| format!("{f}: setup: {e}"))?;
-    let harness = |p: u32| -> Result<usize, String> { map.get(p as usize).copied().flatten().ok_or_else(|| format!("{f}: path {p} is not added by the setup")) };
+    let harness =
+        |p: u32| -> Result<usize, String> { map.get(p as usize).copied().flatten().ok_or_else(|| format!("{f}: path {p} is not added by the setup")) };
     let mut spec = String::new();
     for (name, ops) in &input.threads {
         if ops.len() > 8 {
@@ -516,7 +531,12 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
         }
         match place(backend, &st.function, &st.step) {
             None => {
-                return Err(format!("{f}: step {i}: {} `{}` has no schedule point on {} (conformance/src/kunit/race.rs)", st.function, st.primitive, backend.name()));
+                return Err(format!(
+                    "{f}: step {i}: {} `{}` has no schedule point on {} (conformance/src/kunit/race.rs)",
+                    st.function,
+                    st.primitive,
+                    backend.name()
+                ));
             }
             Some(Place::Point(p, carries)) => {
                 let path = match (carries, st.path) {
@@ -609,7 +629,11 @@ pub fn assemble(mut cases: Vec<RaceSuite>, defines: &str) -> (String, Vec<RaceSu
         }
         RaceBackend::LibV2 => {
             s.push_str("/* ---- the libmultipath suite's prelude (v2 API) ---- */\n");
-            let _ = writeln!(s, "/* the reference's DEFAULT_CAPACITY: head and path disks start with it */\n#define MPVL_CAPACITY {}ULL\n", mpath_reference::ops::DEFAULT_CAPACITY);
+            let _ = writeln!(
+                s,
+                "/* the reference's DEFAULT_CAPACITY: head and path disks start with it */\n#define MPVL_CAPACITY {}ULL\n",
+                mpath_reference::ops::DEFAULT_CAPACITY
+            );
             s.push_str(&super::export_lib::prelude(crate::series::Api::V2));
         }
     }
@@ -746,10 +770,19 @@ fn rewrite_lines(d: &str, points: &std::collections::BTreeMap<String, usize>) ->
 /// Runs schedules on the kernel tree in one boot: wires the race suite
 /// (a case per schedule), applies the schedule-point patch (and `mutants`,
 /// C patches applied on top of it), builds, boots, restores the tree.
-pub fn run(tree: &Path, build_dir: &Path, arch: super::run::Arch, inputs: &[RaceInput], mutants: &[PathBuf]) -> Result<(Vec<RaceResult>, Exit), (Exit, String)> {
+pub fn run(
+    tree: &Path,
+    build_dir: &Path,
+    arch: super::run::Arch,
+    inputs: &[RaceInput],
+    mutants: &[PathBuf],
+) -> Result<(Vec<RaceResult>, Exit), (Exit, String)> {
     if arch == super::run::Arch::Um {
         if let Some(i) = inputs.iter().find(|i| i.property == NEEDS_KASAN) {
-            return Err((Exit::BadInput, format!("{}: property {NEEDS_KASAN} is observed through KASAN, which only the x86_64 build carries: add --arch x86_64", i.file)));
+            return Err((
+                Exit::BadInput,
+                format!("{}: property {NEEDS_KASAN} is observed through KASAN, which only the x86_64 build carries: add --arch x86_64", i.file),
+            ));
         }
     }
     super::run::check_tree(tree).map_err(|e| (Exit::NoKernel, e))?;
@@ -764,7 +797,10 @@ pub fn run(tree: &Path, build_dir: &Path, arch: super::run::Arch, inputs: &[Race
         return Err((Exit::BadInput, format!("{}: a {} schedule; one run replays schedules of one kernel C ({})", c.case, c.backend.name(), backend.name())));
     }
     if backend == RaceBackend::LibV2 && (!super::run::carries_series(tree) || crate::series::Api::detect_tree(tree) != crate::series::Api::V2) {
-        return Err((Exit::NoKernel, format!("{}: v2 schedules run on the series' lib/multipath.c: the tree must carry the v2 series (`mpath-verify series prepare`)", tree.display())));
+        return Err((
+            Exit::NoKernel,
+            format!("{}: v2 schedules run on the series' lib/multipath.c: the tree must carry the v2 series (`mpath-verify series prepare`)", tree.display()),
+        ));
     }
     // The booted kernel's nodes against the model's: a loop over every
     // node (mpath_clear_current_path, set_live's per-node selection) also
@@ -922,7 +958,12 @@ pub fn swimlane(r: &RaceResult, width: usize) -> String {
             "NULL" | "-" | "" => String::new(),
             p => format!("(P{p})"),
         };
-        let loc = tail.replace("lib/multipath.c:", "l:").replace("multipath.c:", "m:").replace("core.c:", "c:").replace(" (harness mirror)", "*").replace("(harness mirror)", "*");
+        let loc = tail
+            .replace("lib/multipath.c:", "l:")
+            .replace("multipath.c:", "m:")
+            .replace("core.c:", "c:")
+            .replace(" (harness mirror)", "*")
+            .replace("(harness mirror)", "*");
         if !threads.iter().any(|t| t == thread) {
             threads.push(thread.to_string());
         }

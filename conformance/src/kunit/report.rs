@@ -1,23 +1,37 @@
 //! KTAP results mapped back to traces and steps.
 
 use super::export::Export;
-use super::ktap::{SuiteResult, Status};
+use super::ktap::{Status, SuiteResult};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Verdict {
-    Passed { checks: usize, not_applicable: usize, findings: Vec<String> },
+    Passed {
+        checks: usize,
+        not_applicable: usize,
+        findings: Vec<String>,
+    },
     /// Failed at a trace step: the expectation and what the kernel gave.
-    Failed { step: i64, detail: Vec<String> },
+    Failed {
+        step: i64,
+        detail: Vec<String>,
+    },
     /// The case started but never finished: the kernel crashed or hung.
-    Unfinished { last_step: Option<i64> },
+    Unfinished {
+        last_step: Option<i64>,
+    },
     /// The case is missing from the KTAP.
     Missing,
     /// The trace expected the kernel to oops at `step`, and it did: the
     /// kernel's own report, from the case's own boot.
-    Reproduced { step: i64, report: String },
-    Skipped { reason: String },
+    Reproduced {
+        step: i64,
+        report: String,
+    },
+    Skipped {
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -80,16 +94,21 @@ pub fn join(x: &Export, r: &SuiteResult, oops: &[(String, SuiteResult)]) -> Summ
         }
         // A case that never finished has no result line, hence no name: its
         // diagnostics name the trace.
-        let got = r.cases.iter().find(|k| k.name == c.case).or_else(|| {
-            r.cases.iter().find(|k| k.status.is_none() && k.last_step.as_ref().is_some_and(|(t, _)| *t == c.trace))
-        });
+        let got = r
+            .cases
+            .iter()
+            .find(|k| k.name == c.case)
+            .or_else(|| r.cases.iter().find(|k| k.status.is_none() && k.last_step.as_ref().is_some_and(|(t, _)| *t == c.trace)));
         let verdict = match got {
             Some(k) => match k.status {
                 Some(Status::Ok) => Verdict::Passed { checks: c.checks, not_applicable: c.not_applicable, findings: k.findings.clone() },
                 Some(Status::Skip) => Verdict::Skipped { reason: "skipped by the kernel".into() },
                 Some(Status::NotOk) => match &k.failure {
                     Some((step, detail)) => Verdict::Failed { step: *step, detail: detail.clone() },
-                    None => Verdict::Failed { step: k.last_step.as_ref().map(|s| s.1).unwrap_or(-1), detail: vec!["case failed without an expectation message".into()] },
+                    None => Verdict::Failed {
+                        step: k.last_step.as_ref().map(|s| s.1).unwrap_or(-1),
+                        detail: vec!["case failed without an expectation message".into()],
+                    },
                 },
                 None => Verdict::Unfinished { last_step: k.last_step.as_ref().map(|s| s.1) },
             },

@@ -80,8 +80,7 @@ fn boot(tree: &Path, build_dir: &Path, arch: Arch, filter: &str, ktap: &Path) ->
         .env("MPV_ARCH", arch.name())
         .env("MPV_KUNIT_FILTER", filter)
         .env("MPV_TIMEOUT", "120");
-    let status = wait_script(&mut cmd)
-        .map_err(|e| (Exit::KernelCrash, format!("{}: cannot run: {e}", script.display())))?;
+    let status = wait_script(&mut cmd).map_err(|e| (Exit::KernelCrash, format!("{}: cannot run: {e}", script.display())))?;
     if status.code() == Some(4) {
         return Err((Exit::KernelBuild, format!("nothing built in {}", build_dir.display())));
     }
@@ -168,8 +167,7 @@ pub fn run_script(tree: &Path, build_dir: &Path, arch: Arch, nvme_src: &str, lib
         .env("MPV_LIB_SUITE", &lib_file)
         .env("MPV_ARCH", arch.name())
         .env("MPV_PATCHES", list.join("\n"));
-    let status = wait_script(&mut cmd)
-        .map_err(|e| (Exit::BadInput, format!("{}: cannot run: {e}", script.display())))?;
+    let status = wait_script(&mut cmd).map_err(|e| (Exit::BadInput, format!("{}: cannot run: {e}", script.display())))?;
     Ok(status.code().unwrap_or(130))
 }
 
@@ -182,7 +180,10 @@ pub fn run(tree: &Path, build_dir: &Path, backend: Backend, arch: Arch, traces: 
     check_tree(tree).map_err(|e| (Exit::NoKernel, e))?;
     let lib = carries_series(tree);
     if backend == Backend::Libmultipath && !lib {
-        return Err((Exit::NoKernel, format!("{}: tree does not carry the libmultipath series (no lib/multipath.c); `mpath-verify series prepare` stands one up", tree.display())));
+        return Err((
+            Exit::NoKernel,
+            format!("{}: tree does not carry the libmultipath series (no lib/multipath.c); `mpath-verify series prepare` stands one up", tree.display()),
+        ));
     }
     std::fs::create_dir_all(build_dir).map_err(|e| (Exit::BadInput, format!("{}: cannot create: {e}", build_dir.display())))?;
     let suite = suite_name(backend);
