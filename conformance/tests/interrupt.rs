@@ -209,20 +209,23 @@ fn an_uninterrupted_run_passes_and_restores() {
     assert_restored(&t, &before, "clean run");
 }
 
-#[test]
-fn sigint_to_the_job_at_each_stage_restores_the_tree() {
+/// Parks a run at each stage, signals it there (`to_group`: the whole
+/// job, as a terminal's Ctrl-C does; else the script alone, as `kill`
+/// does) and checks the run exits 130 with the tree restored and its
+/// build/boot child gone.
+fn signal_at_each_stage(sig: i32, to_group: bool) {
     for stage in STAGES {
         let t = stand_in();
         let before = checksum(&t.tree);
         let child = start_held(&t, stage);
         // The tree is wired while the run is parked (else this proves nothing).
         assert_ne!(checksum(&t.tree), before, "{stage}: tree not wired while the run is active");
-        let pgid = child.id() as i32;
-        // SAFETY: signals the process group the test created.
-        assert_eq!(unsafe { libc::kill(-pgid, libc::SIGINT) }, 0);
+        let pid = child.id() as i32;
+        // SAFETY: signals the script (or its process group) the test started.
+        assert_eq!(unsafe { libc::kill(if to_group { -pid } else { pid }, sig) }, 0);
         let (code, err) = finish(child);
-        assert_eq!(code, 130, "{stage}: exit {code}: {err}");
-        assert_restored(&t, &before, &format!("SIGINT at {stage}"));
+        assert_eq!(code, 130, "signal {sig} at {stage}: exit {code}: {err}");
+        assert_restored(&t, &before, &format!("signal {sig} at {stage}"));
         if let Some(pid) = child_pid(&t) {
             assert!(!alive(pid), "{stage}: the build/boot child {pid} outlived the run");
         }
@@ -230,20 +233,13 @@ fn sigint_to_the_job_at_each_stage_restores_the_tree() {
 }
 
 #[test]
+fn sigint_to_the_job_at_each_stage_restores_the_tree() {
+    signal_at_each_stage(libc::SIGINT, true);
+}
+
+#[test]
 fn sigterm_to_the_script_alone_at_each_stage_restores_the_tree() {
-    for stage in STAGES {
-        let t = stand_in();
-        let before = checksum(&t.tree);
-        let child = start_held(&t, stage);
-        // SAFETY: signals the script the test started.
-        assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-        let (code, err) = finish(child);
-        assert_eq!(code, 130, "{stage}: exit {code}: {err}");
-        assert_restored(&t, &before, &format!("SIGTERM at {stage}"));
-        if let Some(pid) = child_pid(&t) {
-            assert!(!alive(pid), "{stage}: the build/boot child {pid} outlived the run");
-        }
-    }
+    signal_at_each_stage(libc::SIGTERM, false);
 }
 
 #[test]
