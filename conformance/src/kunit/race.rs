@@ -173,6 +173,12 @@ pub const POINTS: &[PointRow] = &[
     row("nvme_ns_remove", "lock", Some(("m", "subsys")), Point("nvme_ns_remove:mutex_lock_subsys", false)),
     row("mpath_delete_device", "list_del", None, Point("nvme_ns_remove:list_del_rcu", true)),
     row("mpath_delete_device", "list_empty", None, Point("nvme_ns_remove:list_empty", false)),
+    row(
+        "nvme_ns_remove",
+        "set_bit",
+        Some(("bit", "head_unlisted")),
+        Folded("list_del_init(&head->entry) under subsys->lock follows list_empty with no point of its own: no race thread walks subsys->nsheads"),
+    ),
     row("nvme_ns_remove", "unlock", Some(("m", "subsys")), Point("nvme_ns_remove:mutex_unlock_subsys", false)),
     row("nvme_ns_remove", "clear_bit", Some(("bit", "disk_added")), Point("nvme_ns_remove:del_gendisk", true)),
     row("nvme_ns_remove", "clear_bit", Some(("bit", "on_ctrl")), Point("nvme_ns_remove:list_del_ctrl", true)),
