@@ -952,6 +952,17 @@ fn create_scratch(base: &Path, scratch: &Path) -> Result<bool, SeriesError> {
     let name = scratch.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let parent = scratch.parent().ok_or_else(|| SeriesError::kernel(scratch, "no parent directory"))?;
     let tmp = parent.join(format!(".{name}.tmp.{}", std::process::id()));
+    // A kunit run on BASE wires its files in place and restores them at the
+    // end: copy only while no run holds BASE, and never a tree an interrupted
+    // run left wired (its backup sidecar exists until the next run restores).
+    let _base_lock = lock(base)?;
+    let base_backup = sidecar(base, BACKUP_SUFFIX);
+    if base_backup.exists() {
+        return Err(SeriesError::kernel(
+            base,
+            format!("an interrupted kunit run left its wiring in the base tree ({} exists); the next `kunit run` on it restores it", base_backup.display()),
+        ));
+    }
     if tmp.exists() {
         let _ = fs::remove_dir_all(&tmp);
     }

@@ -361,6 +361,35 @@ fn a_scratch_tree_of_another_base_is_refused() {
     assert!(e.to_string().contains("was made from") && e.to_string().contains(&f.base.canonicalize().unwrap().display().to_string()), "{e}");
 }
 
+/// A kunit run wires its files into the base tree in place and restores
+/// them at the end: `series prepare` must not copy a base while a run holds
+/// it (it waits for the run's lock), nor a base an interrupted run left wired.
+#[test]
+fn the_base_is_copied_only_when_no_kunit_run_holds_it() {
+    use std::os::unix::io::AsRawFd;
+    let (Some(v2), Some(f)) = (series_dir("v2"), fake(GETGEO_612)) else { return };
+    // an interrupted run's backup beside the base: refused, nothing created
+    let backup = sidecar(&f.base, ".mpv-backup");
+    fs::write(&backup, "").unwrap();
+    let e = f.prepare(&v2).unwrap_err();
+    assert_eq!(e.exit(), Exit::NoKernel);
+    assert!(e.to_string().contains("interrupted kunit run left its wiring in the base tree"), "{e}");
+    assert!(!f.cache.join("series/linux-fake").exists(), "no scratch copy of a wired base");
+    fs::remove_file(&backup).unwrap();
+    // a run holds the base's lock: prepare waits until it is released
+    let lock = fs::OpenOptions::new().create(true).append(true).open(sidecar(&f.base, ".mpv-lock")).unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let opts = f.opts(Source::Series(v2.clone()));
+    let worker = std::thread::spawn(move || series::prepare(&opts).map(|p| p.tree));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(!worker.is_finished(), "prepare copied the base while a kunit run held it");
+    assert!(!f.cache.join("series/linux-fake").exists());
+    drop(lock);
+    let tree = worker.join().unwrap().unwrap();
+    assert!(tree.join("lib/multipath.c").is_file(), "the series went into the copy once the lock was released");
+}
+
 #[test]
 fn missing_base_tree_is_exit_3() {
     let Some(v2) = series_dir("v2") else { return };
