@@ -304,7 +304,9 @@ static int mpv_race_current_path(void *world, int node)
 /*
  * At rest (every thread finished, the requeue work flushed), a bio left on
  * head->requeue_list that nobody will resubmit while a listed path is
- * usable, or after NVME_NSHEAD_DISK_LIVE was cleared: the model's
+ * usable (not disabled, ANA optimized or non-optimized: one that
+ * nvme_find_path() can return), or after NVME_NSHEAD_DISK_LIVE was
+ * cleared: the model's
  * no_stranded_requeue, read from the head, its paths and controllers.
  */
 static bool mpv_race_stranded(struct mpv_race *r)
@@ -325,7 +327,9 @@ static bool mpv_race_stranded(struct mpv_race *r)
 	idx = srcu_read_lock(&w->head->srcu);
 	list_for_each_entry_srcu(ns, &w->head->list, siblings,
 				 srcu_read_lock_held(&w->head->srcu))
-		if (usable < 0 && !mpv_race_disabled(ns)) {
+		if (usable < 0 && !mpv_race_disabled(ns) &&
+		    (READ_ONCE(ns->ana_state) == NVME_ANA_OPTIMIZED ||
+		     READ_ONCE(ns->ana_state) == NVME_ANA_NONOPTIMIZED)) {
 			usable = mpv_path_id(w, ns);
 			snprintf(why, sizeof(why), "ctrl state %s, ANA %d",
 				 mpv_race_ctrl_state_name(nvme_ctrl_state(ns->ctrl)),

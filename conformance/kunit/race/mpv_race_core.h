@@ -812,6 +812,14 @@ static void mpv_race_run(struct kunit *test, void *world, enum mpv_race_property
 			snprintf(why, sizeof(why),
 				 "the schedule replayed to its end but the kernel state does not show the violation");
 	}
+	/*
+	 * A requeue schedule the kernel left: still say what it left at rest
+	 * (logged; the verdict stays the divergence).
+	 */
+	if (k < nr_steps && prop == MPV_RACE_NO_STRANDED_REQUEUE &&
+	    mpv_race_stranded(r))
+		MPV_RACE_LOG(test, "mpv-race-observed: off the schedule, yet %s",
+			     r->evidence);
 	if (prop != MPV_RACE_NO_USE_AFTER_FREE)
 		mpv_race_kasan(r);
 	mpv_race_cleanup(r);
