@@ -9,6 +9,9 @@
  * nvme_ns_head_submit_bio() cannot be called from KUnit (a probed
  * namespace, a live head gendisk): they are restated here with the same
  * points, in the kernel's order (`kunit drift` checks nvme_ns_remove's).
+ * A controller state change is the kernel's own nvme_change_ctrl_state();
+ * head->requeue_work, during a race, is a restatement of the static
+ * nvme_requeue_work() run by the kworker the kernel's kick wakes.
  */
 #ifndef MPV_RACE_NVME_H
 #define MPV_RACE_NVME_H

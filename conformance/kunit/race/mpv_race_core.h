@@ -41,6 +41,12 @@
  *   # mpv-race-kasan: <thread>: the kernel reported a bad access after ...
  *   # mpv-race-verdict: REPRODUCED|NOT-REPRODUCED <text>
  *
+ * The model's work-queue worker is no kthread of ours: a work function of
+ * the backend, queued by the kernel's own code, enters the race with
+ * mpv_race_worker_enter() and leaves it with mpv_race_worker_exit(); in
+ * between, the kworker running it parks at its points like a thread, and
+ * between runs it is idle (the controller waits for its next arrival).
+ *
  * A backend defines, after this file: mpv_race_path_id(),
  * mpv_race_make_usable(), mpv_race_run_op(), mpv_race_current_path(),
  * mpv_race_stranded(), mpv_race_cleanup() and mpv_race_set_hook()
