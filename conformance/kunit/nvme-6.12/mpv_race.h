@@ -334,9 +334,10 @@ static bool mpv_race_stranded(struct mpv_race *r)
 		    (READ_ONCE(ns->ana_state) == NVME_ANA_OPTIMIZED ||
 		     READ_ONCE(ns->ana_state) == NVME_ANA_NONOPTIMIZED)) {
 			usable = mpv_path_id(w, ns);
-			snprintf(why, sizeof(why), "ctrl state %s, ANA %d",
+			snprintf(why, sizeof(why), "ctrl state %s, ANA %s",
 				 mpv_race_ctrl_state_name(nvme_ctrl_state(ns->ctrl)),
-				 READ_ONCE(ns->ana_state));
+				 READ_ONCE(ns->ana_state) == NVME_ANA_OPTIMIZED ?
+				 "optimized" : "non-optimized");
 		}
 	srcu_read_unlock(&w->head->srcu, idx);
 	MPV_RACE_LOG(r->test,
