@@ -330,3 +330,16 @@ fn a_worker_that_resubmits_or_a_worker_on_the_series_is_refused() {
     bad.steps[i].thread = worker + 1;
     assert!(race::generate(&bad).unwrap_err().contains("does not exist"));
 }
+
+#[test]
+fn the_point_before_the_kernels_own_state_change_is_not_shown_as_a_restatement() {
+    let points = std::collections::BTreeMap::new();
+    let text = "    # mpv-race-step: 0 0 C nvme_change_ctrl_state path=- line=200556\n    # mpv-race-step: 1 3 R submit:srcu_read_lock path=- line=100466\n";
+    let (_, _, log) = race::parse_ktap(text, &points);
+    assert_eq!(log[0], "mpv-race-step: 0 0 C nvme_change_ctrl_state path=- core.c:556 (kernel call)");
+    assert_eq!(log[1], "mpv-race-step: 1 3 R submit:srcu_read_lock path=- multipath.c:466 (harness mirror)");
+    let r = race::RaceResult { log, ..Default::default() };
+    let lane = race::swimlane(&r, 10);
+    assert!(lane.contains("change_ctrl_state c:556 ") && !lane.contains("c:556*"), "{lane}");
+    assert!(lane.contains("submit:srcu_read_lock m:466*"), "{lane}");
+}

@@ -338,6 +338,10 @@ pub fn mirror_defines(tree: Option<&Path>) -> String {
     out
 }
 
+/// The point the harness passes just before it calls the kernel's own
+/// nvme_change_ctrl_state(); its line is the kernel's first shared write.
+pub const KERNEL_CALL_POINT: &str = "nvme_change_ctrl_state";
+
 /// Points that sit in the harness's mirrors, not in multipath.c.
 pub fn is_mirror_point(p: &str) -> bool {
     p.starts_with("submit:")
@@ -817,6 +821,8 @@ fn rewrite_lines(d: &str, points: &std::collections::BTreeMap<String, usize>) ->
             let suffix = num.trim_start_matches(|c: char| c.is_ascii_digit());
             let n: usize = num[..num.len() - suffix.len()].parse().unwrap_or(0);
             let place = match (n, last) {
+                // The harness's point just before its call of the kernel's own function.
+                (200000.., Some(KERNEL_CALL_POINT)) => format!("core.c:{} (kernel call)", n - 200000),
                 (200000.., _) => format!("core.c:{} (harness mirror)", n - 200000),
                 (100000.., _) => format!("multipath.c:{} (harness mirror)", n - 100000),
                 (0, _) => "(harness mirror)".to_string(),
@@ -1035,6 +1041,7 @@ pub fn swimlane(r: &RaceResult, width: usize) -> String {
             .replace("lib/multipath.c:", "l:")
             .replace("multipath.c:", "m:")
             .replace("core.c:", "c:")
+            .replace(" (kernel call)", "")
             .replace(" (harness mirror)", "*")
             .replace("(harness mirror)", "*");
         if !threads.iter().any(|t| t == thread) {
