@@ -288,7 +288,7 @@ static void mpv_race_point(const char *point, int line, const void *obj)
  * race with a worker is armed, the calling kworker becomes that thread
  * until mpv_race_worker_exit(): its points park it like a kthread's.
  */
-static struct mpv_race_thread *mpv_race_worker_enter(void)
+static __maybe_unused struct mpv_race_thread *mpv_race_worker_enter(void)
 {
 	struct mpv_race *r = READ_ONCE(mpv_race_active);
 	int i;
@@ -314,7 +314,7 @@ static struct mpv_race_thread *mpv_race_worker_enter(void)
  * running to completion, the controller (which released it from its last
  * point) is told, as a thread parking is.
  */
-static void mpv_race_worker_exit(struct mpv_race_thread *t)
+static __maybe_unused void mpv_race_worker_exit(struct mpv_race_thread *t)
 {
 	if (!t)
 		return;
