@@ -343,3 +343,32 @@ fn the_point_before_the_kernels_own_state_change_is_not_shown_as_a_restatement()
     assert!(lane.contains("change_ctrl_state c:556 ") && !lane.contains("c:556*"), "{lane}");
     assert!(lane.contains("submit:srcu_read_lock m:466*"), "{lane}");
 }
+
+/// A point added right after an unbraced `if (...)` / `for (...)` / `else`
+/// of the kernel's would become its body and detach the kernel's own
+/// statement from the condition (the store in __nvme_find_path once ran
+/// with `found` NULL). Only an added (mpv) guard may precede a point.
+#[test]
+fn no_point_becomes_the_body_of_a_kernel_condition() {
+    for f in ["race/nvme-6.12-sched.patch", "race/fix-612-rr-removing.patch", "race/fix-612-live-kick-sync.patch", "race/lib-v2-sched.patch"] {
+        let text = read(f);
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, l) in lines.iter().enumerate().skip(1) {
+            if !(l.starts_with('+') && l.contains("MPV_SCHED(")) {
+                continue;
+            }
+            let prev = lines[i - 1];
+            if prev.starts_with('+') {
+                continue;
+            }
+            let code = prev.get(1..).unwrap_or("").trim();
+            let opens = code.starts_with("if (") || code.starts_with("for (") || code.starts_with("while (") || code == "else";
+            assert!(!(opens && !code.ends_with('{') && !code.ends_with(';')), "{f}: the point on line {} becomes the body of `{code}`", i + 1);
+        }
+    }
+    // The check sees the old form.
+    let bad = "@@\n \tif (found)\n+\t\tMPV_SCHED(\"x\", found); /* mpv */\n \t\tstore();\n";
+    let lines: Vec<&str> = bad.lines().collect();
+    let code = lines[1][1..].trim();
+    assert!(code.starts_with("if (") && !code.ends_with('{') && lines[2].contains("MPV_SCHED("));
+}
