@@ -32,7 +32,8 @@ fn table_points() -> Vec<&'static str> {
 #[test]
 fn every_multipath_point_of_the_table_is_placed_once_by_a_patch() {
     let sched = patch_points(&read("race/nvme-6.12-sched.patch"));
-    let fix = patch_points(&read("race/fix-612-rr-removing.patch"));
+    let mut fix = patch_points(&read("race/fix-612-rr-removing.patch"));
+    fix.extend(patch_points(&read("race/fix-612-live-kick-sync.patch")));
     for p in table_points().into_iter().filter(|p| !race::is_mirror_point(p)) {
         let n = sched.iter().filter(|x| x.as_str() == p).count() + fix.iter().filter(|x| x.as_str() == p).count();
         assert_eq!(n, 1, "point {p} is placed {n} times by the patches");
@@ -94,6 +95,7 @@ fn every_line_the_patches_add_carries_the_marker() {
         "race/nvme-6.12-sched.patch",
         "race/mut-612-no-clear-current.patch",
         "race/fix-612-rr-removing.patch",
+        "race/fix-612-live-kick-sync.patch",
         "race/lib-v2-sched.patch",
         "race/fix-v2-chr-ioctl-ctrl.patch",
     ] {
@@ -269,4 +271,104 @@ fn a_kasan_report_is_one_kernel_report_with_its_access_line() {
         r[0]
     );
     assert!(mpath_conformance::kunit::ktap::kernel_reports_in("    # mpv-race-verdict: REPRODUCED x\n").is_empty());
+}
+
+/// The ctrl-reset-vs-submit counterexample (nvme-6.12): every step of the
+/// schedule has a place in the point table, and the case drives the
+/// kernel's nvme_change_ctrl_state, its nvme_kick_requeue_lists and the
+/// requeue work's kworker in the model's order.
+#[test]
+fn the_ctrl_reset_schedule_is_covered_by_the_point_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let scheds = save_schedules("nvme-6.12", "ctrl-reset-vs-submit", dir.path());
+    let st = scheds.iter().find(|p| p.to_string_lossy().contains("no_stranded_requeue")).expect("no no_stranded_requeue schedule");
+    let input = RaceInput::load(st).unwrap();
+    let worker = input.threads.len();
+    assert!(input.steps.iter().any(|s| s.thread == worker), "the counterexample needs the requeue work's run");
+    for (i, st) in input.steps.iter().enumerate() {
+        assert!(race::place(race::RaceBackend::Nvme612, &st.function, &st.step).is_some(), "step {i} ({} `{}`) has no place", st.function, st.primitive);
+    }
+    let suite = race::generate(&input).unwrap();
+    let c = input.threads.iter().position(|t| t.0 == "C").unwrap();
+    let r = input.threads.iter().position(|t| t.0 == "R").unwrap();
+    let seq: Vec<(usize, &str)> = suite.hooked.iter().map(|h| (h.thread, h.point.as_str())).collect();
+    let at = |t: usize, p: &str| seq.iter().position(|x| *x == (t, p)).unwrap_or_else(|| panic!("{p} of thread {t} not hooked: {seq:?}"));
+    assert_eq!(seq.iter().filter(|x| **x == (c, "nvme_change_ctrl_state")).count(), 3);
+    // R decides (no usable path, one available) before C's LIVE kick, the
+    // work runs and takes the list, and only then R adds its bio.
+    let consider = at(r, "__nvme_find_path:consider");
+    let kick = at(c, "nvme_kick_requeue_lists:kblockd_schedule_work");
+    let available = at(r, "nvme_available_path:consider");
+    let take = at(worker, "nvme_requeue_work:bio_list_get");
+    let add = at(r, "submit:requeue");
+    assert!(consider < kick && kick < available && available < take && take < add, "{seq:?}");
+    assert!(at(worker, "nvme_requeue_work") < take);
+    // The one approximation: R's list `next` after its last consider.
+    assert_eq!(suite.approximations.len(), 1, "{:?}", suite.approximations);
+    assert!(suite.approximations[0].contains("list_next"), "{}", suite.approximations[0]);
+    let (src, _) = race::assemble(vec![suite], &race::mirror_defines(None));
+    assert!(src.contains(
+        "{MPV_RACE_SET_CTRL_STATE, 0, NVME_CTRL_RESETTING}, {MPV_RACE_SET_CTRL_STATE, 0, NVME_CTRL_CONNECTING}, {MPV_RACE_SET_CTRL_STATE, 0, NVME_CTRL_LIVE}"
+    ));
+    assert!(src.contains("{ \"worker\", 0, { }, true },") && src.contains("mpv_race_prepare(w);"));
+    assert!(src.contains("mpv_race_run(test, w, MPV_RACE_NO_STRANDED_REQUEUE"));
+}
+
+#[test]
+fn a_worker_that_resubmits_or_a_worker_on_the_series_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let scheds = save_schedules("nvme-6.12", "ctrl-reset-vs-submit", dir.path());
+    let st = scheds.iter().find(|p| p.to_string_lossy().contains("no_stranded_requeue")).unwrap();
+    let input = RaceInput::load(st).unwrap();
+    let worker = input.threads.len();
+    let i = input.steps.iter().position(|s| s.thread == worker).unwrap();
+    let mut bad = input.clone();
+    bad.steps[i].function = "mpath_bdev_submit_bio".into();
+    let e = race::generate(&bad).unwrap_err();
+    assert!(e.contains(&format!("step {i}")) && e.contains("resubmission"), "{e}");
+    let mut bad = input.clone();
+    bad.steps[i].thread = worker + 1;
+    assert!(race::generate(&bad).unwrap_err().contains("does not exist"));
+}
+
+#[test]
+fn the_point_before_the_kernels_own_state_change_is_not_shown_as_a_restatement() {
+    let points = std::collections::BTreeMap::new();
+    let text = "    # mpv-race-step: 0 0 C nvme_change_ctrl_state path=- line=200556\n    # mpv-race-step: 1 3 R submit:srcu_read_lock path=- line=100466\n";
+    let (_, _, log) = race::parse_ktap(text, &points);
+    assert_eq!(log[0], "mpv-race-step: 0 0 C nvme_change_ctrl_state path=- core.c:556 (kernel call)");
+    assert_eq!(log[1], "mpv-race-step: 1 3 R submit:srcu_read_lock path=- multipath.c:466 (harness mirror)");
+    let r = race::RaceResult { log, ..Default::default() };
+    let lane = race::swimlane(&r, 10);
+    assert!(lane.contains("change_ctrl_state c:556 ") && !lane.contains("c:556*"), "{lane}");
+    assert!(lane.contains("submit:srcu_read_lock m:466*"), "{lane}");
+}
+
+/// A point added right after an unbraced `if (...)` / `for (...)` / `else`
+/// of the kernel's would become its body and detach the kernel's own
+/// statement from the condition (the store in __nvme_find_path once ran
+/// with `found` NULL). Only an added (mpv) guard may precede a point.
+#[test]
+fn no_point_becomes_the_body_of_a_kernel_condition() {
+    for f in ["race/nvme-6.12-sched.patch", "race/fix-612-rr-removing.patch", "race/fix-612-live-kick-sync.patch", "race/lib-v2-sched.patch"] {
+        let text = read(f);
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, l) in lines.iter().enumerate().skip(1) {
+            if !(l.starts_with('+') && l.contains("MPV_SCHED(")) {
+                continue;
+            }
+            let prev = lines[i - 1];
+            if prev.starts_with('+') {
+                continue;
+            }
+            let code = prev.get(1..).unwrap_or("").trim();
+            let opens = code.starts_with("if (") || code.starts_with("for (") || code.starts_with("while (") || code == "else";
+            assert!(!(opens && !code.ends_with('{') && !code.ends_with(';')), "{f}: the point on line {} becomes the body of `{code}`", i + 1);
+        }
+    }
+    // The check sees the old form.
+    let bad = "@@\n \tif (found)\n+\t\tMPV_SCHED(\"x\", found); /* mpv */\n \t\tstore();\n";
+    let lines: Vec<&str> = bad.lines().collect();
+    let code = lines[1][1..].trim();
+    assert!(code.starts_with("if (") && !code.ends_with('{') && lines[2].contains("MPV_SCHED("));
 }

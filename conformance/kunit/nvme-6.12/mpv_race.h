@@ -9,6 +9,9 @@
  * nvme_ns_head_submit_bio() cannot be called from KUnit (a probed
  * namespace, a live head gendisk): they are restated here with the same
  * points, in the kernel's order (`kunit drift` checks nvme_ns_remove's).
+ * A controller state change is the kernel's own nvme_change_ctrl_state();
+ * head->requeue_work, during a race, is a restatement of the static
+ * nvme_requeue_work() run by the kworker the kernel's kick wakes.
  */
 #ifndef MPV_RACE_NVME_H
 #define MPV_RACE_NVME_H
@@ -194,6 +197,85 @@ static void mpv_race_ns_remove(struct mpv_race_thread *t, int p)
 	r->freed[p] = true;
 }
 
+static const char *mpv_race_ctrl_state_name(enum nvme_ctrl_state s)
+{
+	switch (s) {
+	case NVME_CTRL_NEW: return "NEW";
+	case NVME_CTRL_LIVE: return "LIVE";
+	case NVME_CTRL_RESETTING: return "RESETTING";
+	case NVME_CTRL_CONNECTING: return "CONNECTING";
+	case NVME_CTRL_DELETING: return "DELETING";
+	case NVME_CTRL_DELETING_NOIO: return "DELETING_NOIO";
+	case NVME_CTRL_DEAD: return "DEAD";
+	}
+	return "?";
+}
+
+/*
+ * A controller state change: the kernel's own nvme_change_ctrl_state().
+ * Its first shared write, the state store, is under ctrl->lock (no thread
+ * may park there), so the point precedes the call; a change to LIVE then
+ * runs nvme_kick_requeue_lists() with the patch's points.
+ */
+static void mpv_race_set_ctrl_state(struct mpv_race_thread *t, int c,
+				    enum nvme_ctrl_state state)
+{
+	struct mpv_race *r = t->race;
+	struct mpv_world *w = r->world;
+	struct nvme_ctrl *ctrl = w->ctrl[c];
+	bool changed;
+
+	mpv_race_point("nvme_change_ctrl_state", MPV_L_CHANGE_STATE, NULL);
+	changed = nvme_change_ctrl_state(ctrl, state);
+	MPV_RACE_LOG(r->test,
+		     "mpv-race-observed: %s op %d nvme_change_ctrl_state(ctrl %d, %s) returned %d, ctrl state now %s",
+		     t->spec->name, t->op, c, mpv_race_ctrl_state_name(state),
+		     changed, mpv_race_ctrl_state_name(nvme_ctrl_state(ctrl)));
+}
+
+/*
+ * head->requeue_work during a race: 6.12's nvme_requeue_work() restated
+ * (it is static, and the race's bios are not real bios): take the list
+ * under requeue_lock, as the kernel does, and count what it took; the
+ * kernel would submit_bio_noacct() each (a schedule whose worker goes on
+ * to resubmit is refused by the generator). Run by a real kworker
+ * (kblockd_schedule_work from the kernel's own kick), which the engine
+ * parks at the points as the model's worker.
+ */
+static void mpv_race_requeue_work(struct work_struct *work)
+{
+	struct nvme_ns_head *head =
+		container_of(work, struct nvme_ns_head, requeue_work);
+	struct mpv_world *w = head->disk->private_data;
+	struct mpv_race_thread *t = mpv_race_worker_enter();
+	struct bio *bio, *next;
+	int n = 0;
+
+	mpv_race_point("nvme_requeue_work", MPV_L_REQUEUE_WORK, NULL);
+	mpv_race_point("nvme_requeue_work:bio_list_get", MPV_L_REQUEUE_GET, NULL);
+	spin_lock_irq(&head->requeue_lock);
+	next = bio_list_get(&head->requeue_list);
+	spin_unlock_irq(&head->requeue_lock);
+	atomic_inc(&w->requeue_runs);
+	while ((bio = next) != NULL) {
+		next = bio->bi_next;
+		bio->bi_next = NULL;
+		n++;
+	}
+	if (t)
+		MPV_RACE_LOG(t->race->test,
+			     "mpv-race-observed: worker nvme_requeue_work took %d bio(s) from head->requeue_list",
+			     n);
+	mpv_race_worker_exit(t);
+}
+
+/* The race's head->requeue_work is the restated nvme_requeue_work. */
+static void mpv_race_prepare(struct mpv_world *w)
+{
+	cancel_work_sync(&w->head->requeue_work);
+	INIT_WORK(&w->head->requeue_work, mpv_race_requeue_work);
+}
+
 static void mpv_race_run_op(struct mpv_race_thread *t, const struct mpv_race_op *op)
 {
 	switch (op->kind) {
@@ -206,7 +288,10 @@ static void mpv_race_run_op(struct mpv_race_thread *t, const struct mpv_race_op 
 	case MPV_RACE_REMOVE_PATH:
 		mpv_race_ns_remove(t, op->path);
 		break;
-	case MPV_RACE_DELETE_DEVICE:
+	case MPV_RACE_SET_CTRL_STATE:
+		mpv_race_set_ctrl_state(t, op->path, op->arg);
+		break;
+	default:
 		/* not a 6.12 call: the generator refuses such schedules */
 		break;
 	}
@@ -219,21 +304,55 @@ static int mpv_race_current_path(void *world, int node)
 	return mpv_path_id(w, rcu_access_pointer(w->head->current_path[node]));
 }
 
-/* A bio left on head->requeue_list that nobody will resubmit. */
+/*
+ * At rest (every thread finished, the requeue work flushed), a bio left on
+ * head->requeue_list that nobody will resubmit while a listed path is
+ * usable (not disabled, ANA optimized or non-optimized: one that
+ * nvme_find_path() can return), or after NVME_NSHEAD_DISK_LIVE was
+ * cleared: the model's
+ * no_stranded_requeue, read from the head, its paths and controllers.
+ */
 static bool mpv_race_stranded(struct mpv_race *r)
 {
 	struct mpv_world *w = r->world;
-	bool listed, pending;
-	int runs;
+	bool listed, pending, live;
+	int runs, idx, usable = -1;
+	char why[64] = "";
+	struct nvme_ns *ns;
 
+	flush_work(&w->head->requeue_work);
 	spin_lock_irq(&w->head->requeue_lock);
 	listed = !bio_list_empty(&w->head->requeue_list);
 	spin_unlock_irq(&w->head->requeue_lock);
 	pending = work_pending(&w->head->requeue_work);
 	runs = atomic_read(&w->requeue_runs);
-	if (listed && !pending && runs == r->requeue_runs_at_add) {
-		snprintf(r->evidence, sizeof(r->evidence),
-			 "a bio is on head->requeue_list, head->requeue_work is not pending and has not run since it was added");
+	live = test_bit(NVME_NSHEAD_DISK_LIVE, &w->head->flags);
+	idx = srcu_read_lock(&w->head->srcu);
+	list_for_each_entry_srcu(ns, &w->head->list, siblings,
+				 srcu_read_lock_held(&w->head->srcu))
+		if (usable < 0 && !mpv_race_disabled(ns) &&
+		    (READ_ONCE(ns->ana_state) == NVME_ANA_OPTIMIZED ||
+		     READ_ONCE(ns->ana_state) == NVME_ANA_NONOPTIMIZED)) {
+			usable = mpv_path_id(w, ns);
+			snprintf(why, sizeof(why), "ctrl state %s, ANA %s",
+				 mpv_race_ctrl_state_name(nvme_ctrl_state(ns->ctrl)),
+				 READ_ONCE(ns->ana_state) == NVME_ANA_OPTIMIZED ?
+				 "optimized" : "non-optimized");
+		}
+	srcu_read_unlock(&w->head->srcu, idx);
+	MPV_RACE_LOG(r->test,
+		     "mpv-race-observed: at rest: head->requeue_list %s, requeue_work pending=%d, runs %d (at the add %d), DISK_LIVE=%d, first usable listed path %d%s%s",
+		     listed ? "holds a bio" : "empty", pending, runs,
+		     r->requeue_runs_at_add, live, usable, usable >= 0 ? ": " : "", why);
+	if (listed && !pending && runs == r->requeue_runs_at_add &&
+	    (usable >= 0 || !live)) {
+		if (usable >= 0)
+			snprintf(r->evidence, sizeof(r->evidence),
+				 "a bio is on head->requeue_list, head->requeue_work is not pending and has not run since it was added, and path %d is usable (%s)",
+				 usable, why);
+		else
+			snprintf(r->evidence, sizeof(r->evidence),
+				 "a bio is on head->requeue_list, head->requeue_work is not pending and has not run since it was added, and NVME_NSHEAD_DISK_LIVE is clear");
 		return true;
 	}
 	return false;
@@ -254,6 +373,10 @@ static void mpv_race_drop_bios(struct mpv_race *r)
 
 static void mpv_race_cleanup(struct mpv_race *r)
 {
+	struct mpv_world *w = r->world;
+
+	/* No kworker may still be inside the race's work function. */
+	flush_work(&w->head->requeue_work);
 	mpv_race_drop_bios(r);
 }
 

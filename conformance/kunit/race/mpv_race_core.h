@@ -41,6 +41,12 @@
  *   # mpv-race-kasan: <thread>: the kernel reported a bad access after ...
  *   # mpv-race-verdict: REPRODUCED|NOT-REPRODUCED <text>
  *
+ * The model's work-queue worker is no kthread of ours: a work function of
+ * the backend, queued by the kernel's own code, enters the race with
+ * mpv_race_worker_enter() and leaves it with mpv_race_worker_exit(); in
+ * between, the kworker running it parks at its points like a thread, and
+ * between runs it is idle (the controller waits for its next arrival).
+ *
  * A backend defines, after this file: mpv_race_path_id(),
  * mpv_race_make_usable(), mpv_race_run_op(), mpv_race_current_path(),
  * mpv_race_stranded(), mpv_race_cleanup() and mpv_race_set_hook()
@@ -80,12 +86,15 @@ enum mpv_race_op_kind {
 	MPV_RACE_DELETE_DEVICE,	/* the library's mpath_delete_device() */
 	MPV_RACE_CHR_IOCTL,	/* an ioctl on the head's character device */
 	MPV_RACE_REVALIDATE,	/* the driver's revalidation of a path */
+	MPV_RACE_SET_CTRL_STATE, /* nvme_change_ctrl_state(ctrl[path], arg) */
 };
 
 struct mpv_race_op {
 	enum mpv_race_op_kind kind;
 	int path;
-	int arg;		/* MPV_RACE_CHR_IOCTL: 1 for a controller ioctl */
+	int arg;		/* MPV_RACE_CHR_IOCTL: 1 for a controller ioctl;
+				 * MPV_RACE_SET_CTRL_STATE: the new state (path
+				 * is then the controller) */
 };
 
 /* The property whose consequence decides REPRODUCED. */
@@ -111,6 +120,12 @@ struct mpv_race_thread_spec {
 	const char *name;
 	int nr_ops;
 	struct mpv_race_op ops[MPV_RACE_MAX_OPS];
+	/*
+	 * The work-queue worker: no kthread of ours. The backend's work
+	 * function, run by a kworker, enters the race with
+	 * mpv_race_worker_enter() and parks at its points like a thread.
+	 */
+	bool worker;
 };
 
 struct mpv_race;
@@ -147,6 +162,11 @@ struct mpv_race_thread {
 	 */
 	struct kunit probe;
 	const char *probe_failed_after;	/* the point it ran from then */
+	/* The worker: inside its work function (written by the kworker). */
+	bool in_work;
+	/* The worker: idle, its next arrival not yet seen (controller). */
+	bool awaiting;
+	struct kunit *saved_kunit;	/* the kworker's own current->kunit_test */
 };
 
 struct mpv_race {
@@ -264,6 +284,53 @@ static void mpv_race_point(const char *point, int line, const void *obj)
 }
 
 /*
+ * The worker's side: the backend's work function calls this first. When a
+ * race with a worker is armed, the calling kworker becomes that thread
+ * until mpv_race_worker_exit(): its points park it like a kthread's.
+ */
+static __maybe_unused struct mpv_race_thread *mpv_race_worker_enter(void)
+{
+	struct mpv_race *r = READ_ONCE(mpv_race_active);
+	int i;
+
+	if (!r)
+		return NULL;
+	for (i = 0; i < r->nr_threads; i++) {
+		struct mpv_race_thread *t = &r->t[i];
+
+		if (!t->spec->worker)
+			continue;
+		t->saved_kunit = current->kunit_test;
+		current->kunit_test = &t->probe;
+		WRITE_ONCE(t->in_work, true);
+		WRITE_ONCE(t->task, current);
+		return t;
+	}
+	return NULL;
+}
+
+/*
+ * The work function's end: the worker is idle again. Unless the race is
+ * running to completion, the controller (which released it from its last
+ * point) is told, as a thread parking is.
+ */
+static __maybe_unused void mpv_race_worker_exit(struct mpv_race_thread *t)
+{
+	if (!t)
+		return;
+	if (!t->probe_failed_after && READ_ONCE(t->probe.status) == KUNIT_FAILURE)
+		t->probe_failed_after = t->point;
+	current->kunit_test = t->saved_kunit;
+	t->point = "idle";
+	t->line = 0;
+	t->obj = NULL;
+	WRITE_ONCE(t->task, NULL);
+	WRITE_ONCE(t->in_work, false);
+	if (!READ_ONCE(t->free_run))
+		complete(&t->parked);
+}
+
+/*
  * What a selection returned (@id), with facts the backend read from kernel
  * objects inside the caller's SRCU read section: on the head's list,
  * disabled (@why says how), optimized, and whether a listed usable
@@ -359,6 +426,9 @@ static bool mpv_race_wait(struct mpv_race_thread *t, unsigned int ms)
 	}
 	t->released = false;
 	t->blocked = false;
+	/* The worker's work function ended: its next run is a new arrival. */
+	if (t->spec->worker && !strcmp(t->point, "idle"))
+		t->awaiting = true;
 	return true;
 }
 
@@ -378,6 +448,9 @@ static void mpv_race_where(struct mpv_race_thread *t, char *buf, size_t n)
 	if (t->done)
 		snprintf(buf, n, "%s has finished its operations",
 			 t->spec->name);
+	else if (t->spec->worker && t->awaiting)
+		snprintf(buf, n, "%s is idle: the work did not start within %d ms (not queued, or its run already ended)",
+			 t->spec->name, MPV_RACE_STEP_MS);
 	else if (t->blocked)
 		snprintf(buf, n, "%s is blocked after %s (line %d)",
 			 t->spec->name, t->point, t->line);
@@ -406,8 +479,14 @@ static int mpv_race_replay(struct mpv_race *r, const struct mpv_race_step *s,
 
 		if (t->blocked)
 			mpv_race_wait(t, MPV_RACE_STEP_MS);
+		/* The worker: wait for the kworker to run the queued work. */
+		if (t->spec->worker && t->awaiting &&
+		    wait_for_completion_timeout(&t->parked,
+						msecs_to_jiffies(MPV_RACE_STEP_MS)))
+			t->awaiting = false;
 		id = mpv_race_obj_id(r, t->obj);
-		if (t->done || t->blocked || strcmp(t->point, s[k].point) ||
+		if (t->done || t->blocked || (t->spec->worker && t->awaiting) ||
+		    strcmp(t->point, s[k].point) ||
 		    (s[k].path != MPV_RACE_ANY && id != s[k].path)) {
 			mpv_race_where(t, where, sizeof(where));
 			MPV_RACE_LOG(test,
@@ -464,7 +543,7 @@ static int mpv_race_others(struct mpv_race *r, struct mpv_race_thread *except)
 	for (i = 0; i < r->nr_threads; i++) {
 		struct mpv_race_thread *t = &r->t[i];
 
-		if (t == except)
+		if (t == except || t->spec->worker)
 			continue;
 		for (j = 0; j < MPV_RACE_DRAIN_RELEASES && !t->done &&
 			    !t->blocked; j++)
@@ -479,6 +558,12 @@ static int mpv_race_others(struct mpv_race *r, struct mpv_race_thread *except)
 		}
 	}
 	return blocked;
+}
+
+/* Done with its operations; the worker: not inside its work function. */
+static bool mpv_race_finished(struct mpv_race_thread *t)
+{
+	return t->spec->worker ? !READ_ONCE(t->in_work) : READ_ONCE(t->done);
 }
 
 /*
@@ -506,12 +591,12 @@ static bool mpv_race_finish(struct mpv_race *r, unsigned int ms)
 		for (i = 0; i < r->nr_threads; i++) {
 			struct mpv_race_thread *t = &r->t[i];
 
-			if (READ_ONCE(t->done))
+			if (mpv_race_finished(t))
 				continue;
 			all = false;
 			if (t->released && !try_wait_for_completion(&t->parked))
 				continue;
-			if (READ_ONCE(t->done))
+			if (mpv_race_finished(t))
 				continue;
 			reinit_completion(&t->parked);
 			t->released = true;
@@ -523,7 +608,7 @@ static bool mpv_race_finish(struct mpv_race *r, unsigned int ms)
 	for (i = 0; i < r->nr_threads; i++) {
 		struct mpv_race_thread *t = &r->t[i];
 
-		if (!READ_ONCE(t->done))
+		if (!mpv_race_finished(t))
 			MPV_RACE_LOG(r->test,
 				     "mpv-race-unfinished: %s after %s line=%d",
 				     t->spec->name, t->point, t->line);
@@ -631,6 +716,12 @@ static void mpv_race_run(struct kunit *test, void *world, enum mpv_race_property
 	for (i = 0; i < nr_threads; i++) {
 		struct task_struct *task;
 
+		if (specs[i].worker) {
+			/* idle until the work it runs is queued and starts */
+			r->t[i].point = "idle";
+			r->t[i].awaiting = true;
+			continue;
+		}
 		task = kthread_create(mpv_race_thread_fn, &r->t[i], "mpv-race-%s",
 				      specs[i].name);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
@@ -645,6 +736,8 @@ static void mpv_race_run(struct kunit *test, void *world, enum mpv_race_property
 	}
 	/* Each thread runs to its first point (nothing shared before it). */
 	for (i = 0; i < nr_threads; i++) {
+		if (specs[i].worker)
+			continue;
 		wake_up_process(r->t[i].task);
 		r->t[i].released = true;
 		if (!mpv_race_wait(&r->t[i], MPV_RACE_STEP_MS))
@@ -725,6 +818,14 @@ static void mpv_race_run(struct kunit *test, void *world, enum mpv_race_property
 			snprintf(why, sizeof(why),
 				 "the schedule replayed to its end but the kernel state does not show the violation");
 	}
+	/*
+	 * A requeue schedule the kernel left: still say what it left at rest
+	 * (logged; the verdict stays the divergence).
+	 */
+	if (k < nr_steps && prop == MPV_RACE_NO_STRANDED_REQUEUE &&
+	    mpv_race_stranded(r))
+		MPV_RACE_LOG(test, "mpv-race-observed: off the schedule, yet %s",
+			     r->evidence);
 	if (prop != MPV_RACE_NO_USE_AFTER_FREE)
 		mpv_race_kasan(r);
 	mpv_race_cleanup(r);

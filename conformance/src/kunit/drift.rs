@@ -70,9 +70,27 @@ pub const NVME_NS_REMOVE_RACE: Mirror = Mirror {
     omits: &["del_gendisk", "nvme_mpath_shutdown_disk", "nvme_put_ns"],
 };
 
+/// 6.12's `nvme_requeue_work` (drivers/nvme/host/multipath.c) and the race
+/// engine's `mpv_race_requeue_work` (the model's worker: it takes the list
+/// as the kernel does; the race's bios are not real bios, so it does not
+/// resubmit them).
+pub const NVME_REQUEUE_WORK_RACE: Mirror = Mirror {
+    kernel_fn: "static void nvme_requeue_work(struct work_struct *work)",
+    kernel_file: "drivers/nvme/host/multipath.c",
+    mirror_fn: "static void mpv_race_requeue_work(struct work_struct *work)",
+    mirror_file: "mpv_race.h",
+    calls: &[
+        Call { name: "lock requeue_lock", kernel: &["spin_lock_irq(&head->requeue_lock)"], mirror: &["spin_lock_irq(&head->requeue_lock)"] },
+        Call { name: "take requeue_list", kernel: &["bio_list_get(&head->requeue_list)"], mirror: &["bio_list_get(&head->requeue_list)"] },
+        Call { name: "unlock requeue_lock", kernel: &["spin_unlock_irq(&head->requeue_lock)"], mirror: &["spin_unlock_irq(&head->requeue_lock)"] },
+    ],
+    extra: &[],
+    omits: &["submit_bio_noacct"],
+};
+
 /// Every mirror with the harness text that holds it.
-pub fn mirrors() -> [(&'static Mirror, &'static str); 2] {
-    [(&NVME_NS_REMOVE, super::export::NVME612_HARNESS), (&NVME_NS_REMOVE_RACE, super::race::RACE_NVME)]
+pub fn mirrors() -> [(&'static Mirror, &'static str); 3] {
+    [(&NVME_NS_REMOVE, super::export::NVME612_HARNESS), (&NVME_NS_REMOVE_RACE, super::race::RACE_NVME), (&NVME_REQUEUE_WORK_RACE, super::race::RACE_NVME)]
 }
 
 /// The body of the function whose definition starts with `def` (braces
@@ -203,6 +221,42 @@ mod tests {
         let k = KERNEL.replacen("	synchronize_srcu(&ns->head->srcu);\n	del_gendisk", "	del_gendisk", 1);
         assert_ne!(k, KERNEL);
         assert!(check_text(&k, NVME612_HARNESS, &NVME_NS_REMOVE).unwrap().is_err());
+    }
+
+    /// 6.12's nvme_requeue_work (multipath.c), verbatim.
+    const REQUEUE_WORK: &str = "static void nvme_requeue_work(struct work_struct *work)
+{
+	struct nvme_ns_head *head =
+		container_of(work, struct nvme_ns_head, requeue_work);
+	struct bio *bio, *next;
+
+	spin_lock_irq(&head->requeue_lock);
+	next = bio_list_get(&head->requeue_list);
+	spin_unlock_irq(&head->requeue_lock);
+
+	while ((bio = next) != NULL) {
+		next = bio->bi_next;
+		bio->bi_next = NULL;
+
+		submit_bio_noacct(bio);
+	}
+}";
+
+    #[test]
+    fn the_race_requeue_work_matches_and_fails_when_the_take_leaves_the_lock() {
+        let engine = crate::kunit::race::RACE_NVME;
+        let r = check_text(REQUEUE_WORK, engine, &NVME_REQUEUE_WORK_RACE).unwrap();
+        assert_eq!(r, Ok(vec!["lock requeue_lock", "take requeue_list", "unlock requeue_lock"]));
+        let kb = function_body(REQUEUE_WORK, NVME_REQUEUE_WORK_RACE.kernel_fn).unwrap();
+        assert_eq!(omitted(kb, &NVME_REQUEUE_WORK_RACE), vec!["submit_bio_noacct"]);
+        // The list taken outside the lock: drift.
+        let k = REQUEUE_WORK.replacen(
+            "	spin_lock_irq(&head->requeue_lock);\n	next = bio_list_get(&head->requeue_list);",
+            "	next = bio_list_get(&head->requeue_list);\n	spin_lock_irq(&head->requeue_lock);",
+            1,
+        );
+        assert_ne!(k, REQUEUE_WORK);
+        assert!(check_text(&k, engine, &NVME_REQUEUE_WORK_RACE).unwrap().is_err());
     }
 
     #[test]

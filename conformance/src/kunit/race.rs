@@ -164,6 +164,36 @@ pub const POINTS: &[PointRow] = &[
     row("mpath_available_path", "list_first", None, Point("nvme_available_path:first", false)),
     row("mpath_available_path", "load", Some(("what", "is_available")), Point("nvme_available_path:consider", true)),
     row("mpath_available_path", "list_next", None, Folded("the `next` of list_for_each_entry_srcu")),
+    // A controller state change: the harness calls the kernel's own
+    // nvme_change_ctrl_state() right after this point (the state store is
+    // its first shared write, under ctrl->lock, where no thread may park);
+    // a change to LIVE then runs nvme_kick_requeue_lists() (multipath.c,
+    // the patch's points).
+    row("nvme_change_ctrl_state", "change_ctrl_state", None, Point("nvme_change_ctrl_state", false)),
+    row("nvme_kick_requeue_lists", "ctrl_srcu_lock", None, Point("nvme_kick_requeue_lists:srcu_read_lock", false)),
+    row(
+        "nvme_kick_requeue_lists",
+        "test_bit",
+        Some(("bit", "on_ctrl")),
+        Folded("the model walks every path and tests that it is on the controller; the kernel walks ctrl->namespaces (list_for_each_entry_srcu's next)"),
+    ),
+    row(
+        "nvme_kick_requeue_lists",
+        "load",
+        Some(("what", "ctrl_index")),
+        Folded("the model's test that the path is on this controller; the kernel's walk of ctrl->namespaces visits only those"),
+    ),
+    row("nvme_kick_requeue_lists", "load", Some(("what", "has_head_disk")), Point("nvme_kick_requeue_lists:head_disk", false)),
+    // Only in fix-612-live-kick-sync.patch (the candidate fix for ctrl-reset-vs-submit).
+    row("nvme_kick_requeue_lists", "synchronize", None, Point("nvme_kick_requeue_lists:synchronize_srcu", false)),
+    row("nvme_kick_requeue_lists", "queue_work", Some(("w", "requeue")), Point("nvme_kick_requeue_lists:kblockd_schedule_work", false)),
+    row("nvme_kick_requeue_lists", "ctrl_srcu_unlock", None, Point("nvme_kick_requeue_lists:srcu_read_unlock", false)),
+    // The work-queue worker running head->requeue_work: the harness's
+    // restatement of nvme_requeue_work() (the race's bios are not real bios,
+    // so it takes the list but cannot resubmit them; a schedule whose worker
+    // resubmits is refused), run by a real kworker that the engine parks.
+    row("mpath_requeue_work", "work", None, Point("nvme_requeue_work", false)),
+    row("mpath_requeue_work", "requeue_take", None, Point("nvme_requeue_work:bio_list_get", false)),
     // nvme_ns_remove: the harness's mirror (its order is drift-checked
     // against the tree's nvme_ns_remove by `kunit drift`).
     row("nvme_ns_remove", "test_and_set_bit", Some(("bit", "removing")), Point("nvme_ns_remove:test_and_set_bit_removing", true)),
@@ -284,6 +314,9 @@ const MIRROR_SITES: &[(&str, &str, &str, &str, usize)] = &[
     ("MPV_L_SYNCCTRL", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "synchronize_srcu(&ns->ctrl->srcu)", 0),
     ("MPV_L_SHUTDOWN", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "nvme_mpath_shutdown_disk(", 0),
     ("MPV_L_PUT", "drivers/nvme/host/core.c", "static void nvme_ns_remove(struct nvme_ns *ns)", "nvme_put_ns(ns)", 0),
+    ("MPV_L_CHANGE_STATE", "drivers/nvme/host/core.c", "bool nvme_change_ctrl_state(struct nvme_ctrl *ctrl,", "spin_lock_irqsave(&ctrl->lock, flags)", 0),
+    ("MPV_L_REQUEUE_WORK", "drivers/nvme/host/multipath.c", "static void nvme_requeue_work(struct work_struct *work)", "spin_lock_irq(&head->requeue_lock)", 0),
+    ("MPV_L_REQUEUE_GET", "drivers/nvme/host/multipath.c", "static void nvme_requeue_work(struct work_struct *work)", "bio_list_get(&head->requeue_list)", 0),
 ];
 
 /// `#define MPV_L_* <encoded line>` for every mirror site, located in
@@ -305,11 +338,17 @@ pub fn mirror_defines(tree: Option<&Path>) -> String {
     out
 }
 
+/// The point the harness passes just before it calls the kernel's own
+/// nvme_change_ctrl_state(); its line is the kernel's first shared write.
+pub const KERNEL_CALL_POINT: &str = "nvme_change_ctrl_state";
+
 /// Points that sit in the harness's mirrors, not in multipath.c.
 pub fn is_mirror_point(p: &str) -> bool {
     p.starts_with("submit:")
         || p.starts_with("nvme_ns_remove:")
         || p == "nvme_mpath_shutdown_disk"
+        || p == "nvme_change_ctrl_state"
+        || p.starts_with("nvme_requeue_work")
         || p.starts_with("nvme_update_ns_info:")
         || p.starts_with("nvme_mpath_revalidate_paths_cb:")
 }
@@ -510,6 +549,12 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
                 Op::SubmitBio { .. } => "{MPV_RACE_SUBMIT_BIO, 0}".to_string(),
                 Op::FindPath { .. } => "{MPV_RACE_FIND_PATH, 0}".to_string(),
                 Op::RemovePath { path, .. } if backend == RaceBackend::Nvme612 => format!("{{MPV_RACE_REMOVE_PATH, {}}}", harness(*path)?),
+                Op::SetCtrlState { ctrl, state } if backend == RaceBackend::Nvme612 => {
+                    if *ctrl as usize >= input.header.nr_ctrls {
+                        return Err(format!("{f}: thread {name}: set_ctrl_state of controller {ctrl}; the header has {}", input.header.nr_ctrls));
+                    }
+                    format!("{{MPV_RACE_SET_CTRL_STATE, {ctrl}, {}}}", state.kernel_name())
+                }
                 Op::DeleteDevice { path } if backend == RaceBackend::LibV2 => format!("{{MPV_RACE_DELETE_DEVICE, {}}}", harness(*path)?),
                 Op::RemovePath { path, .. } if backend == RaceBackend::LibV2 => format!("{{MPV_RACE_REMOVE_PATH, {}}}", harness(*path)?),
                 Op::Revalidate { path } if backend == RaceBackend::LibV2 => format!("{{MPV_RACE_REVALIDATE, {}}}", harness(*path)?),
@@ -518,7 +563,7 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
                 }
                 other => {
                     return Err(format!(
-                        "{f}: thread {name}: operation {} is not driven by the race engine on {} yet (nvme-6.12: submit_bio, find_path, remove_path; the series: submit_bio, find_path, delete_device, remove_path, chr_ioctl, revalidate)",
+                        "{f}: thread {name}: operation {} is not driven by the race engine on {} yet (nvme-6.12: submit_bio, find_path, remove_path, set_ctrl_state; the series: submit_bio, find_path, delete_device, remove_path, chr_ioctl, revalidate)",
                         serde_json::to_string(other).unwrap_or_default(),
                         backend.name()
                     ))
@@ -527,14 +572,34 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
         }
         let _ = writeln!(spec, "\t{{ {}, {}, {{ {} }} }},", c_str(name), ops.len(), cells.join(", "));
     }
+    // The work-queue worker (thread index threads.len()): driven on 6.12
+    // when all it does is take the requeue list (nvme_requeue_work run by
+    // a real kworker, parked at the restatement's points).
+    let worker = input.threads.len();
+    if let Some((i, st)) = input.steps.iter().enumerate().find(|(_, st)| st.thread > worker) {
+        return Err(format!("{f}: step {i}: thread {} does not exist", st.thread));
+    }
+    if let Some((i, st)) = input.steps.iter().enumerate().find(|(_, st)| st.thread == worker) {
+        if backend != RaceBackend::Nvme612 {
+            return Err(format!("{f}: step {i}: the work-queue worker ({}); works are driven on nvme-6.12 only", st.function));
+        }
+        if let Some((j, st)) = input.steps.iter().enumerate().find(|(_, st)| st.thread == worker && st.function != "mpath_requeue_work") {
+            return Err(format!(
+                "{f}: step {j}: the work-queue worker runs {} `{}`; only head->requeue_work taking the list is driven (the race's bios are not real bios, so the worker's resubmission is not)",
+                st.function, st.primitive
+            ));
+        }
+        if input.threads.len() + 1 > 8 {
+            return Err(format!("{f}: {} threads and the worker; the race engine runs at most 8", input.threads.len()));
+        }
+        let _ = writeln!(spec, "\t{{ \"worker\", 0, {{ }}, true }},");
+    }
     let mut hooked = Vec::new();
     let mut approximations = Vec::new();
+    let name_of = |t: usize| if t == worker { "worker" } else { input.threads[t].0.as_str() };
     // Per thread: index (in input.steps) of its last step that has a point.
-    let mut last_point: Vec<Option<usize>> = vec![None; input.threads.len()];
+    let mut last_point: Vec<Option<usize>> = vec![None; input.threads.len() + 1];
     for (i, st) in input.steps.iter().enumerate() {
-        if st.thread >= input.threads.len() {
-            return Err(format!("{f}: step {i}: thread {} is the delayed-work worker; works are not driven by the race engine yet", st.thread));
-        }
         match place(backend, &st.function, &st.step) {
             None => {
                 return Err(format!(
@@ -560,7 +625,10 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
                 if !between.is_empty() {
                     approximations.push(format!(
                         "model step {i} ({}: {} `{}`) runs in the kernel before model step(s) {:?} of other threads ({why})",
-                        input.threads[st.thread].0, st.function, st.primitive, between
+                        name_of(st.thread),
+                        st.function,
+                        st.primitive,
+                        between
                     ));
                 }
             }
@@ -587,6 +655,7 @@ pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
             let _ = writeln!(s, "\tstruct mpv_world *w;\n\n\tMPV_RACE_LOG(test, \"mpv-race-case: {case}\");");
             let _ = writeln!(s, "\tw = mpv_world_new(test, {});", c_str(&input.file));
             s.push_str(&setup);
+            s.push_str("\tmpv_race_prepare(w);\n");
         }
         RaceBackend::LibV2 => {
             // The prelude's world declaration comes first; the case line
@@ -752,6 +821,8 @@ fn rewrite_lines(d: &str, points: &std::collections::BTreeMap<String, usize>) ->
             let suffix = num.trim_start_matches(|c: char| c.is_ascii_digit());
             let n: usize = num[..num.len() - suffix.len()].parse().unwrap_or(0);
             let place = match (n, last) {
+                // The harness's point just before its call of the kernel's own function.
+                (200000.., Some(KERNEL_CALL_POINT)) => format!("core.c:{} (kernel call)", n - 200000),
                 (200000.., _) => format!("core.c:{} (harness mirror)", n - 200000),
                 (100000.., _) => format!("multipath.c:{} (harness mirror)", n - 100000),
                 (0, _) => "(harness mirror)".to_string(),
@@ -956,6 +1027,8 @@ pub fn swimlane(r: &RaceResult, width: usize) -> String {
             ("nvme_numa_path:", "numa:"),
             ("nvme_mpath_clear_current_path", "clear_current_path"),
             ("nvme_next_ns", "next_ns"),
+            ("nvme_kick_requeue_lists:", "kick:"),
+            ("nvme_change_ctrl_state", "change_ctrl_state"),
         ]
         .iter()
         .find_map(|(a, b)| point.strip_prefix(a).map(|x| format!("{b}{x}")))
@@ -968,6 +1041,7 @@ pub fn swimlane(r: &RaceResult, width: usize) -> String {
             .replace("lib/multipath.c:", "l:")
             .replace("multipath.c:", "m:")
             .replace("core.c:", "c:")
+            .replace(" (kernel call)", "")
             .replace(" (harness mirror)", "*")
             .replace("(harness mirror)", "*");
         if !threads.iter().any(|t| t == thread) {
