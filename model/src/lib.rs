@@ -19,6 +19,7 @@
 //! [`render`] (swimlanes), [`trace`] (counterexample to trace),
 //! [`schedule`] (counterexample to schedule: the interleaving), [`explore`].
 
+pub mod canon;
 pub mod catalogue;
 pub mod checker;
 pub mod dataprop;
