@@ -30,6 +30,11 @@
 //!   checker threads' schedule). Merging under a coarser mask is sound:
 //!   a state already stored under the finer mask is equivalent, under the
 //!   coarser one, to every state whose coarse form equals its stored form.
+//! * **Dead registers** ([`crate::live`]): a register no future step of
+//!   its thread may read before overwriting it is zeroed. Nothing else
+//!   reads a thread's registers (other threads, properties and the
+//!   reduction's footprints do not; the one enabledness rule that does,
+//!   `DrainRequests`, is a builtin, whose threads keep every register).
 
 use crate::property;
 use crate::state::{vbit, State};
@@ -48,6 +53,8 @@ pub struct Canon {
     pub quality: Option<usize>,
     pub disabled_ret: Option<usize>,
     pub unlinked_ret: Option<usize>,
+    /// Register liveness: dead registers are zeroed.
+    pub live: crate::live::Liveness,
 }
 
 /// Per-level masks derived from the properties still open.
@@ -58,6 +65,14 @@ pub struct Masks {
     pub keep_disturbed: bool,
     pub keep_seen_disabled: bool,
     pub keep_seen_unlinked: bool,
+}
+
+impl Masks {
+    /// Does the find_path instrumentation still serve an open property?
+    /// (Always, without the canonicalisation.)
+    pub fn instrumentation(&self) -> bool {
+        self.keep_disturbed || self.keep_seen_disabled || self.keep_seen_unlinked
+    }
 }
 
 /// The violation bits a built-in property reads.
@@ -78,7 +93,7 @@ fn vbits(name: &str) -> u16 {
 impl Canon {
     /// For the properties `names` (in search order); `strip_viol` only when
     /// no data property is checked.
-    pub fn new(names: &[&str], data_props: bool) -> Canon {
+    pub fn new(m: &crate::machine::Machine, names: &[&str], data_props: bool) -> Canon {
         let pos = |n: &str| names.iter().position(|&x| x == n);
         Canon {
             strip_viol: !data_props,
@@ -86,6 +101,7 @@ impl Canon {
             quality: pos(property::OPTIMIZED_PREFERRED),
             disabled_ret: pos(property::NO_DISABLED_RETURNED),
             unlinked_ret: pos(property::NO_UNLINKED_RETURNED),
+            live: crate::live::Liveness::new(m),
         }
     }
 
@@ -114,6 +130,7 @@ impl Canon {
             s.viol = 0;
         }
         for th in s.threads.iter_mut() {
+            self.live.apply(th);
             if th.in_find == 0 {
                 th.disturbed = false;
                 th.seen_disabled = 0;

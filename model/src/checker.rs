@@ -267,7 +267,7 @@ pub fn check_with(
         timeout: bounds.timeout_ms.map(Duration::from_millis),
         max_memory: bounds.max_memory.unwrap_or(search::DEFAULT_MAX_MEMORY),
         stop_when_all_found: true,
-        canon: reduction.then(|| crate::canon::Canon::new(&names, !props.props.is_empty())),
+        canon: reduction.then(|| crate::canon::Canon::new(&m, &names, !props.props.is_empty())),
     };
     let tick = |states: usize, unique: usize, depth: usize, elapsed: Duration| {
         if let Some(p) = progress {

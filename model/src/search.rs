@@ -434,11 +434,13 @@ fn expand(sh: &Shared, frontier: &Level, base: u32, lo: usize, hi: usize, level:
         actions.clear();
         m.actions(s, &mut actions);
         if let (Some(por), true) = (sh.por.as_ref(), actions.len() > 1) {
-            if let Some((a, mut n, fresh)) = por.ample(m, s, &actions, |n| match sh.visited.insert(sh.key_state(n, masks), level + 1) {
-                None => Some(true),
-                Some(l) if l as usize == (level + 1).min(0xffff) => Some(false),
-                Some(_) => None,
-            }) {
+            if let Some((a, mut n, fresh)) =
+                por.ample(m, s, &actions, masks.instrumentation() || sh.opts.canon.is_none(), |n| match sh.visited.insert(sh.key_state(n, masks), level + 1) {
+                    None => Some(true),
+                    Some(l) if l as usize == (level + 1).min(0xffff) => Some(false),
+                    Some(_) => None,
+                })
+            {
                 sh.states.fetch_add(1, Ordering::Relaxed);
                 let ev = sh.settle(&mut n, masks);
                 if fresh {
@@ -649,9 +651,11 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
                 if let (Some(por), true) = (sh.por.as_ref(), actions.len() > 1) {
                     // Proviso: the ample successor is discovered now (the
                     // discovery edges form a forest: no cycle of reduced steps).
-                    if let Some((a, mut n, _)) = por.ample(m, &s, &actions, |n| match sh.visited.insert(sh.key_state(n, &masks), 0) {
-                        None => Some(true),
-                        Some(_) => None,
+                    if let Some((a, mut n, _)) = por.ample(m, &s, &actions, masks.instrumentation() || sh.opts.canon.is_none(), |n| {
+                        match sh.visited.insert(sh.key_state(n, &masks), 0) {
+                            None => Some(true),
+                            Some(_) => None,
+                        }
                     }) {
                         sh.states.fetch_add(1, Ordering::Relaxed);
                         let ev = sh.settle(&mut n, &masks);
