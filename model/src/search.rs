@@ -2,7 +2,8 @@
 //! for `check`): a visited set of 128-bit state fingerprints, properties
 //! evaluated once per new state, parent records (4 + 1 bytes per state)
 //! for counterexamples, an accounted memory bound, optional partial-order
-//! reduction ([`crate::por`]) and a level-synchronous multi-threaded BFS.
+//! reduction ([`crate::por`]) with the dead-state canonicalisation
+//! ([`crate::canon`]) and a level-synchronous multi-threaded BFS.
 //!
 //! Single-threaded BFS explores states in exactly the order of a FIFO
 //! breadth-first search with actions in model order, and checks the
