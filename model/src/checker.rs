@@ -267,6 +267,7 @@ pub fn check_with(
         timeout: bounds.timeout_ms.map(Duration::from_millis),
         max_memory: bounds.max_memory.unwrap_or(search::DEFAULT_MAX_MEMORY),
         stop_when_all_found: true,
+        canon: reduction.then(|| crate::canon::Canon::new(&m, &names, !props.props.is_empty())),
     };
     let tick = |states: usize, unique: usize, depth: usize, elapsed: Duration| {
         if let Some(p) = progress {
@@ -293,8 +294,8 @@ pub fn check_with(
     for (i, name) in names.iter().enumerate() {
         let (verdict, ce) = match out.found[i] {
             Some(idx) => {
-                let from_short = shortest.as_ref().and_then(|o| violated.iter().position(|&v| v == i).and_then(|k| o.found[k].map(|j| o.path(&m, j))));
-                let path = from_short.unwrap_or_else(|| truncate(&m, name, &out.path(&m, idx)));
+                let from_short = shortest.as_ref().and_then(|o| violated.iter().position(|&v| v == i).and_then(|k| o.witness(&m, k)));
+                let path = from_short.unwrap_or_else(|| truncate(&m, name, &out.witness(&m, i).unwrap_or_else(|| out.path(&m, idx))));
                 (Verdict::Violated, Some(counterexample(&m, name, &path)))
             }
             None => match out.end {

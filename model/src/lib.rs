@@ -17,12 +17,16 @@
 //! [`state`] (plain-data state), [`machine`] (interpreter and stateright
 //! model), [`property`], [`checker`] (check / report), [`catalogue`],
 //! [`render`] (swimlanes), [`trace`] (counterexample to trace),
-//! [`schedule`] (counterexample to schedule: the interleaving), [`explore`].
+//! [`schedule`] (counterexample to schedule: the interleaving), [`explore`],
+//! [`search`] (the checker's search), [`por`] (partial-order reduction),
+//! [`canon`] and [`live`] (dead-state canonicalisation).
 
+pub mod canon;
 pub mod catalogue;
 pub mod checker;
 pub mod dataprop;
 pub mod explore;
+pub mod live;
 pub mod machine;
 pub mod por;
 pub mod property;

@@ -310,8 +310,9 @@ impl Por {
         Por { func, ops, works, find_local }
     }
 
-    /// The future footprint of thread `u` in `s`.
-    fn future(&self, m: &Machine, s: &State, u: usize) -> Fp {
+    /// The future footprint of thread `u` in `s` (`instr`: the find_path
+    /// instrumentation is live, see [`Por::ample`]).
+    fn future(&self, m: &Machine, s: &State, u: usize, instr: bool) -> Fp {
         let th = &s.threads[u];
         if th.stuck {
             return Fp::default();
@@ -331,16 +332,20 @@ impl Por {
         if th.wait_ctrl != 0 {
             fp.r |= CSRCU_CNT | CSRCU_WAIT;
         }
-        if th.in_find > 0 {
+        if th.in_find > 0 && instr {
             fp.r |= SEL | PATHPRED;
+        }
+        if !instr {
+            fp.r &= !SEL;
+            fp.w &= !SEL;
         }
         fp
     }
 
     /// The worker's future: its current work and every work that is
     /// pending or may be queued by `queues` (or by those works).
-    fn worker_future(&self, m: &Machine, s: &State, queues: u8) -> Fp {
-        let mut fp = self.future(m, s, m.worker);
+    fn worker_future(&self, m: &Machine, s: &State, queues: u8, instr: bool) -> Fp {
+        let mut fp = self.future(m, s, m.worker, instr);
         let mut q = s.pending | queues | fp.queues;
         let mut done = 0u8;
         while q & !done != 0 {
@@ -351,6 +356,10 @@ impl Por {
                 q |= w.queues;
             }
         }
+        if !instr {
+            fp.r &= !SEL;
+            fp.w &= !SEL;
+        }
         fp
     }
 
@@ -359,13 +368,27 @@ impl Por {
     /// successor `probe` accepts (`Some(new)`: the proviso holds, `new` =
     /// it was just added to the visited set). Returns the action, the
     /// successor and `new`.
-    pub fn ample(&self, m: &Machine, s: &State, actions: &[Action], mut probe: impl FnMut(&State) -> Option<bool>) -> Option<(Action, State, bool)> {
+    ///
+    /// `instr`: the find_path instrumentation (`disturbed`, `seen_*`, the
+    /// checks at find_path's return) still serves an open property. When
+    /// all three find_path properties are decided, the dead-state
+    /// canonicalisation ([`crate::canon`]) zeroes that bookkeeping, so in
+    /// the model the search then explores it does not exist: the `SEL`
+    /// class and find_path's return reads are dropped from footprints.
+    pub fn ample(
+        &self,
+        m: &Machine,
+        s: &State,
+        actions: &[Action],
+        instr: bool,
+        mut probe: impl FnMut(&State) -> Option<bool>,
+    ) -> Option<(Action, State, bool)> {
         let nthreads = m.worker + 1;
         let mut fut = [Fp::default(); crate::state::MAXT];
         let mut queues = 0u8;
         for (u, f) in fut.iter_mut().enumerate().take(nthreads) {
             if u != m.worker {
-                *f = self.future(m, s, u);
+                *f = self.future(m, s, u, instr);
                 queues |= f.queues;
             }
         }
@@ -374,7 +397,7 @@ impl Por {
             let Action::Run(t) = a else { continue };
             let t = t as usize;
             let Some(n) = stateright::Model::next_state(m, s, a) else { continue };
-            let Some(fa) = self.candidate(m, s, &n, t) else { continue };
+            let Some(fa) = self.candidate(m, s, &n, t, instr) else { continue };
             if fa.w & VISIBLE != 0 {
                 continue;
             }
@@ -385,7 +408,7 @@ impl Por {
                 if u == t {
                     continue;
                 }
-                let fu = if u == m.worker { self.worker_future(m, s, wq | fa.queues) } else { fut_u };
+                let fu = if u == m.worker { self.worker_future(m, s, wq | fa.queues, instr) } else { fut_u };
                 if fa.conflicts(fu) {
                     ok = false;
                     break;
@@ -403,7 +426,7 @@ impl Por {
 
     /// The footprint of what `Run(t)` executes in `s` (the step it runs,
     /// after starting the next operation when `t` is idle).
-    fn candidate(&self, m: &Machine, s: &State, n: &State, t: usize) -> Option<Fp> {
+    fn candidate(&self, m: &Machine, s: &State, n: &State, t: usize, instr: bool) -> Option<Fp> {
         let mut pre = *s;
         if pre.threads[t].depth == 0 && !m.begin_op(&mut pre, t) {
             return None;
@@ -421,11 +444,15 @@ impl Por {
         // Inside find_path before or after the step (its return reads the
         // paths and `disturbed`; entering it resets `disturbed`), or
         // possibly entering and leaving it in the local steps after it.
-        if self.find_local || pre.threads[t].in_find > 0 || n.threads[t].in_find > 0 {
+        if instr && (self.find_local || pre.threads[t].in_find > 0 || n.threads[t].in_find > 0) {
             fp.r |= SEL | PATHPRED;
         }
         if fp.w == ALL {
             return None;
+        }
+        if !instr {
+            fp.r &= !SEL;
+            fp.w &= !SEL;
         }
         Some(fp)
     }

@@ -2,7 +2,8 @@
 //! for `check`): a visited set of 128-bit state fingerprints, properties
 //! evaluated once per new state, parent records (4 + 1 bytes per state)
 //! for counterexamples, an accounted memory bound, optional partial-order
-//! reduction ([`crate::por`]) and a level-synchronous multi-threaded BFS.
+//! reduction ([`crate::por`]) with the dead-state canonicalisation
+//! ([`crate::canon`]) and a level-synchronous multi-threaded BFS.
 //!
 //! Single-threaded BFS explores states in exactly the order of a FIFO
 //! breadth-first search with actions in model order, and checks the
@@ -10,6 +11,7 @@
 //! violating state it records for a property is the one the shortest
 //! counterexample search finds (the same shortest counterexample).
 
+use crate::canon::Masks;
 use crate::checker::Mode;
 use crate::machine::{Action, Machine};
 use crate::state::State;
@@ -40,6 +42,8 @@ pub struct Opts {
     pub max_memory: u64,
     /// Stop as soon as every property has a violation.
     pub stop_when_all_found: bool,
+    /// Dead-state canonicalisation ([`crate::canon`]), with the reduction.
+    pub canon: Option<crate::canon::Canon>,
 }
 
 impl Default for Opts {
@@ -54,6 +58,7 @@ impl Default for Opts {
             timeout: None,
             max_memory: DEFAULT_MAX_MEMORY,
             stop_when_all_found: true,
+            canon: None,
         }
     }
 }
@@ -80,8 +85,13 @@ pub struct Outcome {
     pub unique: usize,
     pub max_depth: usize,
     /// Per property (in the order given): the discovery index of the first
-    /// violating state recorded.
+    /// violating state recorded (with `found_step`, of the state the
+    /// violating transition starts from).
     pub found: Vec<Option<u32>>,
+    /// Per property: the action code of the violating transition taken
+    /// from the state `found` names, when the violation was recorded as a
+    /// transition event ([`crate::canon`]) rather than as a new state.
+    pub found_step: Vec<Option<u8>>,
     pub end: End,
     /// Peak accounted memory in bytes.
     pub memory: u64,
@@ -109,6 +119,23 @@ impl Outcome {
         }
         out.push((s, None));
         out
+    }
+
+    /// The path to the violation of property `i` (the state the search
+    /// recorded, or the target of the transition it recorded).
+    pub fn witness(&self, m: &Machine, i: usize) -> Option<Vec<(State, Option<Action>)>> {
+        let idx = self.found.get(i).copied().flatten()?;
+        let mut p = self.path(m, idx);
+        if let Some(code) = self.found_step.get(i).copied().flatten() {
+            let a = action_of(code);
+            let s = p.last().map(|x| x.0)?;
+            let n = m.next_state(&s, a)?;
+            if let Some(last) = p.last_mut() {
+                last.1 = Some(a);
+            }
+            p.push((n, None));
+        }
+        Some(p)
     }
 }
 
@@ -226,12 +253,34 @@ impl Shared<'_> {
         }
         self.halt.store(true, Ordering::Relaxed);
     }
-    fn key_state(&self, n: &State) -> u128 {
+    /// The fingerprint of `n` (canonicalised with `masks` when the search
+    /// canonicalises; `n` itself may be a raw successor).
+    fn key_state(&self, n: &State, masks: &Masks) -> u128 {
         if self.opts.symmetry {
             n.canonical().fingerprint()
+        } else if let Some(c) = self.opts.canon.as_ref() {
+            let mut k = *n;
+            c.apply(&mut k, masks);
+            k.fingerprint()
         } else {
             n.fingerprint()
         }
+    }
+    /// The canonicalisation's masks for the properties open now (taken
+    /// between BFS levels only, so a level's states do not depend on the
+    /// threads' schedule).
+    fn masks(&self) -> Masks {
+        self.opts.canon.as_ref().map(|c| c.masks(self.open.load(Ordering::Relaxed))).unwrap_or_default()
+    }
+    /// A successor `n` of a stored state: the properties its transition
+    /// violates as events (violation bits of open properties it sets), then
+    /// `n` canonicalised. Returns the violated properties.
+    #[inline]
+    fn settle(&self, n: &mut State, masks: &Masks) -> u64 {
+        let Some(c) = self.opts.canon.as_ref() else { return 0 };
+        let v = if n.viol & masks.events != 0 { self.violations(n) } else { 0 };
+        c.apply(n, masks);
+        v
     }
     /// Violated properties among the open ones (bit mask).
     fn violations(&self, s: &State) -> u64 {
@@ -305,6 +354,9 @@ impl Level {
 struct Out {
     level: Level,
     meta: Vec<(u32, u8, u64)>,
+    /// Violations recorded as events of transitions whose target was
+    /// already known: (source's discovery index, action code, properties).
+    events: Vec<(u32, u8, u64)>,
 }
 
 /// Pack `s` as its differences from `base` (the initial state): runs of
@@ -359,7 +411,7 @@ const STATE_COST: u64 = std::mem::size_of::<State>() as u64;
 /// Expand states `frontier[range]` (discovery indices from `base`) at
 /// `level` (1 = the initial state); new states go to `out`.
 #[allow(clippy::too_many_arguments)] // one BFS level's slice: its context, range and outputs
-fn expand(sh: &Shared, frontier: &Level, base: u32, lo: usize, hi: usize, level: usize, out: &mut Out, depth_cut: &AtomicBool) {
+fn expand(sh: &Shared, frontier: &Level, base: u32, lo: usize, hi: usize, level: usize, out: &mut Out, depth_cut: &AtomicBool, masks: &Masks) {
     let m = sh.m;
     let mut actions = Vec::with_capacity(8);
     for i in 0..hi - lo {
@@ -383,34 +435,42 @@ fn expand(sh: &Shared, frontier: &Level, base: u32, lo: usize, hi: usize, level:
         actions.clear();
         m.actions(s, &mut actions);
         if let (Some(por), true) = (sh.por.as_ref(), actions.len() > 1) {
-            if let Some((a, n, fresh)) = por.ample(m, s, &actions, |n| match sh.visited.insert(sh.key_state(n), level + 1) {
-                None => Some(true),
-                Some(l) if l as usize == (level + 1).min(0xffff) => Some(false),
-                Some(_) => None,
-            }) {
+            if let Some((a, mut n, fresh)) =
+                por.ample(m, s, &actions, masks.instrumentation() || sh.opts.canon.is_none(), |n| match sh.visited.insert(sh.key_state(n, masks), level + 1) {
+                    None => Some(true),
+                    Some(l) if l as usize == (level + 1).min(0xffff) => Some(false),
+                    Some(_) => None,
+                })
+            {
                 sh.states.fetch_add(1, Ordering::Relaxed);
+                let ev = sh.settle(&mut n, masks);
                 if fresh {
-                    push_new(sh, out, n, idx, a);
+                    push_new(sh, out, n, idx, a, ev);
+                } else if ev != 0 {
+                    out.events.push((idx, code_of(a), ev));
                 }
                 continue;
             }
         }
         for &a in &actions {
-            let Some(n) = m.next_state(s, a) else { continue };
+            let Some(mut n) = m.next_state(s, a) else { continue };
             sh.states.fetch_add(1, Ordering::Relaxed);
-            if sh.visited.insert(sh.key_state(&n), level + 1).is_none() {
-                push_new(sh, out, n, idx, a);
+            let ev = sh.settle(&mut n, masks);
+            if sh.visited.insert(sh.key_state(&n, masks), level + 1).is_none() {
+                push_new(sh, out, n, idx, a, ev);
                 if sh.halt.load(Ordering::Relaxed) {
                     return;
                 }
+            } else if ev != 0 {
+                out.events.push((idx, code_of(a), ev));
             }
         }
     }
 }
 
 #[inline]
-fn push_new(sh: &Shared, out: &mut Out, n: State, parent: u32, a: Action) {
-    let v = sh.violations(&n);
+fn push_new(sh: &Shared, out: &mut Out, n: State, parent: u32, a: Action, events: u64) {
+    let v = sh.violations(&n) | events;
     let before = out.level.bytes.len();
     out.level.push(&sh.m.init, &n);
     out.meta.push((parent, code_of(a), v));
@@ -444,11 +504,18 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
         por: (opts.reduction && !opts.symmetry).then(|| crate::por::Por::new(m)),
     };
     let mut found: Vec<Option<u32>> = vec![None; props.len()];
+    let mut found_step: Vec<Option<u8>> = vec![None; props.len()];
     let mut parents: Vec<u32> = vec![0];
     let mut acts: Vec<u8> = vec![0];
-    sh.visited.insert(sh.key_state(&m.init), 1);
     let v0 = sh.violations(&m.init);
     record(&mut found, v0, 0);
+    // The stored initial state (canonicalised when the search does).
+    let mut init = m.init;
+    let mut masks = sh.masks();
+    if let Some(c) = opts.canon.as_ref() {
+        c.apply(&mut init, &masks);
+    }
+    sh.visited.insert(sh.key_state(&init, &masks), 1);
     let mut max_depth = 1;
     let depth_cut = AtomicBool::new(false);
     if props.is_empty() && opts.stop_when_all_found {
@@ -457,23 +524,24 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
     match opts.mode {
         Mode::Bfs => {
             let mut frontier = Level::new();
-            frontier.push(&m.init, &m.init);
+            frontier.push(&m.init, &init);
             let mut base: u32 = 0;
             let mut level = 1;
             let threads = opts.threads.max(1);
             while !frontier.is_empty() && !sh.halt.load(Ordering::Relaxed) {
                 max_depth = level;
+                masks = sh.masks();
                 sh.other_bytes.store(frontier.heap_bytes() + parents.capacity() as u64 * 5, Ordering::Relaxed);
                 let mut outs: Vec<Out> = Vec::new();
                 if threads == 1 {
-                    let mut out = Out { level: Level::new(), meta: Vec::new() };
+                    let mut out = Out { level: Level::new(), meta: Vec::new(), events: Vec::new() };
                     // Progress and limits between chunks.
                     let chunk = 4096;
                     let mut lo = 0;
                     let mut last = Instant::now();
                     while lo < frontier.len() && !sh.halt.load(Ordering::Relaxed) {
                         let hi = (lo + chunk).min(frontier.len());
-                        expand(&sh, &frontier, base, lo, hi, level, &mut out, &depth_cut);
+                        expand(&sh, &frontier, base, lo, hi, level, &mut out, &depth_cut, &masks);
                         lo = hi;
                         if let Some(t) = tick {
                             if last.elapsed() >= Duration::from_millis(100) {
@@ -490,16 +558,16 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
                     std::thread::scope(|scope| {
                         let handles: Vec<_> = (0..threads)
                             .map(|_| {
-                                let (sh, frontier, next_chunk, depth_cut, done) = (&sh, &frontier, &next_chunk, &depth_cut, &done);
+                                let (sh, frontier, next_chunk, depth_cut, done, masks) = (&sh, &frontier, &next_chunk, &depth_cut, &done, &masks);
                                 scope.spawn(move || {
-                                    let mut out = Out { level: Level::new(), meta: Vec::new() };
+                                    let mut out = Out { level: Level::new(), meta: Vec::new(), events: Vec::new() };
                                     loop {
                                         let lo = next_chunk.fetch_add(chunk, Ordering::Relaxed);
                                         if lo >= frontier.len() || sh.halt.load(Ordering::Relaxed) {
                                             break;
                                         }
                                         let hi = (lo + chunk).min(frontier.len());
-                                        expand(sh, frontier, base, lo, hi, level, &mut out, depth_cut);
+                                        expand(sh, frontier, base, lo, hi, level, &mut out, depth_cut, masks);
                                     }
                                     done.fetch_add(1, Ordering::Relaxed);
                                     out
@@ -534,6 +602,9 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
                         acts.push(a);
                         record(&mut found, v, idx);
                     }
+                    for (parent, a, v) in out.events {
+                        record_step(&mut found, &mut found_step, v, parent, a);
+                    }
                 }
                 frontier = next;
                 level += 1;
@@ -544,9 +615,10 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
         }
         Mode::Dfs => {
             // Depth-first: a stack of (state, discovery index, depth).
-            let mut stack: Vec<(State, u32, u32)> = vec![(m.init, 0, 1)];
+            let mut stack: Vec<(State, u32, u32)> = vec![(init, 0, 1)];
             let mut actions = Vec::with_capacity(8);
-            let mut succ: Vec<(Action, State)> = Vec::with_capacity(8);
+            let mut succ: Vec<(Action, State, u64)> = Vec::with_capacity(8);
+            let mut events: Vec<(Action, u64)> = Vec::with_capacity(8);
             let mut k = 0u64;
             let mut last = Instant::now();
             while let Some((s, idx, d)) = stack.pop() {
@@ -565,6 +637,7 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
                     break;
                 }
                 max_depth = max_depth.max(d as usize);
+                masks = sh.masks();
                 actions.clear();
                 m.actions(&s, &mut actions);
                 if opts.max_depth.is_some_and(|md| d as usize >= md) {
@@ -574,30 +647,40 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
                     continue;
                 }
                 succ.clear();
+                events.clear();
                 let mut reduced = false;
                 if let (Some(por), true) = (sh.por.as_ref(), actions.len() > 1) {
                     // Proviso: the ample successor is discovered now (the
                     // discovery edges form a forest: no cycle of reduced steps).
-                    if let Some((a, n, _)) = por.ample(m, &s, &actions, |n| match sh.visited.insert(sh.key_state(n), 0) {
-                        None => Some(true),
-                        Some(_) => None,
+                    if let Some((a, mut n, _)) = por.ample(m, &s, &actions, masks.instrumentation() || sh.opts.canon.is_none(), |n| {
+                        match sh.visited.insert(sh.key_state(n, &masks), 0) {
+                            None => Some(true),
+                            Some(_) => None,
+                        }
                     }) {
                         sh.states.fetch_add(1, Ordering::Relaxed);
-                        succ.push((a, n));
+                        let ev = sh.settle(&mut n, &masks);
+                        succ.push((a, n, ev));
                         reduced = true;
                     }
                 }
                 if !reduced {
                     for &a in &actions {
-                        let Some(n) = m.next_state(&s, a) else { continue };
+                        let Some(mut n) = m.next_state(&s, a) else { continue };
                         sh.states.fetch_add(1, Ordering::Relaxed);
-                        if sh.visited.insert(sh.key_state(&n), 0).is_none() {
-                            succ.push((a, n));
+                        let ev = sh.settle(&mut n, &masks);
+                        if sh.visited.insert(sh.key_state(&n, &masks), 0).is_none() {
+                            succ.push((a, n, ev));
+                        } else if ev != 0 {
+                            events.push((a, ev));
                         }
                     }
                 }
-                for &(a, n) in succ.iter() {
-                    let v = sh.violations(&n);
+                for &(a, ev) in events.iter() {
+                    record_step(&mut found, &mut found_step, ev, idx, code_of(a));
+                }
+                for &(a, n, ev) in succ.iter() {
+                    let v = sh.violations(&n) | ev;
                     let j = parents.len() as u32;
                     parents.push(idx);
                     acts.push(code_of(a));
@@ -608,7 +691,7 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
                     }
                 }
                 // Explore the first action's successor first.
-                for (k2, &(_, n)) in succ.iter().enumerate().rev() {
+                for (k2, &(_, n, _)) in succ.iter().enumerate().rev() {
                     stack.push((n, parents.len() as u32 - (succ.len() - k2) as u32, d + 1));
                 }
             }
@@ -629,6 +712,7 @@ pub fn search(m: &Machine, props: &[Cond], opts: &Opts, stop: &AtomicBool, tick:
         unique: parents.len(),
         max_depth,
         found,
+        found_step,
         end,
         memory: sh.peak.load(Ordering::Relaxed).max(sh.visited.bytes.load(Ordering::Relaxed)),
         parents,
@@ -643,6 +727,20 @@ fn record(found: &mut [Option<u32>], v: u64, idx: u32) {
         bits &= bits - 1;
         if found[i].is_none() {
             found[i] = Some(idx);
+        }
+    }
+}
+
+/// Record violations `v` as events of the transition `action` from the
+/// state discovered as `idx` (for properties without one yet).
+fn record_step(found: &mut [Option<u32>], found_step: &mut [Option<u8>], v: u64, idx: u32, action: u8) {
+    let mut bits = v;
+    while bits != 0 {
+        let i = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        if found[i].is_none() {
+            found[i] = Some(idx);
+            found_step[i] = Some(action);
         }
     }
 }
