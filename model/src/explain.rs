@@ -315,7 +315,7 @@ pub fn counterexample(m: &Machine, name: &str, path: &[(State, Option<Action>)])
     }
     // The violating transition: the first state that violates the property.
     let idx = path.iter().position(|(s, _)| property::violated(m, name, s)).unwrap_or(path.len().saturating_sub(1));
-    let at_rest = matches!(name, property::LINK_BIT_MATCHES | property::NO_LEAKED_GENDISK | property::NO_STRANDED_REQUEUE);
+    let at_rest = property::decl(name).is_some_and(|d| d.at_rest);
     let data_label = m.data_props.get(name).and_then(|p| p.state_label());
     let (function, object) = if idx > 0 {
         let st = &steps[idx - 1];

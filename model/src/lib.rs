@@ -19,12 +19,13 @@
 //! [`dataprop`] (properties written as data: the language; `eval` runs
 //! them on the machine), [`source`] (a revision's own names),
 //! [`scenario`] (loader; initial state from the reference), [`revision`]
-//! (loader and compiler), [`machine`] (the interpreter), [`system`] (the
-//! machine as a stateright model), [`explain`] (each transition and a
-//! counterexample in words and objects), [`bounds`], [`checker`] (check /
+//! (loader and compiler), [`machine`] (the interpreter), [`explain`]
+//! (each transition and a counterexample in words and objects),
+//! [`system`] (the machine as a stateright model), [`bounds`], [`por`],
+//! [`search`], [`checker`] (check /
 //! report), [`render`] (swimlanes), [`schedule`] (counterexample to
 //! schedule: the interleaving), [`trace`] (counterexample to trace),
-//! [`catalogue`], [`sweep`], [`explore`].
+//! [`catalogue`], [`sweep`], [`replay`], [`explore`].
 
 pub mod bounds;
 pub mod catalogue;
