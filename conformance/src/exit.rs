@@ -49,3 +49,9 @@ impl fmt::Display for InputError {
 }
 
 impl std::error::Error for InputError {}
+
+impl From<mpath_reference::trace::TraceError> for InputError {
+    fn from(e: mpath_reference::trace::TraceError) -> InputError {
+        InputError { file: e.file, line: e.line, column: e.column, reason: e.reason }
+    }
+}

@@ -12,19 +12,27 @@
 //! data (`scenarios/*.json`: a reference trace header for the initial
 //! state, plus threads of operations).
 //!
-//! Modules: [`step`] (the step language), [`revision`] (loader and
-//! compiler), [`scenario`] (loader; initial state from the reference),
-//! [`state`] (plain-data state), [`machine`] (interpreter and stateright
-//! model), [`property`], [`checker`] (check / report), [`catalogue`],
-//! [`render`] (swimlanes), [`trace`] (counterexample to trace),
-//! [`schedule`] (counterexample to schedule: the interleaving), [`explore`],
-//! [`search`] (the checker's search), [`por`] (partial-order reduction),
-//! [`canon`] and [`live`] (dead-state canonicalisation).
+//! Modules, from the bottom up (no module depends on one above it;
+//! `scripts/module-cycles` checks it): [`step`] (the step language),
+//! [`state`] (plain-data state), [`property`] (the built-in properties,
+//! each declared once, over a [`property::View`] of the machine),
+//! [`dataprop`] (properties written as data: the language; `eval` runs
+//! them on the machine), [`source`] (a revision's own names),
+//! [`scenario`] (loader; initial state from the reference), [`revision`]
+//! (loader and compiler), [`machine`] (the interpreter), [`explain`]
+//! (each transition and a counterexample in words and objects),
+//! [`system`] (the machine as a stateright model), [`bounds`], [`por`],
+//! [`search`] (with [`canon`] and [`live`]: dead-state canonicalisation),
+//! [`checker`] (check / report), [`render`] (swimlanes), [`schedule`] (counterexample to
+//! schedule: the interleaving), [`trace`] (counterexample to trace),
+//! [`catalogue`], [`sweep`], [`replay`], [`explore`].
 
+pub mod bounds;
 pub mod canon;
 pub mod catalogue;
 pub mod checker;
 pub mod dataprop;
+pub mod explain;
 pub mod explore;
 pub mod live;
 pub mod machine;
@@ -36,17 +44,20 @@ pub mod revision;
 pub mod scenario;
 pub mod schedule;
 pub mod search;
+pub mod source;
 pub mod state;
 pub mod step;
 pub mod sweep;
+pub mod system;
 pub mod trace;
 
 pub use catalogue::{
     as_expected, catalogue, diff, finding, review, run_catalogue, run_entries, validate_entries, verdict_words, CatalogueResult, DiffRow, Entry, Expect,
     Expectations, Expected, Review, REVIEWS,
 };
-pub use checker::{check, check_with, Bounds, Counterexample, Mode, ModelError, Progress, PropertyReport, Report, TraceStep, Verdict};
+pub use checker::{check, check_with, Bounds, Mode, ModelError, Progress, PropertyReport, Report, Verdict};
 pub use dataprop::{DataProperty, PropertySet, PropsError};
+pub use explain::{Counterexample, TraceStep};
 pub use explore::explore;
 pub use render::{render_counterexample, swimlane};
 pub use revision::RevisionSpec;

@@ -1,17 +1,16 @@
-//! The interpreter and the stateright [`Model`]: threads run their
-//! operations' step programs; one transition executes one shared step of
-//! one thread (plus the register-only steps around it). A worker thread
-//! runs queued works (requeue, partition scan, delayed removal).
+//! The interpreter: threads run their operations' step programs; one
+//! transition executes one shared step of one thread (plus the
+//! register-only steps around it). A worker thread runs queued works
+//! (requeue, partition scan, delayed removal). The stateright `Model`
+//! over it is in [`crate::system`].
 
-use crate::property;
 use crate::revision::Program;
 use crate::scenario::{op_entry, Scenario, ScenarioError};
 use crate::state::*;
 use crate::step::*;
 use mpath_reference::driver::{predicates, CtrlState, DriverKind};
 use mpath_reference::ops::Op;
-use stateright::{Model, Property};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// A checker action: run thread `t` one shared step, or let the worker
@@ -445,7 +444,7 @@ impl Machine {
         th.seen_unlinked = if unl { th.seen_unlinked | b } else { th.seen_unlinked & !b };
     }
 
-    fn start_frame(&self, s: &mut State, t: usize, func: u8) -> bool {
+    pub(crate) fn start_frame(&self, s: &mut State, t: usize, func: u8) -> bool {
         let th = &mut s.threads[t];
         if th.depth as usize >= STACK {
             return false;
@@ -1272,73 +1271,6 @@ fn mutex_idx(m: Mutex) -> usize {
     match m {
         Mutex::Head => 0,
         Mutex::Subsys => 1,
-    }
-}
-
-impl Model for Machine {
-    type State = State;
-    type Action = Action;
-
-    fn init_states(&self) -> Vec<State> {
-        vec![self.init]
-    }
-
-    fn actions(&self, s: &State, actions: &mut Vec<Action>) {
-        if s.threads.iter().any(|t| t.stuck) && s.viol & vbit::NONTERM != 0 {
-            // The spinning thread never leaves its read section; the others
-            // may still run.
-        }
-        for t in 0..=self.worker {
-            if self.enabled(s, t) {
-                actions.push(Action::Run(t as u8));
-            }
-        }
-        if s.threads[self.worker].depth == 0 {
-            for w in WorkKind::ALL {
-                if s.pending & w.bit() != 0 && self.program.func(w.function()).is_some() {
-                    actions.push(Action::Work(w));
-                }
-            }
-        }
-    }
-
-    fn next_state(&self, s: &State, a: Action) -> Option<State> {
-        let mut n = *s;
-        match a {
-            Action::Run(t) => self.run(&mut n, t as usize),
-            Action::Work(w) => {
-                n.pending &= !w.bit();
-                let f = self.program.func(w.function())? as u8;
-                let wk = self.worker;
-                n.threads[wk].regs = [0; NREG];
-                self.start_frame(&mut n, wk, f);
-                self.advance(&mut n, wk);
-            }
-        }
-        Some(n)
-    }
-
-    fn within_boundary(&self, _s: &State) -> bool {
-        !self.stop.load(Ordering::Relaxed)
-    }
-
-    fn properties(&self) -> Vec<Property<Self>> {
-        let mut v = property::properties();
-        v.extend(crate::dataprop::properties(self));
-        v
-    }
-
-    fn format_step(&self, last: &State, a: Action) -> Option<String> {
-        let next = self.next_state(last, a)?;
-        let d = crate::checker::describe(self, last, &next, a);
-        Some(format!("{}: {}: {}\n\n{:?}", d.thread_name, d.function, d.primitive, next))
-    }
-
-    fn format_action(&self, a: &Action) -> String {
-        match a {
-            Action::Run(t) => format!("run {}", self.thread_name(*t as usize)),
-            Action::Work(w) => format!("worker starts {}", w.function()),
-        }
     }
 }
 

@@ -35,41 +35,22 @@ pub struct SeqTrace {
     pub lines: Vec<(usize, Line)>,
 }
 
-/// Parses a trace (JSON Lines, format version 1). Errors are one line,
-/// `file:line:column: reason`. Header validation is the reference's.
+/// Parses a trace (JSON Lines, format version 1) with the reference's
+/// parser ([`mpath_reference::trace::parse`]). Errors are one line,
+/// `file:line:column: reason`.
 pub fn parse_trace(file: &str, text: &str) -> Result<SeqTrace, String> {
-    let mut header: Option<Header> = None;
-    let mut lines = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let lineno = i + 1;
-        let l = raw.trim();
-        if l.is_empty() {
-            continue;
-        }
-        let err = |e: serde_json::Error| {
-            let mut msg = e.to_string();
-            if let Some(k) = msg.rfind(" at line ") {
-                msg.truncate(k);
-            }
-            format!("{file}:{lineno}:{}: {msg}", e.column().max(1))
-        };
-        match header {
-            None => {
-                let h: Header = serde_json::from_str(l).map_err(err)?;
-                h.validate().map_err(|r| format!("{file}:{lineno}:1: {r}"))?;
-                header = Some(h);
-            }
-            Some(_) => lines.push((lineno, serde_json::from_str::<Line>(l).map_err(err)?)),
-        }
-    }
-    let header = header.ok_or_else(|| format!("{file}:1:1: empty trace: no header line"))?;
-    Ok(SeqTrace { file: file.to_string(), header, lines })
+    mpath_reference::trace::parse(file, text).map(SeqTrace::from).map_err(|e| e.to_string())
 }
 
 /// Reads and parses a trace file.
 pub fn load_trace(path: &str) -> Result<SeqTrace, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}:0:0: cannot read: {e}"))?;
-    parse_trace(path, &text)
+    mpath_reference::trace::load(path).map(SeqTrace::from).map_err(|e| e.to_string())
+}
+
+impl From<mpath_reference::trace::Trace> for SeqTrace {
+    fn from(t: mpath_reference::trace::Trace) -> SeqTrace {
+        SeqTrace { file: t.file, header: t.header, lines: t.lines }
+    }
 }
 
 /// Where the model's answer differs from the trace's expectation.

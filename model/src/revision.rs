@@ -42,10 +42,10 @@ pub struct RevisionSpec {
     /// revision lacks it, so operations that need it are rejected).
     #[serde(default)]
     pub functions: BTreeMap<String, Option<Vec<Step>>>,
-    /// The revision's own source names and files (`render::SourceMap`);
+    /// The revision's own source names and files (`source::SourceMap`);
     /// inherited from the base when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<crate::render::SourceMap>,
+    pub source: Option<crate::source::SourceMap>,
 }
 
 /// One declared verdict change: `property` on `scenario` (a shipped

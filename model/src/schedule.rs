@@ -8,143 +8,18 @@
 //! The types are plain structs (no maps), so the same counterexample gives
 //! the same bytes.
 
-use crate::checker::Counterexample;
+use crate::explain::Counterexample;
 use crate::revision::RevisionSpec;
 use crate::scenario::{Scenario, ThreadSpec};
-use crate::step::{Bit, Mutex, Step, JUNK};
 use mpath_reference::trace::Header;
 use mpath_reference::violation::Violation;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use std::path::Path;
+
+pub use crate::explain::{Objects, PathRef, ScheduleStep, StepForm, WorkStart, WorkTag};
 
 /// The schedule format version this build writes and reads.
 pub const SCHEDULE_VERSION: u32 = 1;
-
-/// A path pointer as a schedule names it: a path id, `NULL` (JSON `null`)
-/// or an uninitialised / wild pointer (the string `"junk"`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PathRef {
-    Null,
-    Path(u32),
-    Junk,
-}
-
-impl PathRef {
-    /// The model's pointer encoding: 0 is NULL, `id + 1` path `id`,
-    /// anything else (the JUNK value) is not a pointer to a path.
-    pub fn of(v: u8) -> PathRef {
-        match v {
-            0 => PathRef::Null,
-            JUNK => PathRef::Junk,
-            v if (v as usize) <= crate::state::MAXP => PathRef::Path(v as u32 - 1),
-            _ => PathRef::Junk,
-        }
-    }
-}
-
-impl Serialize for PathRef {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            PathRef::Null => s.serialize_unit(),
-            PathRef::Path(p) => s.serialize_u32(*p),
-            PathRef::Junk => s.serialize_str("junk"),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for PathRef {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Id(u32),
-            Word(String),
-            Null(()),
-        }
-        match Raw::deserialize(d)? {
-            Raw::Id(p) => Ok(PathRef::Path(p)),
-            Raw::Word(w) if w == "junk" => Ok(PathRef::Junk),
-            Raw::Word(w) => Err(serde::de::Error::custom(format!("path {w:?}: expected a path id, null or \"junk\""))),
-            Raw::Null(()) => Ok(PathRef::Null),
-        }
-    }
-}
-
-/// A present key holding `null` is `Some(PathRef::Null)`, not `None`.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<PathRef>, D::Error> {
-    PathRef::deserialize(d).map(Some)
-}
-
-/// The objects a step touches, resolved from the machine state. Keys that
-/// do not apply to the step are left out.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Objects {
-    /// The path held (before the step) by the register the step acts on.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    pub path: Option<PathRef>,
-    /// The `current_path[]` slot (node number) a `current_path` load or
-    /// store names.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node: Option<u32>,
-    /// The path pointer the step writes into its register.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
-    pub result: Option<PathRef>,
-    /// `mutex_lock` / `mutex_unlock`: `head` or `subsys`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mutex: Option<Mutex>,
-    /// Bit operations: the bit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bit: Option<Bit>,
-}
-
-/// The tag of a worker step (`"s": "work"`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum WorkTag {
-    #[serde(rename = "work")]
-    Work,
-}
-
-/// The worker starting a queued work: `{"s": "work", "work": "<function>"}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WorkStart {
-    pub s: WorkTag,
-    /// The function the work runs (`mpath_requeue_work`, ...).
-    pub work: String,
-}
-
-/// What a schedule step executes: a step of the revision's program in its
-/// revision-file form, or the worker starting a work.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum StepForm {
-    Step(Step),
-    Work(WorkStart),
-}
-
-/// One transition of the interleaving.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScheduleStep {
-    /// Position in the schedule (0-based; the swimlane's row number).
-    pub i: usize,
-    /// Acting thread: an index into `threads`, or `worker`.
-    pub thread: usize,
-    pub thread_name: String,
-    /// Index of the thread's operation the step belongs to (operations the
-    /// thread completed before the step; 0 for the worker).
-    pub op: usize,
-    /// Library / driver function the step belongs to.
-    pub function: String,
-    /// The step; `null` when the operation started has no shared step.
-    pub step: Option<StepForm>,
-    /// The kernel primitive (as in the swimlane).
-    pub primitive: String,
-    pub objects: Objects,
-    /// Operations this thread had completed after the step.
-    pub ops_done: usize,
-}
 
 /// A counterexample's interleaving.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,8 +11,8 @@
 //! violating state it records for a property is the one the shortest
 //! counterexample search finds (the same shortest counterexample).
 
+use crate::bounds::Mode;
 use crate::canon::Masks;
-use crate::checker::Mode;
 use crate::machine::{Action, Machine};
 use crate::state::State;
 use crate::step::WorkKind;

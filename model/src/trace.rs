@@ -4,7 +4,7 @@
 //! is the counterexample's [`Schedule`](crate::schedule::Schedule), saved
 //! beside the trace.
 
-use crate::checker::Counterexample;
+use crate::explain::Counterexample;
 use crate::revision::RevisionSpec;
 use crate::scenario::Scenario;
 use mpath_reference::ops::Op;

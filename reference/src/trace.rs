@@ -1,8 +1,10 @@
 //! The trace format's data types (format version [`FORMAT_VERSION`]).
 //! They live here, beside the vocabulary, so that every producer (the
 //! generator, the model's counterexamples) and every consumer (replay, the
-//! KUnit exporter) shares one definition. Parsing with positioned errors
-//! and replay live in `mpath-conformance`.
+//! KUnit exporter) shares one definition, and the one parser ([`parse`],
+//! [`load`]: positioned one-line errors, never a panic) that the CLI's
+//! replay and export and the model's sequential replay call. Replay lives
+//! in `mpath-conformance` and `mpath-model`.
 //!
 //! A trace is JSON Lines: one [`Header`] line, then one [`Line`] per
 //! operation.
@@ -197,4 +199,90 @@ pub fn to_jsonl(header: &Header, lines: &[Line]) -> String {
         s.push('\n');
     }
     s
+}
+
+/// A parsed trace file: its header, the reference profile its revision
+/// names, and its op lines with their 1-based file line numbers.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    pub file: String,
+    pub header: Header,
+    pub profile: Profile,
+    /// (1-based file line number, op line).
+    pub lines: Vec<(usize, Line)>,
+}
+
+/// A trace that cannot be read or parsed, located: `file:line:column:
+/// reason` on one line.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}:{column}: {}", one_line(file), one_line(reason))]
+pub struct TraceError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub reason: String,
+}
+
+impl TraceError {
+    pub fn new(file: &str, line: usize, column: usize, reason: impl Into<String>) -> TraceError {
+        TraceError { file: file.to_string(), line, column, reason: reason.into() }
+    }
+}
+
+fn json_err(file: &str, lineno: usize, e: &serde_json::Error) -> TraceError {
+    let mut msg = e.to_string();
+    // serde_json appends " at line L column C": the position is ours.
+    if let Some(i) = msg.rfind(" at line ") {
+        msg.truncate(i);
+    }
+    if e.is_eof() {
+        msg = format!("truncated JSON ({msg})");
+    }
+    TraceError::new(file, lineno, e.column().max(1), msg)
+}
+
+/// Parses a trace (JSON Lines, format version 1) from text; `file` names
+/// it in errors. The header is validated ([`Header::validate`]); at most
+/// [`MAX_OPS`] op lines; blank lines are skipped.
+pub fn parse(file: &str, text: &str) -> Result<Trace, TraceError> {
+    let mut header: Option<(Header, Profile)> = None;
+    let mut lines = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let lineno = i + 1;
+        let l = raw.trim();
+        if l.is_empty() {
+            continue;
+        }
+        match &header {
+            None => {
+                let h: Header = serde_json::from_str(l).map_err(|e| json_err(file, lineno, &e))?;
+                let p = h.validate().map_err(|r| TraceError::new(file, lineno, 1, r))?;
+                header = Some((h, p));
+            }
+            Some(_) => {
+                if lines.len() >= MAX_OPS {
+                    return Err(TraceError::new(file, lineno, 1, format!("more than {MAX_OPS} operations")));
+                }
+                let line: Line = serde_json::from_str(l).map_err(|e| json_err(file, lineno, &e))?;
+                lines.push((lineno, line));
+            }
+        }
+    }
+    let (header, profile) = header.ok_or_else(|| TraceError::new(file, 1, 1, "empty trace: no header line"))?;
+    Ok(Trace { file: file.to_string(), header, profile, lines })
+}
+
+/// A file's text; not valid UTF-8 is an error naming the line.
+pub fn read_text(path: &str) -> Result<String, TraceError> {
+    let bytes = std::fs::read(path).map_err(|e| TraceError::new(path, 0, 0, format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
+        TraceError::new(path, line, 1, "not valid UTF-8")
+    })
+}
+
+/// Reads and parses a trace file.
+pub fn load(path: &str) -> Result<Trace, TraceError> {
+    parse(path, &read_text(path)?)
 }

@@ -1,10 +1,12 @@
 //! KUnit: export traces as KUnit suites for a kernel backend, run them
 //! under UML with kunit.py, and map the raw KTAP back to trace steps.
 
+pub mod backend;
 pub mod drift;
 pub mod export;
 pub mod export_lib;
 pub mod export_lib_v1;
+pub mod export_nvme612;
 pub mod ktap;
 pub mod race;
 pub mod report;
