@@ -81,13 +81,20 @@ impl System {
             }
         }
         if out_of_bounds {
-            // Reported after the loop (in node order, as the loop met them),
-            // so that the loop itself makes no call.
-            for &node in &self.topo.possible {
-                self.cp_slot(node, F);
-            }
+            self.report_cp_out_of_bounds(F);
         }
         changed
+    }
+
+    /// The out-of-bounds `current_path[node]` accesses of a `for_each_node`
+    /// loop, reported after it (in node order, as the loop met them), so
+    /// that the loop itself makes no call.
+    #[cold]
+    #[inline(never)]
+    fn report_cp_out_of_bounds(&self, function: &str) {
+        for &node in &self.topo.possible {
+            self.cp_slot(node, function);
+        }
     }
 
     /// `mpath_clear_paths(head)`.
