@@ -379,9 +379,9 @@ impl System {
 
     /// The one bounded RCU list walk: visits `first`, then `succ(p)` of
     /// each visited `p`, every entry checked once ([`System::dev`]), until
-    /// `succ` gives none, `visit` breaks, or the walk passes `2 * capacity
-    /// + 2` visits (a correct walk visits each path at most once, or once
-    /// around for round-robin).
+    /// `succ` gives none, `visit` breaks, or the walk passes the bound of
+    /// `2 * capacity + 2` visits (a correct walk visits each path at most
+    /// once, or once around for round-robin).
     #[inline]
     pub fn walk_bounded<B>(
         &self,
