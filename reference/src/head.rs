@@ -194,7 +194,8 @@ impl DevView for Dev<'_> {
         let ci = self.slot.ctrl.load(Ordering::Relaxed);
         match self.ctrls.get(ci as usize) {
             Some(c) => (ci, c),
-            None => (ci, &self.ctrls[self.ctrls.len() - 1]),
+            // An index past the table reads the last controller (as `ctrl_of`).
+            None => (self.ctrls.len() as u32 - 1, &self.ctrls[self.ctrls.len() - 1]),
         }
     }
     fn clear_ns_ready(&self) {
