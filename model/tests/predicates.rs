@@ -6,7 +6,7 @@
 use mpath_model::machine::Machine;
 use mpath_model::revision::RevisionSpec;
 use mpath_model::scenario::{state_of_system, Scenario, ThreadSpec};
-use mpath_reference::driver::{AluaState, AnaState, CtrlState, DriverKind, SdevState};
+use mpath_reference::driver::{AluaState, AnaState, CtrlState, DriverKind, SdevState, Template};
 use mpath_reference::ops::Op;
 use mpath_reference::trace::Header;
 use mpath_reference::Topology;
@@ -27,7 +27,8 @@ fn agree(h: &Header, pokes: &[Op]) -> (bool, bool, bool) {
     }
     let s = state_of_system(&sys).unwrap();
     let m = machine(h);
-    let r = (sys.drv.is_disabled(&sys, 0), sys.drv.is_optimized(&sys, 0), sys.drv.available_path(&sys, 0));
+    let dev = sys.dev(0, "predicates");
+    let r = (sys.drv.is_disabled(&dev), sys.drv.is_optimized(&dev), sys.drv.available_path(&dev));
     let md = (m.is_disabled(&s, 0), m.is_optimized(&s, 0), m.is_available(&s, 0));
     assert_eq!(r, md, "reference vs model (is_disabled, is_optimized, available) after {pokes:?}");
     r

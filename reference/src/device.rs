@@ -2,10 +2,12 @@
 //! revalidation, `mpath_call_for_device`, the multipath sysfs links and
 //! `mpath_synchronize`.
 
+use crate::driver::Template;
 use crate::head::{Life, System, CP_NULL, DEVICE_SYSFS_ATTR_LINK};
 use crate::rculist::enc;
 use crate::sync::{lock, Ordering};
 use crate::violation::{Kind, Object};
+use std::ops::ControlFlow;
 
 pub const EEXIST: i32 = 17;
 pub const EWOULDBLOCK: i32 = 11;
@@ -65,16 +67,34 @@ impl System {
     pub fn clear_current_path(&self, p: u32) -> bool {
         const F: &str = "mpath_clear_current_path";
         self.head(F);
-        let mut changed = false;
+        let (mut changed, mut out_of_bounds) = (false, false);
         for &node in &self.topo.possible {
-            if let Some(slot) = self.cp_slot(node, F) {
-                if slot.load(Ordering::Relaxed) == enc(p) {
-                    slot.store(CP_NULL, Ordering::Release);
-                    changed = true;
+            // A negative node converts to a huge index: out of bounds too.
+            match self.current_path.get(node as usize) {
+                Some(slot) => {
+                    if slot.load(Ordering::Relaxed) == enc(p) {
+                        slot.store(CP_NULL, Ordering::Release);
+                        changed = true;
+                    }
                 }
+                None => out_of_bounds = true,
             }
         }
+        if out_of_bounds {
+            self.report_cp_out_of_bounds(F);
+        }
         changed
+    }
+
+    /// The out-of-bounds `current_path[node]` accesses of a `for_each_node`
+    /// loop, reported after it (in node order, as the loop met them), so
+    /// that the loop itself makes no call.
+    #[cold]
+    #[inline(never)]
+    fn report_cp_out_of_bounds(&self, function: &str) {
+        for &node in &self.topo.possible {
+            self.cp_slot(node, function);
+        }
     }
 
     /// `mpath_clear_paths(head)`.
@@ -96,16 +116,13 @@ impl System {
             let cap = self.disk.capacity.load(Ordering::Relaxed);
             if with_cb {
                 let idx = self.srcu.read_lock();
-                let mut cur = self.dev_list.first();
-                while let Some(p) = cur {
-                    if self.path_disk(p, F) && self.path(p, F).capacity.load(Ordering::Relaxed) != cap && self.drv.revalidate_cb(self, p) {
-                        hit.push(p);
+                // A cycle (Walk::Overran) ends the walk.
+                self.walk_dev_list(F, |dev| {
+                    if self.dev_disk(dev, F) && dev.slot.capacity.load(Ordering::Relaxed) != cap && self.drv.revalidate_cb(dev) {
+                        hit.push(dev.id);
                     }
-                    cur = self.dev_list.next(p);
-                    if hit.len() > self.dev_list.capacity() {
-                        break;
-                    }
-                }
+                    ControlFlow::<()>::Continue(())
+                });
                 self.srcu.read_unlock(idx);
             }
         }
@@ -130,27 +147,22 @@ impl System {
             return made;
         }
         let idx = self.srcu.read_lock();
-        let mut cur = self.dev_list.first();
-        let mut n = 0;
-        while let Some(p) = cur {
-            n += 1;
-            if n > 2 * self.dev_list.capacity() + 2 {
-                break;
-            }
-            let s = self.path(p, F);
-            if self.path_disk(p, F) && s.disk_added.load(Ordering::Acquire) && !self.link_claim(p) {
+        // A cycle (Walk::Overran) ends the walk.
+        self.walk_dev_list(F, |dev| {
+            let p = dev.id;
+            if self.dev_disk(dev, F) && dev.slot.disk_added.load(Ordering::Acquire) && !self.link_claim(p) {
                 if self.disk.gd_dead.load(Ordering::Acquire) {
                     self.violate(Kind::NullDeref, Object::HeadDisk, "sysfs_add_link_to_group");
-                    break;
+                    return ControlFlow::Break(());
                 }
                 if self.sysfs_create_link(p) {
                     made.push(p);
                 } else {
-                    s.flags.fetch_and(!(1 << DEVICE_SYSFS_ATTR_LINK), Ordering::AcqRel);
+                    dev.slot.flags.fetch_and(!(1 << DEVICE_SYSFS_ATTR_LINK), Ordering::AcqRel);
                 }
             }
-            cur = self.dev_list.next(p);
-        }
+            ControlFlow::Continue(())
+        });
         self.srcu.read_unlock(idx);
         made
     }

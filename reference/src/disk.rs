@@ -1,5 +1,6 @@
 //! Head lifetime, head gendisk and going live (§6).
 
+use crate::driver::Template;
 use crate::head::{DiskState, Life, System, HEAD_DISK_LIVE};
 use crate::revision::HeadRef;
 use crate::sync::{lock, Ordering};
@@ -125,7 +126,7 @@ impl System {
         self.add_sysfs_link();
         {
             let _g = lock(&self.lock);
-            if self.drv.is_optimized(self, p) {
+            if self.drv.is_optimized(&self.dev(p, F)) {
                 let idx = self.srcu.read_lock();
                 for &node in &self.topo.online {
                     self.__find_path(node);

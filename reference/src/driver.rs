@@ -2,9 +2,12 @@
 //! the NVMe and SCSI implementations the spec describes (§16), and the
 //! driver state they read (controller / sdev state, ANA / ALUA state, the
 //! NVMe namespace bits, per-controller or per-host `nr_active`).
+//!
+//! The callbacks see one path through a [`DevView`] (the library's checked
+//! view, `head::Dev`), never the whole system: this module depends on no
+//! library module.
 
-use crate::head::System;
-use crate::sync::Ordering;
+use crate::sync::{AtomicBool, AtomicI32, AtomicU8, Ordering};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -160,26 +163,64 @@ pub enum IoctlKind {
     Ctrl,
 }
 
-/// `struct mpath_head_template`: the callbacks the library calls. Each
-/// callback reads driver state through [`System::path`], so a callback on a
-/// freed path is reported as a use-after-free.
+/// An NVMe controller or a SCSI host.
+pub struct Ctrl {
+    pub state: AtomicU8,
+    pub nr_active: AtomicI32,
+    pub failfast_expired: AtomicBool,
+    pub numa_node: AtomicI32,
+    /// References taken by `ioctl_begin`.
+    pub refs: AtomicI32,
+}
+
+impl Ctrl {
+    pub(crate) fn new() -> Self {
+        Ctrl {
+            state: AtomicU8::new(CtrlState::Live as u8),
+            nr_active: AtomicI32::new(0),
+            failfast_expired: AtomicBool::new(false),
+            numa_node: AtomicI32::new(-1),
+            refs: AtomicI32::new(0),
+        }
+    }
+    pub fn state(&self) -> CtrlState {
+        CtrlState::from_u8(self.state.load(Ordering::Acquire)).unwrap_or(CtrlState::Dead)
+    }
+}
+
+/// One path as the template's callbacks see it (`struct mpath_device *`,
+/// and through it the namespace or `scsi_device` and its controller or
+/// host). The library checks the path once per visit (use-after-free) and
+/// hands the callbacks this view, so a callback adds no check of its own.
+pub trait DevView: predicates::PathView {
+    /// `ns->ctrl` / the path's host: its index and the object.
+    fn ctrl(&self) -> (u32, &Ctrl);
+    /// `clear_bit(NVME_NS_READY, &ns->flags)`.
+    fn clear_ns_ready(&self);
+}
+
+/// `struct mpath_head_template`: the callbacks the library calls. Static
+/// dispatch: the selectors are generic over the template (one copy per
+/// driver, callbacks inlined); [`DriverKind`] implements it too, by a
+/// `match`, for the library's cold paths.
 pub trait Template: Send + Sync {
     fn kind(&self) -> DriverKind;
-    fn available_path(&self, sys: &System, p: u32) -> bool;
-    fn is_disabled(&self, sys: &System, p: u32) -> bool;
-    fn is_optimized(&self, sys: &System, p: u32) -> bool;
-    fn get_nr_active(&self, sys: &System, p: u32) -> i32;
+    fn name(&self) -> &'static str;
+    fn available_path(&self, dev: &impl DevView) -> bool;
+    fn is_disabled(&self, dev: &impl DevView) -> bool;
+    fn is_optimized(&self, dev: &impl DevView) -> bool;
+    fn get_nr_active(&self, dev: &impl DevView) -> i32;
     /// `add_cdev` / `del_cdev` / `cdev_ioctl` / `chr_uring_cmd` are set.
     fn has_cdev(&self) -> bool;
     /// `ioctl_begin`: returns the opaque data (a pinned controller index).
-    fn ioctl_begin(&self, sys: &System, p: u32, cmd: IoctlKind) -> Option<u32>;
-    fn ioctl_finish(&self, sys: &System, opaque: u32);
+    /// `dev` gives the checked path, called only if the callback reads it.
+    fn ioctl_begin<D: DevView>(&self, dev: impl FnOnce() -> D, cmd: IoctlKind) -> Option<u32>;
+    /// `ioctl_finish` with the controller `ioctl_begin` pinned.
+    fn ioctl_finish(&self, ctrl: &Ctrl);
     /// `clone_bio` is set (SCSI).
     fn has_clone_bio(&self) -> bool;
     /// The `not_ready_cb` passed to `mpath_revalidate_paths`, if any.
-    fn revalidate_cb(&self, sys: &System, p: u32) -> bool;
-    /// Map of a driver access state to `enum mpath_access_state` at update time.
-    fn name(&self) -> &'static str;
+    fn revalidate_cb(&self, dev: &impl DevView) -> bool;
 }
 
 pub struct Nvme;
@@ -187,13 +228,6 @@ pub struct Scsi;
 
 pub static NVME: Nvme = Nvme;
 pub static SCSI: Scsi = Scsi;
-
-pub fn template(kind: DriverKind) -> &'static dyn Template {
-    match kind {
-        DriverKind::Nvme => &NVME,
-        DriverKind::Scsi => &SCSI,
-    }
-}
 
 /// The driver predicates, defined once (`nvme_path_is_disabled`,
 /// `nvme_path_is_optimized`, `nvme_mpath_available_path` and their SCSI
@@ -282,36 +316,6 @@ pub mod predicates {
     }
 }
 
-/// A path of the reference as the predicates read it (checked accesses,
-/// named after the calling function).
-struct RefPath<'a> {
-    sys: &'a System,
-    p: u32,
-    f: &'static str,
-}
-
-impl predicates::PathView for RefPath<'_> {
-    fn ctrl_state(&self) -> u8 {
-        self.sys.ctrl_of(self.p, self.f).state() as u8
-    }
-    fn failfast_expired(&self) -> bool {
-        self.sys.ctrl_of(self.p, self.f).failfast_expired.load(Ordering::Relaxed)
-    }
-    fn ns_flags(&self) -> (bool, bool) {
-        let f = self.sys.path(self.p, self.f).ns_flags.load(Ordering::Acquire);
-        (f & NVME_NS_READY != 0, f & NVME_NS_ANA_PENDING != 0)
-    }
-    fn ana(&self) -> u8 {
-        self.sys.path(self.p, self.f).ana() as u8
-    }
-    fn sdev(&self) -> u8 {
-        self.sys.path(self.p, self.f).sdev() as u8
-    }
-    fn alua(&self) -> u8 {
-        self.sys.path(self.p, self.f).alua() as u8
-    }
-}
-
 impl Template for Nvme {
     fn kind(&self) -> DriverKind {
         DriverKind::Nvme
@@ -320,41 +324,48 @@ impl Template for Nvme {
         "nvme"
     }
     /// `nvme_mpath_available_path`.
-    fn available_path(&self, sys: &System, p: u32) -> bool {
-        predicates::available(DriverKind::Nvme, &RefPath { sys, p, f: "nvme_mpath_available_path" })
+    #[inline]
+    fn available_path(&self, dev: &impl DevView) -> bool {
+        predicates::available(DriverKind::Nvme, dev)
     }
     /// `nvme_path_is_disabled`.
-    fn is_disabled(&self, sys: &System, p: u32) -> bool {
-        predicates::is_disabled(DriverKind::Nvme, &RefPath { sys, p, f: "nvme_path_is_disabled" })
+    #[inline]
+    fn is_disabled(&self, dev: &impl DevView) -> bool {
+        predicates::is_disabled(DriverKind::Nvme, dev)
     }
     /// `nvme_path_is_optimized`.
-    fn is_optimized(&self, sys: &System, p: u32) -> bool {
-        predicates::is_optimized(DriverKind::Nvme, &RefPath { sys, p, f: "nvme_path_is_optimized" })
+    #[inline]
+    fn is_optimized(&self, dev: &impl DevView) -> bool {
+        predicates::is_optimized(DriverKind::Nvme, dev)
     }
-    fn get_nr_active(&self, sys: &System, p: u32) -> i32 {
-        sys.ctrl_of(p, "get_nr_active").nr_active.load(Ordering::Relaxed)
+    /// `atomic_read(&ns->ctrl->nr_active)`.
+    #[inline]
+    fn get_nr_active(&self, dev: &impl DevView) -> i32 {
+        dev.ctrl().1.nr_active.load(Ordering::Relaxed)
     }
     fn has_cdev(&self) -> bool {
         true
     }
     /// For controller ioctls: `nvme_get_ctrl(ns->ctrl)`, data = ctrl.
-    fn ioctl_begin(&self, sys: &System, p: u32, cmd: IoctlKind) -> Option<u32> {
+    fn ioctl_begin<D: DevView>(&self, dev: impl FnOnce() -> D, cmd: IoctlKind) -> Option<u32> {
         if cmd != IoctlKind::Ctrl {
             return None;
         }
-        let ci = sys.path(p, "nvme_mpath_ioctl_begin").ctrl.load(Ordering::Relaxed);
-        sys.ctrls[ci as usize].refs.fetch_add(1, Ordering::Relaxed);
+        let dev = dev();
+        let (ci, c) = dev.ctrl();
+        c.refs.fetch_add(1, Ordering::Relaxed);
         Some(ci)
     }
-    fn ioctl_finish(&self, sys: &System, opaque: u32) {
-        sys.ctrls[opaque as usize].refs.fetch_sub(1, Ordering::Relaxed);
+    /// `nvme_put_ctrl`.
+    fn ioctl_finish(&self, ctrl: &Ctrl) {
+        ctrl.refs.fetch_sub(1, Ordering::Relaxed);
     }
     fn has_clone_bio(&self) -> bool {
         false
     }
     /// `nvme_mpath_revalidate_paths_cb`: clear `NVME_NS_READY`.
-    fn revalidate_cb(&self, sys: &System, p: u32) -> bool {
-        sys.path(p, "nvme_mpath_revalidate_paths_cb").ns_flags.fetch_and(!NVME_NS_READY, Ordering::Release);
+    fn revalidate_cb(&self, dev: &impl DevView) -> bool {
+        dev.clear_ns_ready();
         true
     }
 }
@@ -367,31 +378,87 @@ impl Template for Scsi {
         "scsi"
     }
     /// `sdev_state` in {RUNNING, QUIESCE, BLOCK, CREATED_BLOCK}.
-    fn available_path(&self, sys: &System, p: u32) -> bool {
-        predicates::available(DriverKind::Scsi, &RefPath { sys, p, f: "scsi_mpath_available_path" })
+    #[inline]
+    fn available_path(&self, dev: &impl DevView) -> bool {
+        predicates::available(DriverKind::Scsi, dev)
     }
-    fn is_disabled(&self, sys: &System, p: u32) -> bool {
-        predicates::is_disabled(DriverKind::Scsi, &RefPath { sys, p, f: "scsi_mpath_is_disabled" })
+    #[inline]
+    fn is_disabled(&self, dev: &impl DevView) -> bool {
+        predicates::is_disabled(DriverKind::Scsi, dev)
     }
-    fn is_optimized(&self, sys: &System, p: u32) -> bool {
-        predicates::is_optimized(DriverKind::Scsi, &RefPath { sys, p, f: "scsi_mpath_is_optimized" })
+    #[inline]
+    fn is_optimized(&self, dev: &impl DevView) -> bool {
+        predicates::is_optimized(DriverKind::Scsi, dev)
     }
     /// Per-host count.
-    fn get_nr_active(&self, sys: &System, p: u32) -> i32 {
-        sys.ctrl_of(p, "scsi_mpath_get_nr_active").nr_active.load(Ordering::Relaxed)
+    #[inline]
+    fn get_nr_active(&self, dev: &impl DevView) -> i32 {
+        dev.ctrl().1.nr_active.load(Ordering::Relaxed)
     }
     fn has_cdev(&self) -> bool {
         false
     }
-    fn ioctl_begin(&self, _sys: &System, _p: u32, _cmd: IoctlKind) -> Option<u32> {
+    fn ioctl_begin<D: DevView>(&self, _dev: impl FnOnce() -> D, _cmd: IoctlKind) -> Option<u32> {
         None
     }
-    fn ioctl_finish(&self, _sys: &System, _opaque: u32) {}
+    fn ioctl_finish(&self, _ctrl: &Ctrl) {}
     fn has_clone_bio(&self) -> bool {
         true
     }
-    fn revalidate_cb(&self, _sys: &System, _p: u32) -> bool {
+    fn revalidate_cb(&self, _dev: &impl DevView) -> bool {
         false
+    }
+}
+
+/// Enum dispatch to [`NVME`] / [`SCSI`], for calls off the hot loops.
+macro_rules! by_kind {
+    ($k:expr, $t:ident => $e:expr) => {
+        match $k {
+            DriverKind::Nvme => {
+                let $t = &NVME;
+                $e
+            }
+            DriverKind::Scsi => {
+                let $t = &SCSI;
+                $e
+            }
+        }
+    };
+}
+
+impl Template for DriverKind {
+    fn kind(&self) -> DriverKind {
+        *self
+    }
+    fn name(&self) -> &'static str {
+        by_kind!(self, t => t.name())
+    }
+    fn available_path(&self, dev: &impl DevView) -> bool {
+        by_kind!(self, t => t.available_path(dev))
+    }
+    fn is_disabled(&self, dev: &impl DevView) -> bool {
+        by_kind!(self, t => t.is_disabled(dev))
+    }
+    fn is_optimized(&self, dev: &impl DevView) -> bool {
+        by_kind!(self, t => t.is_optimized(dev))
+    }
+    fn get_nr_active(&self, dev: &impl DevView) -> i32 {
+        by_kind!(self, t => t.get_nr_active(dev))
+    }
+    fn has_cdev(&self) -> bool {
+        by_kind!(self, t => t.has_cdev())
+    }
+    fn ioctl_begin<D: DevView>(&self, dev: impl FnOnce() -> D, cmd: IoctlKind) -> Option<u32> {
+        by_kind!(self, t => t.ioctl_begin(dev, cmd))
+    }
+    fn ioctl_finish(&self, ctrl: &Ctrl) {
+        by_kind!(self, t => t.ioctl_finish(ctrl))
+    }
+    fn has_clone_bio(&self) -> bool {
+        by_kind!(self, t => t.has_clone_bio())
+    }
+    fn revalidate_cb(&self, dev: &impl DevView) -> bool {
+        by_kind!(self, t => t.revalidate_cb(dev))
     }
 }
 

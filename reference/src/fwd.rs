@@ -3,7 +3,7 @@
 
 use crate::device::EWOULDBLOCK;
 use crate::disk::EINVAL;
-use crate::driver::IoctlKind;
+use crate::driver::{IoctlKind, Template};
 use crate::head::System;
 use crate::sync::Ordering;
 use crate::violation::{Kind, Object};
@@ -93,7 +93,7 @@ impl System {
         let mut unlocked = false;
         let mut opaque = None;
         if op == FwdOp::Ioctl {
-            opaque = self.drv.ioctl_begin(self, d, kind);
+            opaque = self.drv.ioctl_begin(|| self.dev(d, f), kind);
             if opaque.is_some() {
                 self.srcu.read_unlock(idx); // S07: dropped before the call
                 unlocked = true;
@@ -116,7 +116,7 @@ impl System {
             }
         };
         if let Some(o) = opaque {
-            self.drv.ioctl_finish(self, o);
+            self.drv.ioctl_finish(&self.ctrls[o as usize]);
         }
         if !unlocked {
             self.srcu.read_unlock(idx);
@@ -137,7 +137,7 @@ impl System {
             self.srcu.read_unlock(idx);
             return -EWOULDBLOCK;
         };
-        let opaque = self.drv.ioctl_begin(self, d, kind);
+        let opaque = self.drv.ioctl_begin(|| self.dev(d, F), kind);
         if opaque.is_some() {
             self.srcu.read_unlock(idx);
         }
@@ -146,7 +146,7 @@ impl System {
             self.path(d, "nvme_mpath_cdev_ioctl");
         }
         match opaque {
-            Some(o) => self.drv.ioctl_finish(self, o),
+            Some(o) => self.drv.ioctl_finish(&self.ctrls[o as usize]),
             None => self.srcu.read_unlock(idx),
         }
         0

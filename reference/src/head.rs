@@ -9,7 +9,8 @@
 //! the object is freed (or the disk is NULL) and then goes on with the stale
 //! values, as the kernel would.
 
-use crate::driver::{template, AccessState, AluaState, AnaState, CtrlState, DriverKind, SdevState, Template};
+pub use crate::driver::Ctrl;
+use crate::driver::{predicates::PathView, AccessState, AluaState, AnaState, DevView, DriverKind, SdevState, NVME_NS_ANA_PENDING, NVME_NS_READY};
 use crate::rculist::RcuList;
 use crate::revision::{CurrentPathSize, Profile};
 use crate::srcu::Srcu;
@@ -18,6 +19,7 @@ use crate::topology::Topology;
 use crate::violation::{Kind, Object, Violation};
 use crate::work::WorkQueue;
 use std::collections::{BTreeSet, VecDeque};
+use std::ops::ControlFlow;
 
 /// Lifecycle of a path or head.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
@@ -127,28 +129,77 @@ impl PathSlot {
     }
 }
 
-/// An NVMe controller or a SCSI host.
-pub struct Ctrl {
-    pub state: AtomicU8,
-    pub nr_active: AtomicI32,
-    pub failfast_expired: AtomicBool,
-    pub numa_node: AtomicI32,
-    /// References taken by `ioctl_begin`.
-    pub refs: AtomicI32,
+/// How a bounded list walk ([`System::walk_bounded`]) ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Walk<B> {
+    /// No next entry.
+    Ended,
+    /// The visitor stopped the walk with this value.
+    Stopped(B),
+    /// Past the loop bound: the list as read has a cycle (the caller
+    /// reports it or stops, as its kernel counterpart would spin).
+    Overran,
 }
 
-impl Ctrl {
-    fn new() -> Self {
-        Ctrl {
-            state: AtomicU8::new(CtrlState::Live as u8),
-            nr_active: AtomicI32::new(0),
-            failfast_expired: AtomicBool::new(false),
-            numa_node: AtomicI32::new(-1),
-            refs: AtomicI32::new(0),
+/// One visit of a path: the path checked once ([`System::dev`], which
+/// reports a freed path), then read through this view without further
+/// checks. The template's callbacks get it as their [`DevView`]. Reads are
+/// raw: the driver states are compared as `u8`, the access state decoded
+/// once per read ([`Dev::access`]).
+pub struct Dev<'a> {
+    pub id: u32,
+    pub slot: &'a PathSlot,
+    ctrls: &'a [Ctrl],
+}
+
+impl<'a> Dev<'a> {
+    /// `dev->access_state`, decoded once.
+    #[inline]
+    pub fn access(&self) -> AccessState {
+        self.slot.access()
+    }
+}
+
+impl PathView for Dev<'_> {
+    #[inline]
+    fn ctrl_state(&self) -> u8 {
+        self.ctrl().1.state.load(Ordering::Acquire)
+    }
+    #[inline]
+    fn failfast_expired(&self) -> bool {
+        self.ctrl().1.failfast_expired.load(Ordering::Relaxed)
+    }
+    #[inline]
+    fn ns_flags(&self) -> (bool, bool) {
+        let f = self.slot.ns_flags.load(Ordering::Acquire);
+        (f & NVME_NS_READY != 0, f & NVME_NS_ANA_PENDING != 0)
+    }
+    #[inline]
+    fn ana(&self) -> u8 {
+        self.slot.ana_state.load(Ordering::Relaxed)
+    }
+    #[inline]
+    fn sdev(&self) -> u8 {
+        self.slot.sdev_state.load(Ordering::Relaxed)
+    }
+    #[inline]
+    fn alua(&self) -> u8 {
+        self.slot.alua_state.load(Ordering::Relaxed)
+    }
+}
+
+impl DevView for Dev<'_> {
+    #[inline]
+    fn ctrl(&self) -> (u32, &Ctrl) {
+        let ci = self.slot.ctrl.load(Ordering::Relaxed);
+        match self.ctrls.get(ci as usize) {
+            Some(c) => (ci, c),
+            // An index past the table reads the last controller (as `ctrl_of`).
+            None => (self.ctrls.len() as u32 - 1, &self.ctrls[self.ctrls.len() - 1]),
         }
     }
-    pub fn state(&self) -> CtrlState {
-        CtrlState::from_u8(self.state.load(Ordering::Acquire)).unwrap_or(CtrlState::Dead)
+    fn clear_ns_ready(&self) {
+        self.slot.ns_flags.fetch_and(!NVME_NS_READY, Ordering::Release);
     }
 }
 
@@ -194,7 +245,8 @@ impl Config {
 
 pub struct System {
     pub profile: Profile,
-    pub drv: &'static dyn Template,
+    /// The driver's template (`head->mpdt`).
+    pub drv: DriverKind,
     pub topo: Topology,
     pub srcu: Srcu,
     pub dev_list: RcuList,
@@ -248,7 +300,7 @@ impl System {
         };
         System {
             profile: cfg.profile.clone(),
-            drv: template(cfg.driver),
+            drv: cfg.driver,
             topo: cfg.topology.clone(),
             srcu: Srcu::new(),
             dev_list: RcuList::new(cfg.max_paths),
@@ -291,9 +343,11 @@ impl System {
     }
 
     pub fn kind(&self) -> DriverKind {
-        self.drv.kind()
+        self.drv
     }
 
+    #[cold]
+    #[inline(never)]
     pub fn violate(&self, kind: Kind, object: Object, function: &str) {
         let v = Violation { kind, object, function: function.to_string(), step: self.step.load(Ordering::Relaxed) };
         let mut g = lock(&self.violations);
@@ -307,12 +361,57 @@ impl System {
     }
 
     /// Checked access to a path object.
+    #[inline]
     pub fn path(&self, p: u32, function: &str) -> &PathSlot {
         let s = &self.paths[p as usize];
-        if matches!(s.life(), Life::Freed | Life::Unused) {
+        // Freed, Unused (and any byte that is not a life) are not accessible.
+        if !(Life::Allocated as u8..=Life::Unlinked as u8).contains(&s.life.load(Ordering::Acquire)) {
             self.violate(Kind::UseAfterFree, Object::Path(p), function);
         }
         s
+    }
+
+    /// One visit of path `p` by `function`: the path checked once (a freed
+    /// path is reported), then read through the returned view.
+    #[inline]
+    pub fn dev(&self, p: u32, function: &str) -> Dev<'_> {
+        Dev { id: p, slot: self.path(p, function), ctrls: &self.ctrls }
+    }
+
+    /// The one bounded RCU list walk: visits `first`, then `succ(p)` of
+    /// each visited `p`, every entry checked once ([`System::dev`]), until
+    /// `succ` gives none, `visit` breaks, or the walk passes the bound of
+    /// `2 * capacity + 2` visits (a correct walk visits each path at most
+    /// once, or once around for round-robin).
+    #[inline]
+    pub fn walk_bounded<B>(
+        &self,
+        first: Option<u32>,
+        function: &str,
+        mut succ: impl FnMut(u32) -> Option<u32>,
+        mut visit: impl FnMut(&Dev<'_>) -> ControlFlow<B>,
+    ) -> Walk<B> {
+        let bound = 2 * self.dev_list.capacity() + 2;
+        let mut cur = first;
+        let mut n = 0;
+        while let Some(p) = cur {
+            n += 1;
+            if n > bound {
+                return Walk::Overran;
+            }
+            if let ControlFlow::Break(b) = visit(&self.dev(p, function)) {
+                return Walk::Stopped(b);
+            }
+            cur = succ(p);
+        }
+        Walk::Ended
+    }
+
+    /// `list_for_each_entry_srcu(dev, &head->dev_list, siblings)`, bounded
+    /// ([`System::walk_bounded`]). The caller holds SRCU.
+    #[inline]
+    pub fn walk_dev_list<B>(&self, function: &str, visit: impl FnMut(&Dev<'_>) -> ControlFlow<B>) -> Walk<B> {
+        self.walk_bounded(self.dev_list.first(), function, |p| self.dev_list.next(p), visit)
     }
 
     /// Checked access to a path's controller / host (through the path).
@@ -323,17 +422,22 @@ impl System {
 
     /// Checked dereference of `dev->disk` (e.g. `p->disk->part0`).
     pub fn path_disk(&self, p: u32, function: &str) -> bool {
-        let s = self.path(p, function);
-        if !s.has_disk.load(Ordering::Acquire) {
-            self.violate(Kind::NullDisk, Object::PathDisk(p), function);
+        self.dev_disk(&self.dev(p, function), function)
+    }
+
+    /// [`System::path_disk`] within a visit (the path already checked).
+    pub fn dev_disk(&self, dev: &Dev<'_>, function: &str) -> bool {
+        if !dev.slot.has_disk.load(Ordering::Acquire) {
+            self.violate(Kind::NullDisk, Object::PathDisk(dev.id), function);
             return false;
         }
         true
     }
 
     /// Checked access to the head itself.
+    #[inline]
     pub fn head(&self, function: &str) {
-        if Life::from_u8(self.head_life.load(Ordering::Acquire)) == Life::Freed {
+        if self.head_life.load(Ordering::Acquire) == Life::Freed as u8 {
             self.violate(Kind::UseAfterFree, Object::Head, function);
         }
     }

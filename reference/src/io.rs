@@ -2,12 +2,13 @@
 //! requeue list and `mpath_requeue_work`, and bio completion / failover
 //! bookkeeping on the paths.
 
-use crate::driver::DriverKind;
-use crate::head::{System, HEAD_DISK_LIVE, HEAD_QUEUE_IF_NO_PATH};
+use crate::driver::{DriverKind, Template};
+use crate::head::{System, Walk, HEAD_DISK_LIVE, HEAD_QUEUE_IF_NO_PATH};
 use crate::select::IOPOLICY_QD;
 use crate::sync::{lock, Ordering};
 use crate::work::Work;
 use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
 
 /// In-flight bio ids carry this bit when the request was counted in
 /// `nr_active` at start (NVMe `NVME_MPATH_CNT_ACTIVE`; SCSI always).
@@ -32,18 +33,9 @@ impl System {
         if !self.test_flag(HEAD_DISK_LIVE) {
             return false;
         }
-        let mut cur = self.dev_list.first();
-        let mut n = 0;
-        while let Some(p) = cur {
-            n += 1;
-            if n > 2 * self.dev_list.capacity() + 2 {
-                break;
-            }
-            if self.drv.available_path(self, p) {
-                return true;
-            }
-            self.path(p, F);
-            cur = self.dev_list.next(p);
+        // A cycle (Walk::Overran) ends the walk as if no path were available.
+        if self.walk_dev_list(F, |dev| if self.drv.available_path(dev) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }) == Walk::Stopped(()) {
+            return true;
         }
         self.profile.queue_if_no_path && self.test_flag(HEAD_QUEUE_IF_NO_PATH)
     }

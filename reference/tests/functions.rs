@@ -2,7 +2,7 @@
 //! section (`/work/shared/spec/libmultipath.md`). Every expected value is
 //! taken from the spec, not from the reference's output.
 
-use mpath_reference::driver::{AluaState, AnaState, CtrlState, DriverKind, IoctlKind, SdevState};
+use mpath_reference::driver::{AluaState, AnaState, CtrlState, DriverKind, IoctlKind, SdevState, Template};
 use mpath_reference::fwd::FwdOp;
 use mpath_reference::head::{Life, CP_JUNK, CP_NULL};
 use mpath_reference::io::Submit;
@@ -381,8 +381,8 @@ fn s7_1_predicates_never_read_access_state() {
     // a raw access_state change alone does not make it optimized.
     let s = nvme("v2", 1).setup(vec![dev(0, NONOPT)]).build();
     s.paths[0].access_state.store(mpath_reference::driver::AccessState::Optimized as u8, Ordering::Relaxed);
-    assert!(!s.drv.is_optimized(&s, 0));
-    assert!(!s.drv.is_disabled(&s, 0));
+    assert!(!s.drv.is_optimized(&s.dev(0, "test")));
+    assert!(!s.drv.is_disabled(&s.dev(0, "test")));
     for (state, disabled) in [
         (CtrlState::Live, false),
         (CtrlState::Deleting, false),
@@ -393,7 +393,7 @@ fn s7_1_predicates_never_read_access_state() {
         (CtrlState::Dead, true),
     ] {
         ap(&s, Op::SetCtrlState { ctrl: 0, state });
-        assert_eq!(s.drv.is_disabled(&s, 0), disabled, "{state:?}");
+        assert_eq!(s.drv.is_disabled(&s.dev(0, "test")), disabled, "{state:?}");
     }
     // SCSI: disabled unless RUNNING and ALUA OPTIMAL or ACTIVE.
     let s = scsi("v2", 1).setup(vec![sadd(0, AluaState::Optimal)]).build();
@@ -407,7 +407,7 @@ fn s7_1_predicates_never_read_access_state() {
         (AluaState::Transitioning, true, false),
     ] {
         ap(&s, Op::SetAluaState { path: 0, state: alua });
-        assert_eq!((s.drv.is_disabled(&s, 0), s.drv.is_optimized(&s, 0)), (disabled, optimized), "{alua:?}");
+        assert_eq!((s.drv.is_disabled(&s.dev(0, "test")), s.drv.is_optimized(&s.dev(0, "test"))), (disabled, optimized), "{alua:?}");
     }
 }
 

@@ -13,7 +13,7 @@
 mod loom_util;
 
 use loom_util::{explore, explore_expect_failure};
-use mpath_reference::driver::{AnaState, DriverKind, NVME_NS_READY};
+use mpath_reference::driver::{AnaState, DriverKind, Template, NVME_NS_READY};
 use mpath_reference::head::{Life, HEAD_DISK_LIVE};
 use mpath_reference::ops::Op;
 use mpath_reference::rculist::enc;
@@ -112,7 +112,7 @@ fn list_add_del(free_without_sync: bool) {
     let mut cur = sys.dev_list.first();
     while let Some(p) = cur {
         sys.path(p, "reader");
-        sys.drv.is_disabled(&sys, p);
+        sys.drv.is_disabled(&sys.dev(p, "reader"));
         seen.push(p);
         assert!(seen.len() <= 3, "traversal does not terminate: {seen:?}");
         cur = sys.dev_list.next(p);
