@@ -489,7 +489,8 @@ pub fn report(run: &RunFile, out_dir: &Path, readme: Option<&Path>) -> Result<Re
     io(std::fs::write(&md_path, md), &md_path)?;
     files.push(md_path);
     let json_path = out_dir.join("results.json");
-    io(std::fs::write(&json_path, serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"), &json_path)?;
+    let lines: Vec<String> = rows.iter().map(|r| serde_json::to_string(r).unwrap_or_default()).collect();
+    io(std::fs::write(&json_path, format!("[\n{}\n]\n", lines.join(",\n"))), &json_path)?;
     files.push(json_path);
     for fam in FIND_FAMILIES {
         let p = out_dir.join(format!("{fam}.svg"));

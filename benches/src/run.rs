@@ -2,12 +2,12 @@
 //! rounds, so that every ratio is taken from one window of the machine's
 //! load.
 //!
-//! A round runs each kernel side (UML and/or x86_64 under QEMU) once — one
-//! boot of the [`crate::kunit`] suite, every workload — and the reference
-//! once ([`crate::measure::reference_round`]), alternating which goes
-//! first (ABBA), so a load trend does not favour one side. The first round
-//! of a kernel side builds it with `run-kunit.sh` (incremental after the
-//! first time); later rounds only boot what is built (`MPV_BOOT_ONLY=1`).
+//! Each kernel side (UML and/or x86_64 under QEMU) is first built with
+//! `run-kunit.sh` (incremental after the first time) and booted once as a
+//! warm-up. A round then boots each kernel side once (`MPV_BOOT_ONLY=1`:
+//! the [`crate::kunit`] suite, every workload) and runs the reference once
+//! ([`crate::measure::reference_round`]); the order flips every round, so
+//! a load trend does not favour one side.
 //! Everything lands in one [`RunFile`] (`benches/report/run.json`), from
 //! which `bench report` renders the tables and plots.
 
@@ -155,8 +155,14 @@ impl RunFile {
         }
         Ok(f)
     }
+    /// Pretty JSON with each round on one line (the file stays small and
+    /// a rerun's diff is one line per round).
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("run file serialises");
+        let head = RunFile { rounds: Vec::new(), ..self.clone() };
+        let pretty = serde_json::to_string_pretty(&head).expect("run file serialises");
+        let rounds: Vec<String> = self.rounds.iter().map(|r| format!("    {}", serde_json::to_string(r).expect("round serialises"))).collect();
+        let body = if rounds.is_empty() { "[]".to_string() } else { format!("[\n{}\n  ]", rounds.join(",\n")) };
+        let mut s = pretty.replacen("\"rounds\": []", &format!("\"rounds\": {body}"), 1);
         s.push('\n');
         s
     }
@@ -168,7 +174,8 @@ pub struct RunOptions {
     pub arches: Vec<Arch>,
     /// Rounds to run (at least [`MIN_ROUNDS`] unless interrupted by an error).
     pub rounds: usize,
-    /// No new round starts after this many seconds (once [`MIN_ROUNDS`] ran).
+    /// No new round starts after this many seconds of rounds (the build
+    /// before them not counted; once [`MIN_ROUNDS`] ran).
     pub max_secs: u64,
     pub kernel_src: PathBuf,
     /// Build dir per arch.
@@ -217,11 +224,14 @@ fn machine() -> String {
     format!("{} x {}, Linux {}", cpus, model.unwrap_or_else(|| "unknown CPU".into()), kernel.trim())
 }
 
-/// Run one kernel round of `arch`: the first builds (run-kunit.sh), later
-/// ones boot only. Returns the parsed figures and the accelerator line.
-fn kernel_round(arch: Arch, opts: &RunOptions, round: usize, suite: &Path) -> Result<(Vec<KernelResult>, String), String> {
+/// Boot `arch`'s kernel once: with `round` `None` build it first
+/// (run-kunit.sh: wiring, incremental build, boot, verdict; the warm-up
+/// before the rounds), else boot what is built (`MPV_BOOT_ONLY=1`).
+/// Returns the parsed figures and the accelerator line.
+fn kernel_round(arch: Arch, opts: &RunOptions, round: Option<usize>, suite: &Path) -> Result<(Vec<KernelResult>, String), String> {
     let build = &opts.build_dirs[&arch];
-    let ktap = opts.work_dir.join(format!("{}-round{round}.ktap", arch.name()));
+    let tag = round.map(|r| format!("round{r}")).unwrap_or_else(|| "build".into());
+    let ktap = opts.work_dir.join(format!("{}-{tag}.ktap", arch.name()));
     let script = kunit::harness_dir().join("run-kunit.sh");
     let mut cmd = std::process::Command::new("bash");
     cmd.arg(&script).arg(&opts.kernel_src).arg(suite).arg(build).arg(&ktap);
@@ -229,17 +239,17 @@ fn kernel_round(arch: Arch, opts: &RunOptions, round: usize, suite: &Path) -> Re
     if arch == Arch::X86_64 {
         cmd.env("MPV_KASAN", "0").env("MPV_KVM_CPU_FALLBACK", "1").env("MPV_QEMU_ARGS", Arch::qemu_topology());
     }
-    if round > 0 {
+    if round.is_some() {
         cmd.env("MPV_BOOT_ONLY", "1");
     }
     // stdout is run-kunit's verdict (the KTAP is checked below); stderr shows progress.
     let out = cmd.stdout(std::process::Stdio::null()).status().map_err(|e| format!("{}: {e}", script.display()))?;
     let text = std::fs::read_to_string(&ktap).map_err(|e| format!("{}: {e}", ktap.display()))?;
     if !out.success() {
-        return Err(format!("{} round {round}: run-kunit.sh exited {out}; output in {}", arch.name(), ktap.display()));
+        return Err(format!("{} {tag}: run-kunit.sh exited {out}; output in {}", arch.name(), ktap.display()));
     }
     if let Some(l) = text.lines().find(|l| l.trim_start().starts_with("not ok")) {
-        return Err(format!("{} round {round}: a bench case failed ({}); output in {}", arch.name(), l.trim(), ktap.display()));
+        return Err(format!("{} {tag}: a bench case failed ({}); output in {}", arch.name(), l.trim(), ktap.display()));
     }
     let res = kunit::parse_ktap(&text).map_err(|e| format!("{}: {e}", ktap.display()))?;
     let accel = std::fs::read_to_string(ktap.with_extension("ktap.accel")).unwrap_or_else(|_| arch.name().into()).trim().to_string();
@@ -270,13 +280,29 @@ pub fn run(opts: &RunOptions) -> Result<RunFile, String> {
     std::fs::create_dir_all(&opts.work_dir).map_err(|e| format!("{}: {e}", opts.work_dir.display()))?;
     let suite = opts.work_dir.join("mpv_bench_suite.c");
     std::fs::write(&suite, kunit::generate_suite(&list)?).map_err(|e| format!("{}: {e}", suite.display()))?;
-    let started = now_utc();
-    let t0 = Instant::now();
     let mut sides: Vec<SideInfo> = vec![SideInfo {
         name: REFERENCE.into(),
         detail: if cfg!(debug_assertions) { "debug build (not representative)".into() } else { "release build, in-process".into() },
         emulated: false,
     }];
+    // Build (incremental after the first time) and boot each side once; the
+    // rounds then only boot, so every round does the same work.
+    for arch in &opts.arches {
+        let ts = Instant::now();
+        let (res, accel) = kernel_round(*arch, opts, None, &suite)?;
+        check_complete(arch.name(), 0, &res, &names)?;
+        let emulated = accel.contains("tcg");
+        if emulated {
+            eprintln!(
+                "bench run: NOTICE: {} runs under QEMU TCG (instruction emulation): its ns are not comparable with native ones; the report marks them",
+                arch.name()
+            );
+        }
+        eprintln!("bench run: {} built and booted in {:.0} s ({accel})", arch.name(), ts.elapsed().as_secs_f64());
+        sides.push(SideInfo { name: arch.name().into(), detail: accel, emulated });
+    }
+    let started = now_utc();
+    let t0 = Instant::now();
     let mut rounds = Vec::new();
     for i in 0..opts.rounds.max(1) {
         if i >= MIN_ROUNDS && t0.elapsed().as_secs() >= opts.max_secs {
@@ -297,13 +323,14 @@ pub fn run(opts: &RunOptions) -> Result<RunFile, String> {
                 measure::reference_round(&list)?
             } else {
                 let arch = Arch::from_name(side).expect("arch side");
-                let (res, accel) = kernel_round(arch, opts, i, &suite)?;
-                let emulated = accel.contains("tcg");
-                if i == 0 {
-                    if emulated {
-                        eprintln!("bench run: NOTICE: {side} runs under QEMU TCG (instruction emulation): its ns are not comparable with native ones; the report marks them");
+                let (res, accel) = kernel_round(arch, opts, Some(i), &suite)?;
+                // A KVM boot that failed falls back to TCG: say so for that side.
+                if accel.contains("tcg") {
+                    if let Some(si) = sides.iter_mut().find(|s| &s.name == side).filter(|s| !s.emulated) {
+                        eprintln!("bench run: NOTICE: {side} round {i} ran under TCG: the side is marked emulated");
+                        si.emulated = true;
+                        si.detail = accel;
                     }
-                    sides.push(SideInfo { name: side.clone(), detail: accel, emulated });
                 }
                 res
             };
@@ -372,6 +399,12 @@ mod tests {
             rounds: vec![],
         };
         let d = std::env::temp_dir().join(format!("mpath-benches-run-{}", std::process::id()));
+        let fig = |med| Figure { med: Some(med), min: Some(med / 2.0), skip: None };
+        let round = Round { order: vec![REFERENCE.into()], load: 1.5, figures: [(REFERENCE.to_string(), [("w".to_string(), fig(3.0))].into())].into() };
+        f.rounds = vec![round.clone(), round];
+        let text = f.to_json();
+        assert_eq!(text.lines().filter(|l| l.trim_start().starts_with("{\"order\"")).count(), 2, "{text}");
+        assert_eq!(serde_json::from_str::<RunFile>(&text).unwrap(), f);
         std::fs::create_dir_all(&d).unwrap();
         let p = d.join("run.json");
         std::fs::write(&p, f.to_json()).unwrap();

@@ -66,7 +66,7 @@ fn run_options(o: &[(String, String)]) -> Result<RunOptions, String> {
     Ok(RunOptions {
         build_dirs: arches.iter().map(|a| (*a, run::default_build_dir(*a))).collect(),
         arches,
-        rounds: num("rounds", 7)? as usize,
+        rounds: num("rounds", 15)? as usize,
         max_secs: num("max-secs", 900)?,
         kernel_src,
         work_dir: get(o, "work").unwrap_or_else(|| manifest().join("../target/mpv-bench-run")),

@@ -287,7 +287,7 @@ enum BenchCmd {
         #[arg(long, default_value = "um")]
         arch: String,
         /// Rounds (each: every kernel side boots once, the reference runs once).
-        #[arg(long, default_value_t = 7)]
+        #[arg(long, default_value_t = 15)]
         rounds: usize,
         /// No new round starts after this many seconds (once 3 rounds ran).
         #[arg(long, default_value_t = 900)]
