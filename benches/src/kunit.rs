@@ -708,5 +708,16 @@ ok 1 mpv_nvme612_bench
         assert_eq!(reference_first(&w).unwrap(), 1);
         assert_eq!(reference_first(&workloads::Workload::srcu_pair()).unwrap(), i32::MIN);
         assert!(c.contains("NVME_IOPOLICY_QD") && c.contains("NVME_IOPOLICY_RR"));
+        // reader scaling: its case, its workload's index, the reader counts of SCALING_READERS
+        assert!(c.contains("KUNIT_CASE_PARAM(mpvb_reader_scaling, mpvb_scaling_gen_params)"));
+        let idx = all.iter().position(|w| w.name == SCALING_WORKLOAD).unwrap();
+        assert!(c.contains(&format!("#define MPVB_SCALING_WL\t{idx}\n")), "{idx}");
+        let readers: Vec<String> = SCALING_READERS.iter().map(|r| r.to_string()).collect();
+        assert!(c.contains(&format!("mpvb_scaling_readers[] = {{ {} }};", readers.join(", "))));
+        assert!(c.contains(&format!("#define MPVB_SCALING_BATCH_MUL\t{SCALING_BATCH_MUL}")));
+        assert!(c.contains(&format!("#define MPVB_ROUNDS\t\t{ROUNDS}\n")) && c.contains(&format!("MPVB_BATCH_TARGET_NS\t{BATCH_TARGET_NS}ULL")));
+        // without the scaling workload there is no suite
+        let without: Vec<_> = all.iter().filter(|w| w.name != SCALING_WORKLOAD).cloned().collect();
+        assert!(generate_suite(&without).unwrap_err().contains(SCALING_WORKLOAD));
     }
 }
