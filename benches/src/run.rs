@@ -256,6 +256,20 @@ fn kernel_round(arch: Arch, opts: &RunOptions, round: Option<usize>, suite: &Pat
     Ok((res, accel))
 }
 
+/// Copy the last round's raw KTAP of each kernel side of `f` into `dir`
+/// as `kernel-<arch>.ktap` (the evidence the report's last round parsed).
+pub fn keep_last_ktap(f: &RunFile, work_dir: &Path, dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let Some(last) = f.rounds.len().checked_sub(1) else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for a in f.kernel_arches() {
+        let from = work_dir.join(format!("{}-round{last}.ktap", a.name()));
+        let to = dir.join(format!("kernel-{}.ktap", a.name()));
+        std::fs::copy(&from, &to).map_err(|e| format!("{} -> {}: {e}", from.display(), to.display()))?;
+        out.push(to);
+    }
+    Ok(out)
+}
+
 /// Every name a complete round carries: the workloads and reader scaling.
 pub fn expected_names(list: &[Workload]) -> Vec<String> {
     let mut v: Vec<String> = list.iter().map(|w| w.name.clone()).collect();

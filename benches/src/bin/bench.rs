@@ -132,6 +132,9 @@ fn run(args: &[String]) -> Result<(), String> {
             std::fs::write(&out, f.to_json()).map_err(|e| format!("{}: {e}", out.display()))?;
             eprintln!("wrote {} ({} rounds)", out.display(), f.rounds.len());
             let dir = get(&o, "report").unwrap_or_else(|| manifest().join("report"));
+            for p in run::keep_last_ktap(&f, &ro.work_dir, &dir)? {
+                eprintln!("wrote {}", p.display());
+            }
             render(&f, &dir, &o, false)?;
         }
         Some("report") => {

@@ -1035,6 +1035,13 @@ fn cmd_bench(cmd: BenchCmd) -> Exit {
                 return Exit::BadInput;
             }
             println!("wrote {out} ({} rounds)", f.rounds.len());
+            match mpath_benches::run::keep_last_ktap(&f, &opts.work_dir, Path::new(&report_dir)) {
+                Ok(ps) => ps.iter().for_each(|p| println!("wrote {}", p.display())),
+                Err(e) => {
+                    eprintln!("error: bench run: {e}");
+                    return Exit::BadInput;
+                }
+            }
             bench_render(&f, Path::new(&report_dir), Path::new(&readme), false, false)
         }
         BenchCmd::Report { run, out, readme, check, json } => match mpath_benches::RunFile::read(Path::new(&run)) {
