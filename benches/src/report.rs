@@ -101,6 +101,8 @@ pub enum Verdict {
     TooFewRounds = 3,
     /// The kernel side has no number (skipped, e.g. needs NUMA or SMP).
     NoKernelFigure = 4,
+    /// The kernel side ran under QEMU TCG: emulated ns are not judged.
+    Emulated = 5,
 }
 
 impl Verdict {
@@ -111,6 +113,7 @@ impl Verdict {
             Verdict::TooNoisy => "too noisy",
             Verdict::TooFewRounds => "too few rounds",
             Verdict::NoKernelFigure => "–",
+            Verdict::Emulated => "not judged (emulated)",
         }
     }
     fn judge(ratio: Option<&Stats>) -> Verdict {
@@ -187,7 +190,8 @@ pub fn rows(run: &RunFile) -> Vec<Row> {
                 })
                 .collect();
             let ratio = Stats::of(&ratios);
-            let verdict = Verdict::judge(ratio.as_ref());
+            let emulated = run.side(side).is_some_and(|s| s.emulated);
+            let verdict = if emulated && ratio.is_some() { Verdict::Emulated } else { Verdict::judge(ratio.as_ref()) };
             kernel.insert(arch, KernelCol { ns, skip, ratio, verdict });
         }
         out.push(Row { workload: name, family, mix, paths, nodes, reference, kernel });
@@ -246,6 +250,16 @@ pub fn summary(run: &RunFile, rows: &[Row]) -> String {
     let mut s = String::new();
     for a in run.kernel_arches() {
         let n = |v: Verdict| rows.iter().filter(|r| r.kernel.get(&a).is_some_and(|c| c.verdict == v)).count();
+        if run.side(a.name()).is_some_and(|s| s.emulated) {
+            let _ = writeln!(
+                s,
+                "- against {}: not judged (emulated time); kernel figures on {}, none on {}.",
+                arch_label(run, a),
+                n(Verdict::Emulated),
+                n(Verdict::NoKernelFigure)
+            );
+            continue;
+        }
         let _ = writeln!(
             s,
             "- against {}: within {GOAL_RATIO}x on {}, over on {}, too noisy to judge on {}, too few rounds on {}, no kernel figure on {}.",
@@ -592,6 +606,8 @@ mod tests {
         assert_eq!(primary(&tcg), Some(Arch::Um));
         let md = markdown(&tcg, &rows(&tcg));
         assert!(md.contains("x86_64 TCG (emulated) ns/op"), "{md}");
+        assert!(md.contains("| within / not judged (emulated) |"), "{md}");
+        assert!(md.contains("- against x86_64 TCG (emulated): not judged (emulated time); kernel figures on 2, none on "), "{md}");
         assert!(md.contains("not comparable"));
         let md = markdown(&run_with(&[1.0, 1.0, 1.0], false), &rows(&run_with(&[1.0, 1.0, 1.0], false)));
         assert!(!md.contains("not comparable"));
