@@ -228,7 +228,9 @@ fn machine() -> String {
 /// (run-kunit.sh: wiring, incremental build, boot, verdict; the warm-up
 /// before the rounds), else boot what is built (`MPV_BOOT_ONLY=1`).
 /// Returns the parsed figures and the accelerator line.
-fn kernel_round(arch: Arch, opts: &RunOptions, round: Option<usize>, suite: &Path) -> Result<(Vec<KernelResult>, String), String> {
+/// `force_tcg`: the warm-up ended under TCG (KVM unusable or hung), so
+/// the rounds go to TCG at once instead of waiting out a KVM boot each.
+fn kernel_round(arch: Arch, opts: &RunOptions, round: Option<usize>, suite: &Path, force_tcg: bool) -> Result<(Vec<KernelResult>, String), String> {
     let build = &opts.build_dirs[&arch];
     let tag = round.map(|r| format!("round{r}")).unwrap_or_else(|| "build".into());
     let ktap = opts.work_dir.join(format!("{}-{tag}.ktap", arch.name()));
@@ -241,6 +243,9 @@ fn kernel_round(arch: Arch, opts: &RunOptions, round: Option<usize>, suite: &Pat
     }
     if round.is_some() {
         cmd.env("MPV_BOOT_ONLY", "1");
+    }
+    if force_tcg {
+        cmd.env("MPV_QEMU_ACCEL", "tcg");
     }
     // stdout is run-kunit's verdict (the KTAP is checked below); stderr shows progress.
     let out = cmd.stdout(std::process::Stdio::null()).status().map_err(|e| format!("{}: {e}", script.display()))?;
@@ -303,7 +308,7 @@ pub fn run(opts: &RunOptions) -> Result<RunFile, String> {
     // rounds then only boot, so every round does the same work.
     for arch in &opts.arches {
         let ts = Instant::now();
-        let (res, accel) = kernel_round(*arch, opts, None, &suite)?;
+        let (res, accel) = kernel_round(*arch, opts, None, &suite, false)?;
         check_complete(arch.name(), 0, &res, &names)?;
         let emulated = accel.contains("tcg");
         if emulated {
@@ -337,7 +342,8 @@ pub fn run(opts: &RunOptions) -> Result<RunFile, String> {
                 measure::reference_round(&list)?
             } else {
                 let arch = Arch::from_name(side).expect("arch side");
-                let (res, accel) = kernel_round(arch, opts, Some(i), &suite)?;
+                let tcg = sides.iter().any(|s| &s.name == side && s.emulated);
+                let (res, accel) = kernel_round(arch, opts, Some(i), &suite, tcg)?;
                 // A KVM boot that failed falls back to TCG: say so for that side.
                 if accel.contains("tcg") {
                     if let Some(si) = sides.iter_mut().find(|s| &s.name == side).filter(|s| !s.emulated) {
