@@ -18,7 +18,14 @@
 //! ```
 //!
 //! Under UML only node 0 exists (`nr_node_ids == 1`), so workloads with
-//! more than one node are skipped there and reported as "needs NUMA".
+//! more than one node are skipped there and reported as "needs NUMA"; the
+//! x86_64 bench guest has 8 nodes ([`crate::run::X86_64_NODES`]) and runs
+//! them all. Each case pins itself to a CPU of the caller's node.
+//!
+//! A second case, `mpvb_reader_scaling`, prints `reader_scaling/t1` and
+//! `/t2` (1 or 2 reader kthreads on CPUs 0 and 1 calling `nvme_find_path`
+//! while the case's thread flips a path every 20 µs), or
+//! `skip=needs-smp` with fewer CPUs (UML: t2).
 
 use crate::workloads::{Action, Workload};
 use mpath_reference::select::{IOPOLICY_QD, IOPOLICY_RR};
@@ -29,6 +36,13 @@ use std::path::{Path, PathBuf};
 pub const SUITE: &str = "mpv_nvme612_bench";
 /// Prefix of the diagnostic lines.
 pub const TAG: &str = "# mpv-bench: ";
+/// The workload the reader-scaling case (`reader_scaling/t1`, `/t2`) runs
+/// on, on both sides.
+pub const SCALING_WORKLOAD: &str = "numa_hit.all_opt.p8.n1";
+/// Reader counts of the reader-scaling case (`reader_scaling/t<n>`).
+pub const SCALING_READERS: [usize; 2] = [1, 2];
+/// A scaling batch runs this many calibrated batches' iterations.
+pub const SCALING_BATCH_MUL: u64 = 4;
 /// Target duration of one timed batch, and the number of batches.
 pub const BATCH_TARGET_NS: u64 = 1_000_000;
 pub const ROUNDS: u32 = 15;
@@ -118,6 +132,11 @@ pub fn generate_suite(workloads: &[Workload]) -> Result<String, String> {
         );
     }
     s.push_str("};\n");
+    let scaling = workloads
+        .iter()
+        .position(|w| w.name == SCALING_WORKLOAD)
+        .ok_or_else(|| format!("the reader-scaling workload {SCALING_WORKLOAD} is not in the workload list"))?;
+    let _ = writeln!(s, "\n/* reader_scaling runs on {SCALING_WORKLOAD} */\n#define MPVB_SCALING_WL\t{scaling}");
     s.push_str(BODY_C);
     Ok(s)
 }
@@ -138,11 +157,15 @@ const HEADER_C: &str = r##"// SPDX-License-Identifier: GPL-2.0
 #include "mpv_harness.h"
 #include <linux/ktime.h>
 #include <linux/sort.h>
+#include <linux/delay.h>
+#include <linux/cpumask.h>
 
 #define MPVB_BATCH_TARGET_NS	1000000ULL
 #define MPVB_ROUNDS		15
 #define MPVB_MAX_ITERS		(1ULL << 30)
 #define MPVB_NO_CHECK		(-1000)
+#define MPVB_MAX_READERS	2
+#define MPVB_SCALING_BATCH_MUL	4	/* a scaling batch: 4 calibrated batches */
 
 enum { MPVB_FIND, MPVB_RESCAN, MPVB_CLEAR_HIT, MPVB_CLEAR_MISS, MPVB_SRCU };
 
@@ -333,6 +356,13 @@ static void mpvb_pathsel(struct kunit *test)
 	struct mpvb b = {};
 	int idx, r;
 
+	/*
+	 * Run on a CPU of the caller's node (this kthread is the case's own):
+	 * numa_node_id() is what nvme_find_path() keys current_path[] by, and
+	 * the batch must not migrate to another node's CPU half-way.
+	 */
+	if (wl->node < nr_node_ids && !cpumask_empty(cpumask_of_node(wl->node)))
+		set_cpus_allowed_ptr(current, cpumask_of_node(wl->node));
 	if (wl->nodes > nr_node_ids || numa_node_id() != wl->node) {
 		kunit_log(KERN_INFO, test, KUNIT_SUBTEST_INDENT KUNIT_SUBTEST_INDENT
 			  "# mpv-bench: %s skip=needs-numa nodes=%d",
@@ -380,10 +410,152 @@ static void mpvb_pathsel(struct kunit *test)
 		  min / 1000, min % 1000);
 }
 
+/*
+ * reader_scaling/t<n>: <n> reader kthreads, bound to CPUs 0..n-1, each call
+ * nvme_find_path() in its own SRCU read section, while this thread (the
+ * writer) flips one path's ANA state between optimized and non-optimized
+ * and clears its current path every 20 us, as the reference's
+ * reader_scaling benchmark does. ns/op is per reader: the slowest reader's
+ * time over its iterations. Readers offer the CPU every 1024 calls
+ * (cond_resched), so the writer runs on a non-preemptible kernel too.
+ */
+struct mpvb_scale {
+	struct mpvb *b;
+	u64 iters;
+	struct completion start;
+	atomic_t done;
+	u64 ns[MPVB_MAX_READERS];
+};
+
+struct mpvb_reader {
+	struct mpvb_scale *s;
+	int id;
+};
+
+static int mpvb_reader_fn(void *arg)
+{
+	struct mpvb_reader *r = arg;
+	struct mpvb_scale *s = r->s;
+	struct nvme_ns_head *head = s->b->head;
+	unsigned long acc = 0;
+	u64 t0, i;
+	int idx;
+
+	wait_for_completion(&s->start);
+	t0 = ktime_get_ns();
+	for (i = 0; i < s->iters; i++) {
+		idx = srcu_read_lock(&head->srcu);
+		acc += (unsigned long)nvme_find_path(head);
+		srcu_read_unlock(&head->srcu, idx);
+		if ((i & 1023) == 1023)
+			cond_resched();
+	}
+	s->ns[r->id] = ktime_get_ns() - t0;
+	WRITE_ONCE(mpvb_sink, acc);
+	atomic_inc(&s->done);
+	set_current_state(TASK_INTERRUPTIBLE);
+	while (!kthread_should_stop()) {
+		schedule();
+		set_current_state(TASK_INTERRUPTIBLE);
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
+/* One batch with @nr readers; returns the slowest reader's ns (0: failed). */
+static u64 mpvb_scale_batch(struct kunit *test, struct mpvb_scale *s, int nr)
+{
+	struct task_struct *t[MPVB_MAX_READERS];
+	struct mpvb_reader r[MPVB_MAX_READERS];
+	struct nvme_ns *ns;
+	u64 k = 0, worst = 0;
+	int i, started = 0;
+
+	init_completion(&s->start);
+	atomic_set(&s->done, 0);
+	for (i = 0; i < nr; i++) {
+		r[i].s = s;
+		r[i].id = i;
+		s->ns[i] = 0;
+		t[i] = kthread_create(mpvb_reader_fn, &r[i], "mpvb_reader/%d", i);
+		if (IS_ERR(t[i])) {
+			KUNIT_FAIL(test, "kthread_create: %ld", PTR_ERR(t[i]));
+			break;
+		}
+		kthread_bind(t[i], i);
+		wake_up_process(t[i]);
+		started++;
+	}
+	complete_all(&s->start);
+	while (atomic_read(&s->done) < started) {
+		ns = s->b->ns[k % s->b->nr_paths];
+		WRITE_ONCE(ns->ana_state, READ_ONCE(ns->ana_state) == NVME_ANA_OPTIMIZED ?
+			   NVME_ANA_NONOPTIMIZED : NVME_ANA_OPTIMIZED);
+		nvme_mpath_clear_current_path(ns);
+		k++;
+		usleep_range(20, 25);
+	}
+	for (i = 0; i < started; i++) {
+		kthread_stop(t[i]);
+		worst = max(worst, s->ns[i]);
+	}
+	return started == nr ? worst : 0;
+}
+
+static void mpvb_reader_scaling(struct kunit *test)
+{
+	const int nr = *(const int *)test->param_value;
+	const struct mpvb_wl *wl = &mpvb_wls[MPVB_SCALING_WL];
+	u64 samples[MPVB_ROUNDS], iters, t, med, min;
+	struct mpvb_scale s = {};
+	struct mpvb b = {};
+	int idx, r;
+
+	if (num_online_cpus() < nr || wl->nodes > nr_node_ids) {
+		kunit_log(KERN_INFO, test, KUNIT_SUBTEST_INDENT KUNIT_SUBTEST_INDENT
+			  "# mpv-bench: reader_scaling/t%d skip=needs-smp cpus=%u",
+			  nr, num_online_cpus());
+		kunit_skip(test, "needs %d CPUs (%u online)", nr, num_online_cpus());
+	}
+	mpvb_build(test, &b, wl);
+	idx = srcu_read_lock(&b.head->srcu);
+	nvme_find_path(b.head);
+	srcu_read_unlock(&b.head->srcu, idx);
+	/* Calibrate on one thread, without the writer, as mpvb_pathsel. */
+	for (iters = 16;; iters *= 2) {
+		t = mpvb_batch(&b, wl, iters);
+		if (t >= MPVB_BATCH_TARGET_NS || iters >= MPVB_MAX_ITERS)
+			break;
+	}
+	s.b = &b;
+	s.iters = iters * MPVB_SCALING_BATCH_MUL;
+	for (r = 0; r < MPVB_ROUNDS; r++) {
+		samples[r] = mpvb_scale_batch(test, &s, nr);
+		if (!samples[r])
+			return;
+	}
+	sort(samples, MPVB_ROUNDS, sizeof(samples[0]), mpvb_cmp_u64, NULL);
+	med = div64_u64(samples[MPVB_ROUNDS / 2] * 1000, s.iters);
+	min = div64_u64(samples[0] * 1000, s.iters);
+	kunit_log(KERN_INFO, test, KUNIT_SUBTEST_INDENT KUNIT_SUBTEST_INDENT
+		  "# mpv-bench: reader_scaling/t%d ns_per_op=%llu.%03llu iters=%llu rounds=%d min=%llu.%03llu",
+		  nr, med / 1000, med % 1000, s.iters, MPVB_ROUNDS,
+		  min / 1000, min % 1000);
+}
+
+static const int mpvb_scaling_readers[] = { 1, 2 };
+
+static void mpvb_scaling_desc(const int *nr, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "reader_scaling/t%d", *nr);
+}
+
 KUNIT_ARRAY_PARAM_DESC(mpvb, mpvb_wls, name);
+KUNIT_ARRAY_PARAM(mpvb_scaling, mpvb_scaling_readers, mpvb_scaling_desc);
 
 static struct kunit_case mpvb_cases[] = {
 	KUNIT_CASE_PARAM(mpvb_pathsel, mpvb_gen_params),
+	KUNIT_CASE_PARAM(mpvb_reader_scaling, mpvb_scaling_gen_params),
 	{}
 };
 
@@ -536,5 +708,16 @@ ok 1 mpv_nvme612_bench
         assert_eq!(reference_first(&w).unwrap(), 1);
         assert_eq!(reference_first(&workloads::Workload::srcu_pair()).unwrap(), i32::MIN);
         assert!(c.contains("NVME_IOPOLICY_QD") && c.contains("NVME_IOPOLICY_RR"));
+        // reader scaling: its case, its workload's index, the reader counts of SCALING_READERS
+        assert!(c.contains("KUNIT_CASE_PARAM(mpvb_reader_scaling, mpvb_scaling_gen_params)"));
+        let idx = all.iter().position(|w| w.name == SCALING_WORKLOAD).unwrap();
+        assert!(c.contains(&format!("#define MPVB_SCALING_WL\t{idx}\n")), "{idx}");
+        let readers: Vec<String> = SCALING_READERS.iter().map(|r| r.to_string()).collect();
+        assert!(c.contains(&format!("mpvb_scaling_readers[] = {{ {} }};", readers.join(", "))));
+        assert!(c.contains(&format!("#define MPVB_SCALING_BATCH_MUL\t{SCALING_BATCH_MUL}")));
+        assert!(c.contains(&format!("#define MPVB_ROUNDS\t\t{ROUNDS}\n")) && c.contains(&format!("MPVB_BATCH_TARGET_NS\t{BATCH_TARGET_NS}ULL")));
+        // without the scaling workload there is no suite
+        let without: Vec<_> = all.iter().filter(|w| w.name != SCALING_WORKLOAD).cloned().collect();
+        assert!(generate_suite(&without).unwrap_err().contains(SCALING_WORKLOAD));
     }
 }

@@ -1,20 +1,25 @@
 //! # mpath-benches
 //!
 //! Benchmarks of the path-find hot loops, the Rust reference and the kernel
-//! C (Linux 6.12 NVMe under UML KUnit) on the same workloads, joined in one
-//! report.
+//! C (Linux 6.12 NVMe as KUnit, under UML and x86_64 QEMU) on the same
+//! workloads, measured in alternating rounds and joined in one report.
 //!
 //! - [`workloads`]: the shared definitions (exported as `workloads.json`);
-//! - `benches/pathsel.rs`: criterion benches of the reference, one per
-//!   workload (id = workload name), plus reader scaling;
 //! - [`kunit`]: the KUnit benchmark suite generator and the KTAP parser;
-//! - [`report`]: `report(criterion_dir, kernel_ktap, out_dir)`, the joined
-//!   markdown table and one SVG per path-selection family.
+//! - [`measure`]: the reference timed with the kernel suite's method;
+//! - [`run`]: `bench run`, the interleaved rounds, into a [`run::RunFile`];
+//! - [`report`]: `bench report`, the tables (README block included) and
+//!   one SVG per path-selection family, from a run file;
+//! - `benches/pathsel.rs`: criterion benches of the reference (profiling
+//!   and CI's build-and-run-once; not used by the report).
 
 pub mod kunit;
+pub mod measure;
 pub mod report;
+pub mod run;
 pub mod workloads;
 
 pub use kunit::{generate_suite, parse_ktap, run_kernel, KernelResult};
 pub use report::{report, BenchError, Report};
+pub use run::RunFile;
 pub use workloads::Workload;

@@ -25,6 +25,9 @@
 #   MPV_DEBUG=1 adds nvme-6.12-debug.kunitconfig (lockdep, DEBUG_LIST,
 #   soft-lockup panic with watchdog_thresh=5); use a separate build dir for
 #   it, since switching configs in one build dir rebuilds nearly everything.
+#   MPV_KASAN=0 (x86_64 only) leaves out x86_64-kasan.kunitconfig: the
+#   benchmark build (`mpath-verify bench run --arch x86_64`), whose timings
+#   must not include KASAN's instrumentation; it needs its own build dir.
 #
 # Output: ktap_verdict.py's report on stdout (FAIL <case> at <trace>:<step>,
 #   UNFINISHED at <trace>:<step>, closing "mpv-kunit: N passed, N failed");
@@ -77,6 +80,8 @@ QEMU_TOPOLOGY="${MPV_QEMU_ARGS:--smp 2 -object memory-backend-ram,size=512M,id=m
 # KVM when /dev/kvm is there and a 5 s probe of `-accel kvm -cpu host` does
 # not abort (nested KVM on some hosts refuses an MSR and QEMU asserts);
 # TCG otherwise, with a notice. MPV_QEMU_ACCEL=kvm|tcg forces a choice.
+# The chosen accelerator is also written to $KTAP.accel (the benches label
+# their figures with it: TCG timings are emulated, not comparable).
 qemu_accel() {
     local out rc
     case "${MPV_QEMU_ACCEL:-auto}" in
@@ -91,6 +96,19 @@ qemu_accel() {
             echo "-accel kvm -cpu host"
             return
         fi
+        # MPV_KVM_CPU_FALLBACK=1 (the benches): a host that refuses only
+        # IA32_ARCH_CAPABILITIES (MSR 0x10a, nested KVM) runs the guest
+        # without that CPUID bit instead of falling back to TCG.
+        if [ "${MPV_KVM_CPU_FALLBACK:-0}" = 1 ] && echo "$out" | grep -q 'MSR 0x10a'; then
+            timeout 5 qemu-system-x86_64 -accel kvm -cpu host,-arch-capabilities -nodefaults -display none \
+                -no-reboot -m 64 -bios qboot.rom > /dev/null 2>&1
+            rc=$?
+            if [ $rc -eq 124 ] || [ $rc -eq 0 ]; then
+                echo "run-kunit: NOTICE: KVM refuses MSR 0x10a with -cpu host: running -cpu host,-arch-capabilities" >&2
+                echo "-accel kvm -cpu host,-arch-capabilities"
+                return
+            fi
+        fi
         echo "run-kunit: NOTICE: KVM unusable here ($(echo "$out" | head -n 1)): QEMU runs under TCG (slower, same results)" >&2
     else
         echo "run-kunit: NOTICE: /dev/kvm is not usable here: QEMU runs under TCG (slower, same results)" >&2
@@ -102,6 +120,7 @@ qemu_accel() {
 # $MPV_KUNIT_FILTER, console to $KTAP, in the background (sets $child).
 boot_kernel() {
     if [ "$ARCH" = um ]; then
+        echo "um" > "$KTAP.accel"
         kargs=(mem=1G console=tty kunit_shutdown=halt kunit.enable=1)
         [ -n "${MPV_KUNIT_FILTER:-}" ] && kargs+=("kunit.filter_glob=$MPV_KUNIT_FILTER")
         [ "${MPV_DEBUG:-0}" = 1 ] && kargs+=(watchdog_thresh=5)
@@ -109,9 +128,12 @@ boot_kernel() {
             < /dev/null > "$KTAP" 2>> "$KTAP.stderr" &
     else
         accel=$(qemu_accel)
+        echo "$accel" > "$KTAP.accel"
         # A KVM that passes the probe but cannot boot the guest is given
         # MPV_KVM_TIMEOUT; boot_and_wait then boots again under TCG.
         local t="$TIMEOUT"
+        local kasan_args=()
+        [ "${MPV_KASAN:-1}" = 0 ] || kasan_args=(--kernel_args=kasan_multi_shot)
         case "$accel" in *kvm*) t="${MPV_KVM_TIMEOUT:-180}";; esac
         # tsc=unstable: no switch to the TSC clocksource late in the boot.
         # That switch is a stop_machine(), which waits for every CPU; a
@@ -123,7 +145,7 @@ boot_kernel() {
         # first (one boot runs many cases).
         ( cd "$TREE" && exec setsid timeout --signal=KILL "$t" python3 tools/testing/kunit/kunit.py exec \
             --arch=x86_64 --build_dir="$BUILD" --raw_output=all --timeout="$t" \
-            --kernel_args=tsc=unstable --kernel_args=kasan_multi_shot \
+            --kernel_args=tsc=unstable ${kasan_args[@]+"${kasan_args[@]}"} \
             --qemu_args="$accel $QEMU_TOPOLOGY" ${MPV_KUNIT_FILTER:+"$MPV_KUNIT_FILTER"} ) \
             < /dev/null > "$KTAP" 2>> "$KTAP.stderr" &
     fi
@@ -305,8 +327,8 @@ stop_child() {
 trap stop_child INT TERM
 build_args=(build --kunitconfig="$HERE/nvme-6.12.kunitconfig" --arch="$ARCH"
             --build_dir="$BUILD" --jobs="$JOBS")
-[ "$ARCH" = x86_64 ] && build_args+=(--kunitconfig="$HERE/x86_64-numa.kunitconfig"
-                                    --kunitconfig="$HERE/x86_64-kasan.kunitconfig")
+[ "$ARCH" = x86_64 ] && build_args+=(--kunitconfig="$HERE/x86_64-numa.kunitconfig")
+[ "$ARCH" = x86_64 ] && [ "${MPV_KASAN:-1}" != 0 ] && build_args+=(--kunitconfig="$HERE/x86_64-kasan.kunitconfig")
 [ $LIB = 1 ] && build_args+=(--kunitconfig="$HERE/libmultipath.kunitconfig")
 [ "${MPV_DEBUG:-0}" = 1 ] && build_args+=(--kunitconfig="$HERE/nvme-6.12-debug.kunitconfig")
 ( cd "$TREE" && exec setsid python3 tools/testing/kunit/kunit.py "${build_args[@]}" ) \

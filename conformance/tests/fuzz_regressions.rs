@@ -73,7 +73,7 @@ fn the_repo_inputs_pass_every_check() {
     for f in glob("model/properties", "props") {
         check("properties", &std::fs::read(f).unwrap());
     }
-    check("ktap", &std::fs::read(root.join("benches/report/kernel.ktap")).unwrap());
+    check("ktap", &std::fs::read(root.join("benches/report/kernel-um.ktap")).unwrap());
 }
 
 #[test]

@@ -6,10 +6,15 @@
 //! bench kunit-parse KTAP                        print the parsed mpv-bench lines as JSON
 //! bench kernel --kernel-src DIR [--build DIR] [--ktap FILE]
 //!                                               generate, build and run the suite under UML
-//! bench report [--criterion DIR] [--kernel KTAP] [--out DIR]
-//!                                               join into report.md + SVGs (default benches/report)
+//! bench run [--arch um|x86_64|um,x86_64] [--rounds N] [--max-secs S] [--kernel-src DIR] [--work DIR] [--out FILE] [--report DIR] [--readme FILE]
+//!                                               kernel and reference in alternating rounds -> run.json, then the report
+//! bench report [--run FILE] [--out DIR] [--readme FILE] [--check]
+//!                                               run.json -> report.md, results.json, SVGs, README block
 //! ```
+//! Defaults: run.json in benches/report, README.md of the workspace;
+//! `--check` writes nothing and exits 1 when the README's block differs.
 
+use mpath_benches::run::{self, Arch, RunFile, RunOptions};
 use mpath_benches::{kunit, report, workloads};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,17 +25,21 @@ fn manifest() -> PathBuf {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  bench workloads [OUT]\n  bench kunit-gen [OUT.c]\n  bench kunit-parse KTAP\n  bench kernel --kernel-src DIR [--build DIR] [--ktap FILE]\n  bench report [--criterion DIR] [--kernel KTAP] [--out DIR]"
+        "usage:\n  bench workloads [OUT]\n  bench kunit-gen [OUT.c]\n  bench kunit-parse KTAP\n  bench kernel --kernel-src DIR [--build DIR] [--ktap FILE]\n  bench run [--arch um|x86_64|um,x86_64] [--rounds N] [--max-secs S] [--kernel-src DIR] [--work DIR] [--out FILE] [--report DIR] [--readme FILE]\n  bench report [--run FILE] [--out DIR] [--readme FILE] [--check]"
     );
     ExitCode::from(2)
 }
 
-/// `--name value` options after the subcommand.
+/// `--name value` options after the subcommand (`--check` takes none).
 fn opts(args: &[String]) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let Some(name) = a.strip_prefix("--") else { return Err(format!("unexpected argument {a:?}")) };
+        if name == "check" {
+            out.push((name.to_string(), String::new()));
+            continue;
+        }
         let v = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
         out.push((name.to_string(), v.clone()));
     }
@@ -39,6 +48,48 @@ fn opts(args: &[String]) -> Result<Vec<(String, String)>, String> {
 
 fn get(o: &[(String, String)], k: &str) -> Option<PathBuf> {
     o.iter().rev().find(|(n, _)| n == k).map(|(_, v)| PathBuf::from(v))
+}
+
+/// `bench run`'s options, with their defaults.
+fn run_options(o: &[(String, String)]) -> Result<RunOptions, String> {
+    let arches = Arch::parse_list(&o.iter().rev().find(|(k, _)| k == "arch").map(|(_, v)| v.clone()).unwrap_or_else(|| "um".into()))?;
+    let num = |k: &str, d: u64| -> Result<u64, String> {
+        match o.iter().rev().find(|(n, _)| n == k) {
+            Some((_, v)) => v.parse::<u64>().map_err(|e| format!("--{k} {v:?}: {e}")),
+            None => Ok(d),
+        }
+    };
+    let kernel_src = get(o, "kernel-src").unwrap_or_else(|| run::cache_dir().join("linux-source-6.12"));
+    if !kernel_src.join("drivers/nvme/host/multipath.c").is_file() {
+        return Err(format!("{}: not an unpacked linux-source-6.12 tree (conformance/kunit/setup-kernel.sh makes one)", kernel_src.display()));
+    }
+    Ok(RunOptions {
+        build_dirs: arches.iter().map(|a| (*a, run::default_build_dir(*a))).collect(),
+        arches,
+        rounds: num("rounds", 15)? as usize,
+        max_secs: num("max-secs", 900)?,
+        kernel_src,
+        work_dir: get(o, "work").unwrap_or_else(|| manifest().join("../target/mpv-bench-run")),
+    })
+}
+
+/// Render the report of `f` (`--report`/`--out` dir, `--readme`); with
+/// `check`, write nothing and fail when the README's block is stale.
+fn render(f: &RunFile, out: &Path, o: &[(String, String)], check: bool) -> Result<(), String> {
+    let readme = get(o, "readme").unwrap_or_else(|| manifest().join("../README.md"));
+    if check {
+        if !report::readme_is_current(f, &readme).map_err(|e| e.0)? {
+            return Err(format!("{}: the bench table differs from what `bench report` renders; run `bench report`", readme.display()));
+        }
+        eprintln!("{}: the bench table is current", readme.display());
+        return Ok(());
+    }
+    let rep = report::report(f, out, Some(&readme)).map_err(|e| e.0)?;
+    print!("{}", report::summary(f, &rep.rows));
+    for p in &rep.files {
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(())
 }
 
 fn run(args: &[String]) -> Result<(), String> {
@@ -64,9 +115,8 @@ fn run(args: &[String]) -> Result<(), String> {
         Some("kernel") => {
             let o = opts(&args[1..])?;
             let src = get(&o, "kernel-src").ok_or("kernel needs --kernel-src DIR (see conformance/kunit/setup-kernel.sh)")?;
-            let home = std::env::var("HOME").unwrap_or_else(|_| "/tmp".into());
-            let build = get(&o, "build").unwrap_or_else(|| Path::new(&home).join(".cache/mpath-benches/build-bench-6.12"));
-            let ktap = get(&o, "ktap").unwrap_or_else(|| manifest().join("report/kernel.ktap"));
+            let build = get(&o, "build").unwrap_or_else(|| run::default_build_dir(Arch::Um));
+            let ktap = get(&o, "ktap").unwrap_or_else(|| manifest().join("../target/mpv-bench-kernel.ktap"));
             if let Some(d) = ktap.parent() {
                 std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
             }
@@ -74,17 +124,25 @@ fn run(args: &[String]) -> Result<(), String> {
             let measured = r.iter().filter(|x| x.ns_per_op.is_some()).count();
             eprintln!("kernel: {measured} workloads measured, {} skipped; KTAP in {}", r.len() - measured, ktap.display());
         }
+        Some("run") => {
+            let o = opts(&args[1..])?;
+            let ro = run_options(&o)?;
+            let out = get(&o, "out").unwrap_or_else(|| manifest().join("report/run.json"));
+            let f = run::run(&ro)?;
+            std::fs::write(&out, f.to_json()).map_err(|e| format!("{}: {e}", out.display()))?;
+            eprintln!("wrote {} ({} rounds)", out.display(), f.rounds.len());
+            let dir = get(&o, "report").unwrap_or_else(|| manifest().join("report"));
+            for p in run::keep_last_ktap(&f, &ro.work_dir, &dir)? {
+                eprintln!("wrote {}", p.display());
+            }
+            render(&f, &dir, &o, false)?;
+        }
         Some("report") => {
             let o = opts(&args[1..])?;
-            let crit = get(&o, "criterion").unwrap_or_else(|| manifest().join("../target/criterion"));
-            let crit = crit.canonicalize().unwrap_or(crit);
-            let kernel = get(&o, "kernel");
-            let out = get(&o, "out").unwrap_or_else(|| manifest().join("report"));
-            let rep = report::report(&crit, kernel.as_deref(), &out).map_err(|e| e.0)?;
-            print!("{}", report::markdown(&rep.rows));
-            for f in &rep.files {
-                eprintln!("wrote {}", f.display());
-            }
+            let p = get(&o, "run").unwrap_or_else(|| manifest().join("report/run.json"));
+            let f = RunFile::read(&p)?;
+            let dir = get(&o, "out").unwrap_or_else(|| manifest().join("report"));
+            render(&f, &dir, &o, o.iter().any(|(k, _)| k == "check"))?;
         }
         _ => return Err(String::new()),
     }

@@ -281,25 +281,51 @@ enum SeriesCmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
-    /// Join criterion's results and the kernel's KTAP into report.md + one SVG per policy.
-    Report {
-        #[arg(long, default_value = "target/criterion")]
-        criterion: String,
-        /// Raw KTAP of `bench kernel` (omit for reference-only figures).
+    /// Kernel suite and reference in alternating rounds (one window per ratio) -> run.json, then the report.
+    Run {
+        /// Kernel sides: um, x86_64 (QEMU, 2 CPUs, 8 NUMA nodes, no KASAN; its own cached build), or um,x86_64.
+        #[arg(long, default_value = "um")]
+        arch: String,
+        /// Rounds (each: every kernel side boots once, the reference runs once).
+        #[arg(long, default_value_t = 15)]
+        rounds: usize,
+        /// No new round starts after this many seconds (once 3 rounds ran).
+        #[arg(long, default_value_t = 900)]
+        max_secs: u64,
+        /// Unpacked linux-source-6.12 [default: ~/.cache/mpath-verify/linux-source-6.12].
         #[arg(long)]
-        kernel: Option<String>,
+        kernel_src: Option<String>,
+        /// Raw KTAP of every round and the generated suite.
+        #[arg(long, default_value = "target/mpv-bench-run")]
+        work_dir: String,
+        #[arg(long, default_value = "benches/report/run.json")]
+        out: String,
+        #[arg(long, default_value = "benches/report")]
+        report_dir: String,
+        #[arg(long, default_value = "README.md")]
+        readme: String,
+    },
+    /// Render run.json into report.md, results.json, one SVG per policy and the README's bench table.
+    Report {
+        #[arg(long, default_value = "benches/report/run.json")]
+        run: String,
         #[arg(long, default_value = "benches/report")]
         out: String,
+        #[arg(long, default_value = "README.md")]
+        readme: String,
+        /// Write nothing; exit 1 when the README's table differs from the rendering.
+        #[arg(long)]
+        check: bool,
         #[arg(long)]
         json: bool,
     },
-    /// Run the same workloads as a KUnit benchmark suite against nvme-6.12 under UML.
+    /// Run the same workloads once as a KUnit benchmark suite against nvme-6.12 under UML.
     Kernel {
         #[arg(long)]
         kernel_src: String,
         #[arg(long, default_value = "target/mpv-bench-build")]
         build_dir: String,
-        #[arg(long, default_value = "benches/report/kernel.ktap")]
+        #[arg(long, default_value = "target/mpv-bench-kernel.ktap")]
         ktap: String,
     },
 }
@@ -935,28 +961,96 @@ fn cmd_shuttle(args: &[String]) -> Exit {
     }
 }
 
+/// `bench report` (and the end of `bench run`): render, or with `check`
+/// compare the README's table with the rendering (exit 1 when stale).
+fn bench_render(f: &mpath_benches::RunFile, out: &std::path::Path, readme: &std::path::Path, check: bool, json: bool) -> Exit {
+    if check {
+        return match mpath_benches::report::readme_is_current(f, readme) {
+            Ok(true) => {
+                println!("{}: the bench table is current", readme.display());
+                Exit::Ok
+            }
+            Ok(false) => {
+                eprintln!("{}: the bench table differs from what `bench report` renders; run `mpath-verify bench report`", readme.display());
+                Exit::Finding
+            }
+            Err(e) => {
+                eprintln!("error: bench report: {e}");
+                Exit::BadInput
+            }
+        };
+    }
+    match mpath_benches::report(f, out, Some(readme)) {
+        Ok(r) => {
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r.rows).unwrap_or_default());
+            } else {
+                for p in &r.files {
+                    println!("wrote {}", p.display());
+                }
+                print!("{}", mpath_benches::report::summary(f, &r.rows));
+            }
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("error: bench report: {e}");
+            Exit::BadInput
+        }
+    }
+}
+
 fn cmd_bench(cmd: BenchCmd) -> Exit {
     use std::path::Path;
     match cmd {
-        BenchCmd::Report { criterion, kernel, out, json } => {
-            match mpath_benches::report(Path::new(&criterion), kernel.as_deref().map(Path::new), Path::new(&out)) {
-                Ok(r) => {
-                    if json {
-                        println!("{}", serde_json::to_string_pretty(&r.rows).unwrap_or_default());
-                    } else {
-                        for f in &r.files {
-                            println!("wrote {}", f.display());
-                        }
-                        println!("{} workloads within 1.5x of the kernel, {} over, {} without both numbers", r.within_goal, r.over_goal, r.incomplete);
-                    }
-                    Exit::Ok
-                }
+        BenchCmd::Run { arch, rounds, max_secs, kernel_src, work_dir, out, report_dir, readme } => {
+            let arches = match mpath_benches::run::Arch::parse_list(&arch) {
+                Ok(a) => a,
                 Err(e) => {
-                    eprintln!("error: bench report: {e}");
-                    Exit::BadInput
+                    eprintln!("error: {e}");
+                    return Exit::BadInput;
+                }
+            };
+            let src = kernel_src.map(std::path::PathBuf::from).unwrap_or_else(|| mpath_benches::run::cache_dir().join("linux-source-6.12"));
+            if let Err(e) = kunit::run::check_tree(&src) {
+                eprintln!("error: {e}");
+                return Exit::NoKernel;
+            }
+            let opts = mpath_benches::run::RunOptions {
+                build_dirs: arches.iter().map(|a| (*a, mpath_benches::run::default_build_dir(*a))).collect(),
+                arches,
+                rounds,
+                max_secs,
+                kernel_src: src,
+                work_dir: work_dir.into(),
+            };
+            let f = match mpath_benches::run::run(&opts) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("error: bench run: {e}");
+                    return Exit::KernelBuild;
+                }
+            };
+            if let Err(e) = std::fs::write(&out, f.to_json()) {
+                eprintln!("error: {out}: {e}");
+                return Exit::BadInput;
+            }
+            println!("wrote {out} ({} rounds)", f.rounds.len());
+            match mpath_benches::run::keep_last_ktap(&f, &opts.work_dir, Path::new(&report_dir)) {
+                Ok(ps) => ps.iter().for_each(|p| println!("wrote {}", p.display())),
+                Err(e) => {
+                    eprintln!("error: bench run: {e}");
+                    return Exit::BadInput;
                 }
             }
+            bench_render(&f, Path::new(&report_dir), Path::new(&readme), false, false)
         }
+        BenchCmd::Report { run, out, readme, check, json } => match mpath_benches::RunFile::read(Path::new(&run)) {
+            Ok(f) => bench_render(&f, Path::new(&out), Path::new(&readme), check, json),
+            Err(e) => {
+                eprintln!("error: bench report: {e}");
+                Exit::BadInput
+            }
+        },
         BenchCmd::Kernel { kernel_src, build_dir, ktap } => {
             if let Err(e) = kunit::run::check_tree(Path::new(&kernel_src)) {
                 eprintln!("error: {e}");

@@ -1,0 +1,167 @@
+//! The reference side of `bench run`: every workload timed with the kernel
+//! suite's method (see [`crate::kunit`]), in this process, so that both
+//! sides use one estimator. A workload is built, primed, its batch size
+//! calibrated by doubling from 16 operations until one batch takes at
+//! least [`BATCH_TARGET_NS`]; then [`ROUNDS`] batches are timed and the
+//! median and the fastest batch are kept, in ns per operation.
+//!
+//! Meaningful only in an optimised build (`mpath-verify` is built
+//! `--release`; `cargo run --release -p mpath-benches --bin bench`).
+
+use crate::kunit::{KernelResult, BATCH_TARGET_NS, ROUNDS, SCALING_BATCH_MUL, SCALING_READERS, SCALING_WORKLOAD};
+use crate::workloads::{self, Workload};
+use mpath_reference::driver::{ana_to_access, AnaState};
+use mpath_reference::sync::Ordering;
+use mpath_reference::System;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::time::{Duration, Instant};
+
+/// Most operations one batch may run (the kernel's `MPVB_MAX_ITERS`).
+const MAX_ITERS: u64 = 1 << 30;
+
+/// Median and fastest of `samples` (ns per batch) as ns per operation,
+/// with 3 decimals (the kernel prints 3).
+fn summarise(workload: &str, mut samples: Vec<u64>, iters: u64) -> KernelResult {
+    samples.sort_unstable();
+    let per_op = |ns: u64| ((ns as f64 * 1000.0 / iters as f64).round()) / 1000.0;
+    KernelResult {
+        workload: workload.to_string(),
+        ns_per_op: Some(per_op(samples[samples.len() / 2])),
+        iters: Some(iters),
+        min_ns_per_op: Some(per_op(samples[0])),
+        skip: None,
+    }
+}
+
+fn batch(w: &Workload, sys: &System, iters: u64) -> u64 {
+    let t = Instant::now();
+    black_box(w.run(sys, iters));
+    t.elapsed().as_nanos() as u64
+}
+
+fn calibrate(w: &Workload, sys: &System) -> u64 {
+    let mut iters = 16u64;
+    while batch(w, sys, iters) < BATCH_TARGET_NS && iters < MAX_ITERS {
+        iters *= 2;
+    }
+    iters
+}
+
+/// Time one workload (see the module docs).
+pub fn time_workload(w: &Workload) -> Result<KernelResult, String> {
+    let sys = w.build()?;
+    let iters = calibrate(w, &sys);
+    let samples = (0..ROUNDS).map(|_| batch(w, &sys, iters)).collect();
+    let v = sys.violations();
+    if !v.is_empty() {
+        return Err(format!("{}: the reference reported violations while timed: {v:?}", w.name));
+    }
+    Ok(summarise(&w.name, samples, iters))
+}
+
+/// The writer of reader scaling: flip path `k % n` between optimized and
+/// non-optimized (ANA state and access state, as an ANA log update does)
+/// and clear the current paths that pointed at it, every 20 µs, until
+/// every reader is done.
+fn writer(sys: &System, n: u32, done: &AtomicUsize, readers: usize) {
+    let mut k = 0u64;
+    while done.load(Ordering::Acquire) < readers {
+        let p = (k % n as u64) as u32;
+        let s = &sys.paths[p as usize];
+        let a = if s.ana() == AnaState::Optimized { AnaState::Nonoptimized } else { AnaState::Optimized };
+        s.ana_state.store(a as u8, Ordering::Relaxed);
+        s.access_state.store(ana_to_access(a) as u8, Ordering::Relaxed);
+        sys.clear_current_path(p);
+        k += 1;
+        std::thread::sleep(Duration::from_micros(20));
+    }
+}
+
+/// One reader-scaling batch: `readers` threads each call `find_path` (with
+/// its own SRCU read section) `iters` times while [`writer`] runs; returns
+/// the slowest reader's ns.
+fn scaling_batch(sys: &System, nr_paths: u32, readers: usize, iters: u64) -> u64 {
+    let go = AtomicBool::new(false);
+    let done = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        let hs: Vec<_> = (0..readers)
+            .map(|_| {
+                s.spawn(|| {
+                    while !go.load(Ordering::Acquire) {
+                        std::hint::spin_loop();
+                    }
+                    let t = Instant::now();
+                    let mut acc = 0u64;
+                    for _ in 0..iters {
+                        acc = acc.wrapping_add(black_box(sys).find_path(0).unwrap_or(u32::MAX) as u64);
+                    }
+                    black_box(acc);
+                    let d = t.elapsed().as_nanos() as u64;
+                    done.fetch_add(1, Ordering::Release);
+                    d
+                })
+            })
+            .collect();
+        go.store(true, Ordering::Release);
+        writer(sys, nr_paths, &done, readers);
+        hs.into_iter().map(|h| h.join().unwrap_or(u64::MAX)).max().unwrap_or(0)
+    })
+}
+
+/// `reader_scaling/t<readers>` on [`SCALING_WORKLOAD`], as the kernel
+/// suite's `mpvb_reader_scaling`: the batch is [`SCALING_BATCH_MUL`] times
+/// the single-thread calibrated batch.
+pub fn time_reader_scaling(readers: usize) -> Result<KernelResult, String> {
+    let w = workloads::by_name(SCALING_WORKLOAD).ok_or_else(|| format!("no workload {SCALING_WORKLOAD}"))?;
+    let sys = w.build()?;
+    let iters = calibrate(&w, &sys) * SCALING_BATCH_MUL;
+    sys.work.concurrent.store(true, Ordering::Relaxed);
+    let samples = (0..ROUNDS).map(|_| scaling_batch(&sys, w.nr_paths() as u32, readers, iters)).collect();
+    let v = sys.violations();
+    if !v.is_empty() {
+        return Err(format!("reader_scaling/t{readers}: the reference reported violations: {v:?}"));
+    }
+    Ok(summarise(&format!("reader_scaling/t{readers}"), samples, iters))
+}
+
+/// One reference round: every workload of `list`, then reader scaling.
+pub fn reference_round(list: &[Workload]) -> Result<Vec<KernelResult>, String> {
+    let mut out = Vec::with_capacity(list.len() + SCALING_READERS.len());
+    for w in list {
+        out.push(time_workload(w)?);
+    }
+    for r in SCALING_READERS {
+        out.push(time_reader_scaling(r)?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_is_median_and_fastest_per_op() {
+        let r = summarise("x", vec![3000, 1000, 2000, 5000, 4000], 1000);
+        assert_eq!(r.ns_per_op, Some(3.0));
+        assert_eq!(r.min_ns_per_op, Some(1.0));
+        assert_eq!(r.iters, Some(1000));
+        let r = summarise("x", vec![1234], 1000);
+        assert_eq!(r.ns_per_op, Some(1.234));
+    }
+
+    #[test]
+    fn times_a_workload_and_reader_scaling() {
+        let w = workloads::by_name("numa_hit.all_opt.p2.n1").unwrap();
+        let r = time_workload(&w).unwrap();
+        assert_eq!(r.workload, w.name);
+        let (med, min) = (r.ns_per_op.unwrap(), r.min_ns_per_op.unwrap());
+        assert!(min > 0.0 && min <= med, "{min} {med}");
+        // a batch reached the 1 ms target: iters * ns/op >= 1 ms (within rounding)
+        assert!(r.iters.unwrap() as f64 * med >= BATCH_TARGET_NS as f64 * 0.5, "{r:?}");
+        let s = time_reader_scaling(2).unwrap();
+        assert_eq!(s.workload, "reader_scaling/t2");
+        assert!(s.ns_per_op.unwrap() > 0.0);
+    }
+}
