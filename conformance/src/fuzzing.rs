@@ -128,25 +128,22 @@ pub fn export(data: &[u8]) {
     // nodes for the library's exporter (the NVMe one ignores the API).
     let v1_numa = Target { api: Api::V1, nodes: vec![0, 1] };
     for (backend, target) in [(Backend::Nvme612, Target::uml()), (Backend::Libmultipath, Target::uml()), (Backend::Libmultipath, v1_numa)] {
-        let target = &target;
-        {
-            let a = export_for(backend, target, std::slice::from_ref(&t), "mpv_fuzz");
-            assert_eq!(a.cases.len() + a.skipped.len(), 1, "{}: trace neither exported nor skipped", backend.name());
-            for sk in &a.skipped {
-                assert!(!sk.reason.is_empty(), "skipped without a reason");
-            }
-            let b = export_for(backend, target, std::slice::from_ref(&plain), "mpv_fuzz");
-            if a.source == b.source {
-                continue; // no free text reached the C at all
-            }
-            let (ta, tb) = match (c_tokens(&a.source), c_tokens(&b.source)) {
-                (Ok(ta), Ok(tb)) => (ta.into_iter().map(|tok| if tok == case_a { "mpv_x".to_string() } else { tok }).collect::<Vec<_>>(), tb),
-                (Err(e), _) | (_, Err(e)) => panic!("{}: exported C does not lex: {e}", backend.name()),
-            };
-            if ta != tb {
-                let at = ta.iter().zip(&tb).position(|(x, y)| x != y).unwrap_or(ta.len().min(tb.len()));
-                panic!("{}: the trace's free text changes the exported C's tokens (token {at}: {:?} vs {:?})", backend.name(), ta.get(at), tb.get(at));
-            }
+        let a = export_for(backend, &target, std::slice::from_ref(&t), "mpv_fuzz");
+        assert_eq!(a.cases.len() + a.skipped.len(), 1, "{}: trace neither exported nor skipped", backend.name());
+        for sk in &a.skipped {
+            assert!(!sk.reason.is_empty(), "skipped without a reason");
+        }
+        let b = export_for(backend, &target, std::slice::from_ref(&plain), "mpv_fuzz");
+        if a.source == b.source {
+            continue; // no free text reached the C at all
+        }
+        let (ta, tb) = match (c_tokens(&a.source), c_tokens(&b.source)) {
+            (Ok(ta), Ok(tb)) => (ta.into_iter().map(|tok| if tok == case_a { "mpv_x".to_string() } else { tok }).collect::<Vec<_>>(), tb),
+            (Err(e), _) | (_, Err(e)) => panic!("{}: exported C does not lex: {e}", backend.name()),
+        };
+        if ta != tb {
+            let at = ta.iter().zip(&tb).position(|(x, y)| x != y).unwrap_or(ta.len().min(tb.len()));
+            panic!("{}: the trace's free text changes the exported C's tokens (token {at}: {:?} vs {:?})", backend.name(), ta.get(at), tb.get(at));
         }
     }
 }
