@@ -5,6 +5,8 @@ pub mod backend;
 pub mod drift;
 pub mod export;
 pub mod export_lib;
+pub mod export_lib_encoding;
+pub mod export_lib_ops;
 pub mod export_lib_v1;
 pub mod export_nvme612;
 pub mod ktap;
