@@ -65,7 +65,7 @@ pub fn prelude(api: crate::series::Api) -> String {
     for (placeholder, c) in predicates_c().expect("the predicate table fits the suite's C encoding (tested)") {
         core = core.replace(placeholder, &c);
     }
-    [C_HEAD, types, &core, body].concat()
+    [C_HEAD, &super::c_common::embedded(), types, &core, body].concat()
 }
 
 /// A violation of the C's semantics that the compiled kernel does not show,
@@ -150,7 +150,7 @@ fn case_body(t: &Trace, case: &str, target: &Target) -> Result<(String, Case), S
             l.expect.as_ref().and_then(|o| o.violations.as_ref()).map(|v| v.iter().filter(|x| x.kind == Kind::NonTermination).count()).unwrap_or(seen_spins);
         let spin = spins_now > seen_spins;
         seen_spins = spins_now;
-        e.line(&format!("mpvl_step(w, {step}, {});", c_str(&step_text(&l.op))));
+        e.line(&format!("MPV_STEP(w, {step}, \"%s\", {});", c_str(&step_text(&l.op))));
         let now =
             l.expect.as_ref().and_then(|o| o.violations.as_ref()).map(|v| v.iter().filter(|x| x.step == step as u64).collect::<Vec<_>>()).unwrap_or_default();
         if let Some(why) = now.iter().find_map(|x| compiled_away(x, &t.profile)) {

@@ -46,7 +46,7 @@ impl Emit<'_> {
         match want {
             Some(e) => {
                 self.checks += 1;
-                self.line(&format!("MPVL_EXPECT_EQ(w, {expr}, {e});"));
+                self.line(&format!("MPV_EXPECT_EQ(w, {expr}, {e});"));
             }
             None => self.line(&format!("{expr};")),
         }
@@ -56,7 +56,7 @@ impl Emit<'_> {
         match ret {
             Some(Ret::Str(x)) => {
                 self.checks += 1;
-                self.line(&format!("MPVL_EXPECT_STREQ(w, mpvl_show(w, {show}, {arg}), {});", c_str(x)));
+                self.line(&format!("MPV_EXPECT_STREQ(w, mpvl_show(w, {show}, {arg}), {});", c_str(x)));
             }
             _ => self.line(&format!("mpvl_show(w, {show}, {arg});")),
         }
@@ -186,7 +186,7 @@ impl Emit<'_> {
                 if let Some(Ret::Works(ws)) = ret {
                     if ws.contains(&mpath_reference::work::Work::RemoveHead) {
                         self.checks += 1;
-                        self.line("MPVL_EXPECT_EQ(w, mpvl_run_remove_work(w), true);");
+                        self.line("MPV_EXPECT_EQ(w, mpvl_run_remove_work(w), true);");
                     }
                     // Which of the self-running works ran at this very step is
                     // timing, not a property of the C.
@@ -244,7 +244,7 @@ impl Emit<'_> {
                 } else {
                     match ret {
                         Some(Ret::Path(Some(p))) => Some(self.idx(*p)?.to_string()),
-                        Some(Ret::Path(None)) => Some("MPVL_NONE".into()),
+                        Some(Ret::Path(None)) => Some("MPV_NONE".into()),
                         _ => None,
                     }
                 };
@@ -431,7 +431,7 @@ pub(super) fn world_and_setup<'a>(t: &'a Trace, target: &Target, prefix: &str) -
     ));
     e.out.push('\n');
     for op in &h.setup {
-        e.line(&format!("mpvl_step(w, -1, {});", c_str(&step_text(op))));
+        e.line(&format!("MPV_STEP(w, -1, \"%s\", {});", c_str(&step_text(op))));
         e.op(-1, op, None, false)?;
     }
     Ok(e)

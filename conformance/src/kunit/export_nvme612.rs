@@ -11,6 +11,15 @@ use mpath_reference::System;
 
 /// The static nvme-6.12 harness, embedded so exported suites are self-contained.
 pub const NVME612_HARNESS: &str = include_str!("../../kunit/nvme-6.12/mpv_harness.h");
+
+/// The harness as a generated suite embeds it: mpv_common.h first, then
+/// the harness without its include of it.
+pub fn nvme612_harness_embedded() -> String {
+    let mut s = super::c_common::embedded();
+    s.push_str("/* ---- mpv_harness.h (static harness, embedded) ---- */\n");
+    s.push_str(&super::c_common::without_include(NVME612_HARNESS));
+    s
+}
 /// Harness limits (MPV_MAX_PATHS / MPV_MAX_CTRLS).
 pub const HARNESS_MAX: usize = 128;
 
@@ -40,8 +49,7 @@ impl KunitBackend for Nvme612 {
             quoted(&mut s, l);
         }
         s.push_str(" * and CONFIG_NVME_MPATH_VERIFY_KUNIT_TEST=y in the .kunitconfig.\n */\n\n");
-        s.push_str("/* ---- mpv_harness.h (static harness, embedded) ---- */\n");
-        s.push_str(NVME612_HARNESS);
+        s.push_str(&nvme612_harness_embedded());
         s.push_str("\n/* ---- generated cases ---- */\n\n");
         s.push_str(CHECK_HELPER);
         s

@@ -2,6 +2,7 @@
 //! under UML with kunit.py, and map the raw KTAP back to trace steps.
 
 pub mod backend;
+pub mod c_common;
 pub mod drift;
 pub mod export;
 pub mod export_lib;
