@@ -182,7 +182,7 @@ done
 
 # Files we modify (backed up and restored) and files we add (removed).
 TOUCHED=(drivers/nvme/host/Kconfig drivers/nvme/host/Makefile)
-ADDED=(drivers/nvme/host/mpv_test.c drivers/nvme/host/mpv_harness.h)
+ADDED=(drivers/nvme/host/mpv_test.c drivers/nvme/host/mpv_harness.h drivers/nvme/host/mpv_common.h)
 LIB=0
 if [ -f "$TREE/lib/multipath.c" ]; then
     LIB=1
@@ -274,6 +274,7 @@ append() { cat "$TREE/$1" "$2" > "$TREE/$1.mpv-new" && mv "$TREE/$1.mpv-new" "$T
 append drivers/nvme/host/Kconfig "$HERE/wiring/Kconfig.fragment"
 append drivers/nvme/host/Makefile "$HERE/wiring/Makefile.fragment"
 cp "$HERE/nvme-6.12/mpv_harness.h" "$HOSTDIR/mpv_harness.h"
+cp "$HERE/mpv_common.h" "$HOSTDIR/mpv_common.h"
 # Copy suites only when they changed, so an unchanged suite is not rebuilt.
 place() { cmp -s "$1" "$2" 2>/dev/null || cp "$1" "$2"; }
 place "$SUITE" "$HOSTDIR/mpv_test.c"

@@ -32,21 +32,7 @@ struct mpvl_world {
 	struct mpvl_api api;		/* what the revision's API adds */
 };
 
-/* Every expectation names the trace and the step. */
-#define MPVL_EXPECT_EQ(w, a, e)						\
-	do {								\
-		struct mpvl_world *_w = (w);				\
-									\
-		KUNIT_EXPECT_EQ_MSG(_w->test, (a), (e), "mpv: %s:%d",	\
-				    _w->trace, _w->step);		\
-	} while (0)
-#define MPVL_EXPECT_STREQ(w, a, e)					\
-	do {								\
-		struct mpvl_world *_w = (w);				\
-									\
-		KUNIT_EXPECT_STREQ_MSG(_w->test, (a), (e), "mpv: %s:%d",	\
-				       _w->trace, _w->step);		\
-	} while (0)
+/* Steps and expectations: MPV_STEP, MPV_EXPECT_EQ / _STREQ (mpv_common.h). */
 
 /*
  * The driver glue that differs between the series' revisions: the API
@@ -71,14 +57,6 @@ static void mpvl_revalidate_paths(struct mpvl_world *w);
 static void mpvl_schedule_requeue(struct mpvl_world *w);
 static int mpvl_iopolicy_store(struct mpvl_world *w, const char *buf);
 static ssize_t mpvl_numa_nodes_show(struct mpvl_world *w, int i, char *buf);
-
-/* Each step says what it does before it runs. */
-static void mpvl_step(struct mpvl_world *w, int n, const char *text)
-{
-	w->step = n;
-	kunit_log(KERN_INFO, w->test, KUNIT_SUBTEST_INDENT "# mpv: %s:%d %s",
-		  w->trace, n, text);
-}
 
 static struct mpvl_path *mpvl_p(struct mpath_device *d)
 {
@@ -399,14 +377,7 @@ static int __maybe_unused mpvl_set_iopolicy(struct mpvl_world *w, const char *va
 
 static int mpvl_id(struct mpvl_world *w, struct mpath_device *d)
 {
-	int i;
-
-	if (!d)
-		return MPVL_NONE;
-	for (i = 0; i < w->nr; i++)
-		if (&w->p[i]->dev == d)
-			return i;
-	return MPVL_UNKNOWN;
+	return mpv_object_id((void *const *)w->p, w->nr, offsetof(struct mpvl_path, dev), d);
 }
 
 static int mpvl_found_cb(struct mpath_device *d)
@@ -418,7 +389,7 @@ static int mpvl_found_cb(struct mpath_device *d)
 /*
  * The selection through mpath_call_for_device (SRCU, the static
  * mpath_find_path, the callback on the choice), under the spin watchdog.
- * Returns the chosen path, or MPVL_NONE; *spun says whether the
+ * Returns the chosen path, or MPV_NONE; *spun says whether the
  * watchdog had to let the loop out, in which case current_path[] and the
  * path's access state are put back as they were before the call.
  */
@@ -450,16 +421,16 @@ static int mpvl_select(struct mpvl_world *w, int on, int *ret, bool *spun)
 	if (ret)
 		*ret = r;
 	if (*spun) {
-		kunit_log(KERN_INFO, w->test, KUNIT_SUBTEST_INDENT
-			  "# mpv-finding: %s:%d non-termination reproduced in kernel C: one selection called is_disabled() %lu times without returning (bound %d); let out through path %d",
-			  w->trace, w->step, w->calls, MPVL_SPIN_BOUND,
-			  mpvl_id(w, &w->escape->dev));
+		MPV_LOG(w->test,
+			"mpv-finding: %s:%d non-termination reproduced in kernel C: one selection called is_disabled() %lu times without returning (bound %d); let out through path %d",
+			w->trace, w->step, w->calls, MPVL_SPIN_BOUND,
+			mpvl_id(w, &w->escape->dev));
 		mpvl_api_unescape(w->escape);
 		w->escape = NULL;
 		for_each_node(node)
 			rcu_assign_pointer(w->head->current_path[node], before[node]);
 		mpath_synchronize(w->head);
-		return MPVL_NONE;
+		return MPV_NONE;
 	}
 	return mpvl_id(w, w->found);
 }
@@ -480,7 +451,7 @@ static int __maybe_unused mpvl_call_for_device(struct mpvl_world *w, int node)
 	int r;
 
 	mpvl_select(w, node, &r, &spun);
-	MPVL_EXPECT_EQ(w, spun, false);
+	MPV_EXPECT_EQ(w, spun, false);
 	return r;
 }
 
@@ -636,7 +607,7 @@ static int mpvl_read(struct mpvl_world *w, const struct mpvl_x *x)
 		/* "added" in the trace means registered */
 		return mpvl_head_registered(w);
 	}
-	return MPVL_UNKNOWN;
+	return MPV_UNKNOWN;
 }
 
 static void __maybe_unused mpvl_check(struct mpvl_world *w, const struct mpvl_x *x, int n)

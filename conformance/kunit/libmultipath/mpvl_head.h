@@ -7,8 +7,6 @@
 #include <linux/workqueue.h>
 
 #define MPVL_MAX 16
-#define MPVL_NONE (-1)
-#define MPVL_UNKNOWN (-2)
 /*
  * A terminating selection asks is_disabled() at most about three times
  * per path (round-robin: the singular test, one pass over the list, the

@@ -44,11 +44,10 @@
 #include <linux/completion.h>
 #include <linux/kthread.h>
 #include "nvme.h"
+#include "mpv_common.h"
 
 #define MPV_MAX_CTRLS		128
 #define MPV_MAX_PATHS		128
-#define MPV_NONE		(-1)	/* NULL */
-#define MPV_UNKNOWN		(-2)	/* a pointer that is no path of the world */
 #define MPV_DEFAULT_CAPACITY	((sector_t)2048)
 
 struct mpv_world {
@@ -70,32 +69,10 @@ struct mpv_world {
 	atomic_t requeue_runs;	/* executions of head->requeue_work */
 };
 
-/* ---------------------------------------------------------------- steps */
-
 /*
- * Print the step diagnostic line "    # mpv: <trace>:<step> <op...>" (a KTAP
- * diagnostic at the test-case indent, printed at KERN_INFO like kunit_info
- * but without kunit_info's "<case>: " prefix) and remember the step for
- * expectation messages. Call it BEFORE doing the step.
+ * Steps and expectations: MPV_STEP, MPV_EXPECT_EQ / _TRUE / _FALSE
+ * (mpv_common.h) over the world's test, trace and step.
  */
-#define MPV_STEP(w, n, fmt, ...)					\
-	do {								\
-		(w)->step = (n);					\
-		kunit_log(KERN_INFO, (w)->test,				\
-			  KUNIT_SUBTEST_INDENT "# mpv: %s:%d " fmt,	\
-			  (w)->trace, (n), ##__VA_ARGS__);		\
-	} while (0)
-
-/* Expectations whose failure message names the trace and step. */
-#define MPV_EXPECT_EQ(w, actual, expected)				\
-	KUNIT_EXPECT_EQ_MSG((w)->test, (actual), (expected),		\
-			    "mpv: %s:%d", (w)->trace, (w)->step)
-#define MPV_EXPECT_TRUE(w, cond)					\
-	KUNIT_EXPECT_TRUE_MSG((w)->test, (cond),			\
-			      "mpv: %s:%d", (w)->trace, (w)->step)
-#define MPV_EXPECT_FALSE(w, cond)					\
-	KUNIT_EXPECT_FALSE_MSG((w)->test, (cond),			\
-			       "mpv: %s:%d", (w)->trace, (w)->step)
 
 /* Argument checks: a bad id is a generator bug, fail the test loudly. */
 #define MPV_CHECK_PATH(w, p)						\
@@ -116,14 +93,7 @@ struct mpv_world {
 
 static __maybe_unused int mpv_path_id(struct mpv_world *w, struct nvme_ns *ns)
 {
-	int i;
-
-	if (!ns)
-		return MPV_NONE;
-	for (i = 0; i < w->nr_paths; i++)
-		if (w->ns[i] == ns)
-			return i;
-	return MPV_UNKNOWN;
+	return mpv_object_id((void *const *)w->ns, w->nr_paths, 0, ns);
 }
 
 static __maybe_unused struct nvme_ns *mpv_ns(struct mpv_world *w, int p)
@@ -618,9 +588,9 @@ static __maybe_unused int mpv_find_path_watched(struct mpv_world *w, int node,
 		for_each_node(n)
 			rcu_assign_pointer(w->head->current_path[n], before[n]);
 		synchronize_srcu(&w->head->srcu);
-		kunit_log(KERN_INFO, w->test, KUNIT_SUBTEST_INDENT
-			  "# mpv-finding: %s:%d non-termination reproduced in kernel C: nvme_find_path on node %d (CPU %u) did not return within %u ms; let out by making every path usable",
-			  w->trace, w->step, node, cpu, ms);
+		MPV_LOG(w->test,
+			"mpv-finding: %s:%d non-termination reproduced in kernel C: nvme_find_path on node %d (CPU %u) did not return within %u ms; let out by making every path usable",
+			w->trace, w->step, node, cpu, ms);
 	}
 	set_cpus_allowed_ptr(current, cpu_possible_mask);
 	return *spun ? MPV_NONE : s->ret;

@@ -227,10 +227,10 @@ static void mpv_race_set_ctrl_state(struct mpv_race_thread *t, int c,
 
 	mpv_race_point("nvme_change_ctrl_state", MPV_L_CHANGE_STATE, NULL);
 	changed = nvme_change_ctrl_state(ctrl, state);
-	MPV_RACE_LOG(r->test,
-		     "mpv-race-observed: %s op %d nvme_change_ctrl_state(ctrl %d, %s) returned %d, ctrl state now %s",
-		     t->spec->name, t->op, c, mpv_race_ctrl_state_name(state),
-		     changed, mpv_race_ctrl_state_name(nvme_ctrl_state(ctrl)));
+	MPV_LOG(r->test,
+		"mpv-race-observed: %s op %d nvme_change_ctrl_state(ctrl %d, %s) returned %d, ctrl state now %s",
+		t->spec->name, t->op, c, mpv_race_ctrl_state_name(state),
+		changed, mpv_race_ctrl_state_name(nvme_ctrl_state(ctrl)));
 }
 
 /*
@@ -263,9 +263,9 @@ static void mpv_race_requeue_work(struct work_struct *work)
 		n++;
 	}
 	if (t)
-		MPV_RACE_LOG(t->race->test,
-			     "mpv-race-observed: worker nvme_requeue_work took %d bio(s) from head->requeue_list",
-			     n);
+		MPV_LOG(t->race->test,
+			"mpv-race-observed: worker nvme_requeue_work took %d bio(s) from head->requeue_list",
+			n);
 	mpv_race_worker_exit(t);
 }
 
@@ -340,10 +340,10 @@ static bool mpv_race_stranded(struct mpv_race *r)
 				 "optimized" : "non-optimized");
 		}
 	srcu_read_unlock(&w->head->srcu, idx);
-	MPV_RACE_LOG(r->test,
-		     "mpv-race-observed: at rest: head->requeue_list %s, requeue_work pending=%d, runs %d (at the add %d), DISK_LIVE=%d, first usable listed path %d%s%s",
-		     listed ? "holds a bio" : "empty", pending, runs,
-		     r->requeue_runs_at_add, live, usable, usable >= 0 ? ": " : "", why);
+	MPV_LOG(r->test,
+		"mpv-race-observed: at rest: head->requeue_list %s, requeue_work pending=%d, runs %d (at the add %d), DISK_LIVE=%d, first usable listed path %d%s%s",
+		listed ? "holds a bio" : "empty", pending, runs,
+		r->requeue_runs_at_add, live, usable, usable >= 0 ? ": " : "", why);
 	if (listed && !pending && runs == r->requeue_runs_at_add &&
 	    (usable >= 0 || !live)) {
 		if (usable >= 0)

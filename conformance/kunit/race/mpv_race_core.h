@@ -60,14 +60,12 @@
 #include <linux/jiffies.h>
 #include <linux/delay.h>
 
-/* A KTAP diagnostic line at the case indent ("    # mpv-race-...: ..."). */
-#define MPV_RACE_LOG(test, fmt, ...)					\
-	kunit_log(KERN_INFO, test, KUNIT_SUBTEST_INDENT "# " fmt,	\
-		  ##__VA_ARGS__)
-
+/*
+ * Diagnostics are MPV_LOG lines ("    # mpv-race-...: ..."), path ids
+ * MPV_NONE / MPV_UNKNOWN for NULL and foreign pointers (mpv_common.h,
+ * embedded before this file with the backend's harness or prelude).
+ */
 #define MPV_RACE_MAX_PATHS	128
-#define MPV_RACE_NULL		(-1)	/* a NULL path pointer */
-#define MPV_RACE_UNKNOWN	(-2)	/* a pointer that is no path of the world */
 #define MPV_RACE_MAX_THREADS	8
 #define MPV_RACE_MAX_OPS	8
 /* Loop points passed in one selection call that count as non-termination. */
@@ -113,7 +111,7 @@ struct mpv_race_step {
 	int model_index;	/* index in the schedule's steps */
 	int thread;
 	const char *point;
-	int path;		/* path id, MPV_RACE_NULL or MPV_RACE_ANY */
+	int path;		/* path id, MPV_NONE or MPV_RACE_ANY */
 };
 
 struct mpv_race_thread_spec {
@@ -343,10 +341,10 @@ static void mpv_race_note_returned(struct mpv_race_thread *t, int id, bool liste
 	struct mpv_race *r = t->race;
 
 	better = better && !optimized;
-	MPV_RACE_LOG(r->test,
-		     "mpv-race-observed: %s op %d selection returned %d listed=%d disabled=%d optimized=%d optimized_usable_listed=%d freed=%d",
-		     t->spec->name, t->op, id, listed, disabled, optimized,
-		     better, id >= 0 && r->freed[id]);
+	MPV_LOG(r->test,
+		"mpv-race-observed: %s op %d selection returned %d listed=%d disabled=%d optimized=%d optimized_usable_listed=%d freed=%d",
+		t->spec->name, t->op, id, listed, disabled, optimized,
+		better, id >= 0 && r->freed[id]);
 	if (id < 0)
 		return;
 	if (!listed && !r->saw_unlinked) {
@@ -407,11 +405,11 @@ static int mpv_race_thread_fn(void *arg)
 
 static const char *mpv_race_pathname(int p, char *buf, size_t n)
 {
-	if (p == MPV_RACE_NULL)
+	if (p == MPV_NONE)
 		return "NULL";
 	if (p == MPV_RACE_ANY)
 		return "-";
-	if (p == MPV_RACE_UNKNOWN)
+	if (p == MPV_UNKNOWN)
 		return "?";
 	snprintf(buf, n, "%d", p);
 	return buf;
@@ -489,18 +487,18 @@ static int mpv_race_replay(struct mpv_race *r, const struct mpv_race_step *s,
 		    strcmp(t->point, s[k].point) ||
 		    (s[k].path != MPV_RACE_ANY && id != s[k].path)) {
 			mpv_race_where(t, where, sizeof(where));
-			MPV_RACE_LOG(test,
+			MPV_LOG(test,
 				   "mpv-race-diverged: %d model: %s at %s path=%s; kernel: %s",
 				   s[k].model_index, t->spec->name, s[k].point,
 				   mpv_race_pathname(s[k].path, pb, sizeof(pb)),
 				   where);
 			return k;
 		}
-		MPV_RACE_LOG(test, "mpv-race-step: %d %d %s %s path=%s line=%d",
+		MPV_LOG(test, "mpv-race-step: %d %d %s %s path=%s line=%d",
 			   k, s[k].model_index, t->spec->name, t->point,
 			   mpv_race_pathname(id, pb2, sizeof(pb2)), t->line);
 		if (!mpv_race_release(t, MPV_RACE_STEP_MS))
-			MPV_RACE_LOG(test, "mpv-race-blocked: %s after %s line=%d (%d ms)",
+			MPV_LOG(test, "mpv-race-blocked: %s after %s line=%d (%d ms)",
 				   t->spec->name, t->point, t->line,
 				   MPV_RACE_STEP_MS);
 	}
@@ -519,7 +517,7 @@ static bool mpv_race_spin(struct mpv_race *r, struct mpv_race_thread *t)
 	while (!t->done && !t->blocked && mpv_race_loop_point(t->point)) {
 		if (t->spin_point) {
 			t->spin_reported = true;
-			MPV_RACE_LOG(r->test,
+			MPV_LOG(r->test,
 				   "mpv-race-spin: %s passed %lu loop points in one selection call without returning (last %s path=%s line=%d)",
 				   t->spec->name, t->loop_passes, t->point,
 				   mpv_race_pathname(t->spin_path, pb, sizeof(pb)),
@@ -550,7 +548,7 @@ static int mpv_race_others(struct mpv_race *r, struct mpv_race_thread *except)
 			mpv_race_release(t, MPV_RACE_STEP_MS);
 		if (t->blocked) {
 			blocked++;
-			MPV_RACE_LOG(r->test,
+			MPV_LOG(r->test,
 				   "mpv-race-blocked: %s after %s line=%d (%d ms) while %s is inside its SRCU read section",
 				   t->spec->name, t->point, t->line,
 				   MPV_RACE_STEP_MS,
@@ -609,17 +607,17 @@ static bool mpv_race_finish(struct mpv_race *r, unsigned int ms)
 		struct mpv_race_thread *t = &r->t[i];
 
 		if (!mpv_race_finished(t))
-			MPV_RACE_LOG(r->test,
-				     "mpv-race-unfinished: %s after %s line=%d",
-				     t->spec->name, t->point, t->line);
+			MPV_LOG(r->test,
+				"mpv-race-unfinished: %s after %s line=%d",
+				t->spec->name, t->point, t->line);
 		if (t->spin_point && !t->spin_reported)
-			MPV_RACE_LOG(r->test,
-				     "mpv-race-spin: %s passed %lu loop points in one selection call while running to completion (last %s)",
-				     t->spec->name, t->loop_passes, t->spin_point);
+			MPV_LOG(r->test,
+				"mpv-race-spin: %s passed %lu loop points in one selection call while running to completion (last %s)",
+				t->spec->name, t->loop_passes, t->spin_point);
 		if (t->recovered_path >= 0)
-			MPV_RACE_LOG(r->test,
-				     "mpv-race-recovery: %s's loop ended after path %d was made usable and optimized (a harness write, so that the kernel survives)",
-				     t->spec->name, t->recovered_path);
+			MPV_LOG(r->test,
+				"mpv-race-recovery: %s's loop ended after path %d was made usable and optimized (a harness write, so that the kernel survives)",
+				t->spec->name, t->recovered_path);
 	}
 	return all;
 }
@@ -668,9 +666,9 @@ static bool mpv_race_kasan(struct mpv_race *r)
 
 		if (READ_ONCE(t->probe.status) != KUNIT_FAILURE)
 			continue;
-		MPV_RACE_LOG(r->test,
-			     "mpv-race-kasan: %s: the kernel reported a bad access after %s was released from %s (the report is on the console)",
-			     t->spec->name, t->spec->name, t->probe_failed_after);
+		MPV_LOG(r->test,
+			"mpv-race-kasan: %s: the kernel reported a bad access after %s was released from %s (the report is on the console)",
+			t->spec->name, t->spec->name, t->probe_failed_after);
 		if (!any)
 			snprintf(r->evidence, sizeof(r->evidence),
 				 "KASAN reported a bad access by %s after its release from %s",
@@ -705,8 +703,8 @@ static void mpv_race_run(struct kunit *test, void *world, enum mpv_race_property
 		r->t[i].id = i;
 		r->t[i].spec = &specs[i];
 		r->t[i].point = "start";
-		r->t[i].spin_path = MPV_RACE_NULL;
-		r->t[i].recovered_path = MPV_RACE_NULL;
+		r->t[i].spin_path = MPV_NONE;
+		r->t[i].recovered_path = MPV_NONE;
 		kunit_init_test(&r->t[i].probe, specs[i].name, NULL);
 		init_completion(&r->t[i].go);
 		init_completion(&r->t[i].parked);
@@ -741,7 +739,7 @@ static void mpv_race_run(struct kunit *test, void *world, enum mpv_race_property
 		wake_up_process(r->t[i].task);
 		r->t[i].released = true;
 		if (!mpv_race_wait(&r->t[i], MPV_RACE_STEP_MS))
-			MPV_RACE_LOG(test, "mpv-race-blocked: %s before its first point",
+			MPV_LOG(test, "mpv-race-blocked: %s before its first point",
 				   specs[i].name);
 	}
 
@@ -767,10 +765,10 @@ static void mpv_race_run(struct kunit *test, void *world, enum mpv_race_property
 				 MPV_RACE_SPIN_BOUND);
 		}
 	}
-	MPV_RACE_LOG(test, "mpv-race-finish: running every thread to completion");
+	MPV_LOG(test, "mpv-race-finish: running every thread to completion");
 	if (!mpv_race_finish(r, 10000)) {
 		/* A thread is still inside the code under test: do not free its world. */
-		MPV_RACE_LOG(test, "mpv-race-verdict: %s %s (a thread never finished; the world is leaked)",
+		MPV_LOG(test, "mpv-race-verdict: %s %s (a thread never finished; the world is leaked)",
 			   reproduced ? "REPRODUCED" : "NOT-REPRODUCED",
 			   reproduced ? r->evidence : why);
 		mpv_race_set_hook(NULL);
@@ -801,7 +799,7 @@ static void mpv_race_run(struct kunit *test, void *world, enum mpv_race_property
 			 * bookkeeping, logged but no evidence.
 			 */
 			if (r->saw_freed)
-				MPV_RACE_LOG(test, "mpv-race-observed: %s", r->evidence);
+				MPV_LOG(test, "mpv-race-observed: %s", r->evidence);
 			reproduced = mpv_race_kasan(r);
 			break;
 		case MPV_RACE_NO_STRANDED_REQUEUE:
@@ -824,13 +822,13 @@ static void mpv_race_run(struct kunit *test, void *world, enum mpv_race_property
 	 */
 	if (k < nr_steps && prop == MPV_RACE_NO_STRANDED_REQUEUE &&
 	    mpv_race_stranded(r))
-		MPV_RACE_LOG(test, "mpv-race-observed: off the schedule, yet %s",
-			     r->evidence);
+		MPV_LOG(test, "mpv-race-observed: off the schedule, yet %s",
+			r->evidence);
 	if (prop != MPV_RACE_NO_USE_AFTER_FREE)
 		mpv_race_kasan(r);
 	mpv_race_cleanup(r);
 	mpv_race_stop(r);
-	MPV_RACE_LOG(test, "mpv-race-verdict: %s %s",
+	MPV_LOG(test, "mpv-race-verdict: %s %s",
 		   reproduced ? "REPRODUCED" : "NOT-REPRODUCED",
 		   reproduced ? r->evidence : why);
 }

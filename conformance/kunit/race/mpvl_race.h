@@ -236,9 +236,9 @@ static void mpv_race_run_op(struct mpv_race_thread *t, const struct mpv_race_op 
 		t->loop_passes = 0;
 		ret = mpath_call_for_device(w->head, mpvl_race_cb);
 		if (ret == -EWOULDBLOCK)
-			MPV_RACE_LOG(t->race->test,
-				     "mpv-race-observed: %s op %d selection returned -1 (mpath_call_for_device: no path)",
-				     t->spec->name, t->op);
+			MPV_LOG(t->race->test,
+				"mpv-race-observed: %s op %d selection returned -1 (mpath_call_for_device: no path)",
+				t->spec->name, t->op);
 		break;
 	case MPV_RACE_DELETE_DEVICE:
 		mpath_delete_device(&w->p[op->path]->dev);
@@ -254,8 +254,8 @@ static void mpv_race_run_op(struct mpv_race_thread *t, const struct mpv_race_op 
 		ret = mpath_chr_fops.unlocked_ioctl(&mpvl_race_file->file,
 						    op->arg ? MPVL_RACE_IOCTL_CTRL : MPVL_RACE_IOCTL_NS,
 						    0);
-		MPV_RACE_LOG(t->race->test, "mpv-race-observed: %s op %d mpath_chr_ioctl returned %d",
-			     t->spec->name, t->op, ret);
+		MPV_LOG(t->race->test, "mpv-race-observed: %s op %d mpath_chr_ioctl returned %d",
+			t->spec->name, t->op, ret);
 		break;
 	}
 }

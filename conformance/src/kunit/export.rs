@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::fmt::Write as _;
 
 pub use super::backend::{c_ident, c_str, step_text, Case, Target};
-pub use super::export_nvme612::{nvme612_setup_lines, nvme612_unsupported, HARNESS_MAX, NVME612_HARNESS};
+pub use super::export_nvme612::{nvme612_harness_embedded, nvme612_setup_lines, nvme612_unsupported, HARNESS_MAX, NVME612_HARNESS};
 
 /// The implementation of `backend`.
 pub fn backend_of(backend: Backend) -> &'static dyn KunitBackend {

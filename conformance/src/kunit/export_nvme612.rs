@@ -11,6 +11,15 @@ use mpath_reference::System;
 
 /// The static nvme-6.12 harness, embedded so exported suites are self-contained.
 pub const NVME612_HARNESS: &str = include_str!("../../kunit/nvme-6.12/mpv_harness.h");
+
+/// The harness as a generated suite embeds it: mpv_common.h first, then
+/// the harness without its include of it.
+pub fn nvme612_harness_embedded() -> String {
+    let mut s = super::c_common::embedded();
+    s.push_str("/* ---- mpv_harness.h (static harness, embedded) ---- */\n");
+    s.push_str(&super::c_common::without_include(NVME612_HARNESS));
+    s
+}
 /// Harness limits (MPV_MAX_PATHS / MPV_MAX_CTRLS).
 pub const HARNESS_MAX: usize = 128;
 
@@ -40,8 +49,7 @@ impl KunitBackend for Nvme612 {
             quoted(&mut s, l);
         }
         s.push_str(" * and CONFIG_NVME_MPATH_VERIFY_KUNIT_TEST=y in the .kunitconfig.\n */\n\n");
-        s.push_str("/* ---- mpv_harness.h (static harness, embedded) ---- */\n");
-        s.push_str(NVME612_HARNESS);
+        s.push_str(&nvme612_harness_embedded());
         s.push_str("\n/* ---- generated cases ---- */\n\n");
         s.push_str(CHECK_HELPER);
         s
@@ -171,12 +179,25 @@ impl Emitter {
     }
 
     /// Emit one op (setup or step) and its `ret`; returns an error reason
-    /// when the op cannot be driven.
+    /// when the op cannot be driven. Each family below handles its own ops
+    /// (`Ok(true)`) or leaves them to the next (`Ok(false)`).
     fn op(&mut self, step: i64, op: &Op, ret: Option<&Ret>) -> Result<(), String> {
         if let Some(why) = nvme612_unsupported(op) {
             return Err(format!("step {step}: {} {why}", op_name(op)));
         }
         self.step(step, op);
+        type Family = fn(&mut Emitter, i64, &Op, Option<&Ret>) -> Result<bool, String>;
+        let families: [Family; 4] = [Emitter::op_list, Emitter::op_state, Emitter::op_selection, Emitter::op_sysfs];
+        for family in families {
+            if family(self, step, op, ret)? {
+                return Ok(());
+            }
+        }
+        Err(format!("step {step}: {} is not drivable", op_name(op)))
+    }
+
+    /// Paths joining and leaving the head's list.
+    fn op_list(&mut self, step: i64, op: &Op, ret: Option<&Ret>) -> Result<bool, String> {
         use Op::*;
         match op {
             AddDevice { path, ctrl, ana } => {
@@ -192,6 +213,28 @@ impl Emitter {
                     self.line(&format!("mpv_set_ana_state(w, {i}, {});", a.kernel_name()));
                 }
             }
+            RemovePath { path, .. } => {
+                let i = self.idx(*path)?;
+                self.line(&format!("mpv_ns_remove(w, {i});"));
+            }
+            DeleteDevice { path } => {
+                let i = self.idx(*path)?;
+                self.line(&format!("mpv_delete_path(w, {i});"));
+                if let Some(Ret::Bool(b)) = ret {
+                    self.expect_bool("list_empty(&w->head->list)", *b);
+                }
+            }
+            Synchronize => self.line("mpv_synchronize(w);"),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Path and controller state the harness sets (ANA, controller state
+    /// through the kernel's own transition, NUMA node, READY, capacity).
+    fn op_state(&mut self, step: i64, op: &Op, ret: Option<&Ret>) -> Result<bool, String> {
+        use Op::*;
+        match op {
             SetAnaState { path, state } => {
                 let i = self.idx(*path)?;
                 self.line(&format!("mpv_set_ana_state(w, {i}, {});", state.kernel_name()));
@@ -224,7 +267,15 @@ impl Emitter {
                 let i = self.idx(*path)?;
                 self.line(&format!("mpv_set_capacity(w, {i}, {sectors});"));
             }
-            Synchronize => self.line("mpv_synchronize(w);"),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Path selection and what resets it.
+    fn op_selection(&mut self, step: i64, op: &Op, ret: Option<&Ret>) -> Result<bool, String> {
+        use Op::*;
+        match op {
             FindPath { node } => {
                 if !self.nodes.contains(node) {
                     return Err(format!("step {step}: find_path on node {node}, which this kernel does not have"));
@@ -241,7 +292,7 @@ impl Emitter {
                     }
                     self.checks += 1;
                     self.line(&format!("mpv_find_path_checked(w, {node}, true);"));
-                    return Ok(());
+                    return Ok(true);
                 }
                 if watched {
                     self.checks += 1;
@@ -272,18 +323,15 @@ impl Emitter {
                 self.line(&format!("mpv_set_head_capacity(w, {cap});"));
                 self.line(&format!("mpv_revalidate_paths(w, {i});"));
             }
-            RemovePath { path, .. } => {
-                let i = self.idx(*path)?;
-                self.line(&format!("mpv_ns_remove(w, {i});"));
-            }
-            DeleteDevice { path } => {
-                let i = self.idx(*path)?;
-                self.line(&format!("mpv_delete_path(w, {i});"));
-                if let Some(Ret::Bool(b)) = ret {
-                    self.expect_bool("list_empty(&w->head->list)", *b);
-                }
-            }
-            IopolicyStore { buf } => {
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The subsystem's iopolicy attribute, through the kernel's own store.
+    fn op_sysfs(&mut self, _: i64, op: &Op, ret: Option<&Ret>) -> Result<bool, String> {
+        match op {
+            Op::IopolicyStore { buf } => {
                 // The kernel's own sysfs store (subsys_attr_iopolicy): it
                 // parses, changes the policy and, only on a change, clears
                 // every controller's paths (nvme_subsys_iopolicy_update).
@@ -293,9 +341,9 @@ impl Emitter {
                     _ => self.line(&format!("{expr};")),
                 }
             }
-            _ => return Err(format!("step {step}: {} is not drivable", op_name(op))),
+            _ => return Ok(false),
         }
-        Ok(())
+        Ok(true)
     }
 
     fn expect(&mut self, obs: &mpath_reference::Observation) -> Result<(), String> {

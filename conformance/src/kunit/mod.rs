@@ -2,9 +2,12 @@
 //! under UML with kunit.py, and map the raw KTAP back to trace steps.
 
 pub mod backend;
+pub mod c_common;
 pub mod drift;
 pub mod export;
 pub mod export_lib;
+pub mod export_lib_encoding;
+pub mod export_lib_ops;
 pub mod export_lib_v1;
 pub mod export_nvme612;
 pub mod ktap;

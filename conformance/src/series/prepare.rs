@@ -192,49 +192,7 @@ pub(super) fn prepare_series(series_path: &Path, opts: &PrepareOpts) -> Result<P
     let marker_written = write_if_changed(&marker, format!("{base_str}\n").as_bytes())?;
 
     // Sync: the files this series touches, and those the previous one did.
-    let prev_hashes = prev.as_ref().map(|p| p.hashes.clone()).unwrap_or_default();
-    let mut all: BTreeSet<String> = staged.keys().cloned().collect();
-    if let Some(p) = &prev {
-        for f in &p.files {
-            // the state file is ours, but only ever follow safe relative paths from it
-            if Path::new(f).components().all(|c| matches!(c, Component::Normal(_))) && !f.is_empty() {
-                all.insert(f.clone());
-            }
-        }
-    }
-    let (mut written, mut removed, mut unchanged, mut conflicts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for f in &all {
-        let base_content = read_opt(&base.join(f))?;
-        let desired: Option<Vec<u8>> = match staged.get(f) {
-            Some(c) => c.clone(),
-            None => base_content.clone(),
-        };
-        let target = scratch.join(f);
-        let current = read_opt(&target)?;
-        if current == desired {
-            unchanged.push(f.clone());
-            continue;
-        }
-        let ours = current.as_ref().is_some_and(|c| prev_hashes.get(f).is_some_and(|h| *h == sha256_hex(c)));
-        let safe = current.is_none() || current == base_content || ours || opts.force;
-        if !safe {
-            conflicts.push(format!(
-                "{f}: differs from what the series gives and was not written by prepare (local edits or test wiring?); left as is (--force overwrites it)"
-            ));
-            continue;
-        }
-        match &desired {
-            Some(c) => {
-                write_atomic(&target, c)?;
-                written.push(f.clone());
-            }
-            None => {
-                fs::remove_file(&target).map_err(|e| SeriesError::kernel(&target, format!("cannot remove: {e}")))?;
-                prune_dirs(&scratch, &base, f);
-                removed.push(f.clone());
-            }
-        }
-    }
+    let Synced { written, removed, unchanged, conflicts } = sync_files(&base, &scratch, &staged, prev.as_ref(), opts.force)?;
 
     let state = State {
         series: series.name.clone(),
@@ -254,6 +212,66 @@ pub(super) fn prepare_series(series_path: &Path, opts: &PrepareOpts) -> Result<P
     let state_written = write_if_changed(&state_file, json.as_bytes())?;
     let already_prepared = !created && !marker_written && !state_written && written.is_empty() && removed.is_empty();
     Ok(Prepared { tree: scratch, state, tree_action, already_prepared, written, removed, unchanged, conflicts })
+}
+
+/// What a sync did, file by file.
+struct Synced {
+    written: Vec<String>,
+    removed: Vec<String>,
+    unchanged: Vec<String>,
+    conflicts: Vec<String>,
+}
+
+/// Brings `scratch`'s copy of every file the series stages, and of every
+/// file the previous series staged (`prev`), to what this series gives
+/// (BASE's content, or no file, where it gives nothing). A file that
+/// differs and was not written by prepare is left as is (a conflict)
+/// unless `force`.
+fn sync_files(base: &Path, scratch: &Path, staged: &Staged, prev: Option<&State>, force: bool) -> Result<Synced, SeriesError> {
+    let prev_hashes = prev.map(|p| p.hashes.clone()).unwrap_or_default();
+    let mut all: BTreeSet<String> = staged.keys().cloned().collect();
+    if let Some(p) = prev {
+        for f in &p.files {
+            // the state file is ours, but only ever follow safe relative paths from it
+            if Path::new(f).components().all(|c| matches!(c, Component::Normal(_))) && !f.is_empty() {
+                all.insert(f.clone());
+            }
+        }
+    }
+    let mut out = Synced { written: Vec::new(), removed: Vec::new(), unchanged: Vec::new(), conflicts: Vec::new() };
+    for f in &all {
+        let base_content = read_opt(&base.join(f))?;
+        let desired: Option<Vec<u8>> = match staged.get(f) {
+            Some(c) => c.clone(),
+            None => base_content.clone(),
+        };
+        let target = scratch.join(f);
+        let current = read_opt(&target)?;
+        if current == desired {
+            out.unchanged.push(f.clone());
+            continue;
+        }
+        let ours = current.as_ref().is_some_and(|c| prev_hashes.get(f).is_some_and(|h| *h == sha256_hex(c)));
+        let safe = current.is_none() || current == base_content || ours || force;
+        if !safe {
+            out.conflicts.push(format!(
+                "{f}: differs from what the series gives and was not written by prepare (local edits or test wiring?); left as is (--force overwrites it)"
+            ));
+            continue;
+        }
+        match &desired {
+            Some(c) => {
+                write_atomic(&target, c)?;
+                out.written.push(f.clone());
+            }
+            None => {
+                fs::remove_file(&target).map_err(|e| SeriesError::kernel(&target, format!("cannot remove: {e}")))?;
+                prune_dirs(scratch, base, f);
+                out.removed.push(f.clone());
+            }
+        }
+    }
+    Ok(out)
 }
 
 pub(super) fn validate_tree(tree: &Path) -> Result<Prepared, SeriesError> {
