@@ -12,7 +12,8 @@
 //! (delayed removal), `iopolicy`, `fwd` (cdev, ioctl and forwarded ops),
 //! `work`, `driver` (template trait, NVMe, SCSI), `drvops` (driver call
 //! orders), `revision` (profiles as data), `topology`, `violation`, `ops`
-//! (the vocabulary), `opgen` (the one operation generator).
+//! (the vocabulary, and applying it: one child module per family of
+//! operations), `opgen` (the one operation generator).
 
 pub mod device;
 pub mod disk;
