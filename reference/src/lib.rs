@@ -29,8 +29,6 @@ pub mod rculist;
 pub mod removal;
 pub mod revision;
 pub mod select;
-#[cfg(all(feature = "shuttle", not(loom)))]
-pub mod shuttle_scenarios;
 pub mod srcu;
 pub mod sync;
 pub mod topology;
