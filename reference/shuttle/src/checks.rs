@@ -45,7 +45,7 @@ pub(crate) fn check_current_path(sys: &System) {
 /// Every bio issued is completed, failed, requeued or in flight on a path
 /// that still exists.
 pub(crate) fn check_bios(sys: &System) {
-    let issued = sys.next_bio.load(Ordering::Relaxed) as u64;
+    let issued = sys.counters.next_bio.load(Ordering::Relaxed) as u64;
     let mut inflight = 0u64;
     for (p, s) in sys.paths.iter().enumerate() {
         let n = lock(&s.inflight).len() as u64;
@@ -54,7 +54,7 @@ pub(crate) fn check_bios(sys: &System) {
         }
         inflight += n;
     }
-    let done = sys.bios_completed.load(Ordering::Relaxed) + sys.bios_failed.load(Ordering::Relaxed);
+    let done = sys.counters.bios_completed.load(Ordering::Relaxed) + sys.bios_failed.load(Ordering::Relaxed);
     let requeued = sys.requeue_len() as u64;
     assert_eq!(issued, done + requeued + inflight, "bio accounting: issued {issued} != completed+failed {done} + requeued {requeued} + in flight {inflight}");
 }

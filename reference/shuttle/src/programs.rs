@@ -199,7 +199,7 @@ pub(crate) fn delayed_removal_vs_add(profile: &Profile) {
     sys.work.advance(10);
     sys.run_works(0);
     check_no_violations(&sys);
-    assert_eq!(sys.module_refs.load(Ordering::Acquire), 0, "module reference leaked or over-put");
+    assert_eq!(sys.drv_head.module_refs.load(Ordering::Acquire), 0, "module reference leaked or over-put");
     assert_eq!(sys.list_snapshot(), vec![1]);
     check_links(&sys);
     check_current_path(&sys);

@@ -44,7 +44,7 @@ impl System {
             requeue_len: Some(self.requeue_len()),
             head_disk: Some(head_disk.to_string()),
             head_ref: Some(self.head_ref.load(Ordering::Acquire)),
-            module_refs: Some(self.module_refs.load(Ordering::Acquire)),
+            module_refs: Some(self.drv_head.module_refs.load(Ordering::Acquire)),
             pending_work: Some(self.work.pending()),
             bios_failed: Some(self.bios_failed.load(Ordering::Relaxed)),
             violations: Some(self.violations()),

@@ -67,7 +67,7 @@ fn s9_8_sysfs_links() {
     assert_eq!(s.add_sysfs_link(), Vec::<u32>::new());
     s.remove_sysfs_link(1);
     s.remove_sysfs_link(1);
-    assert_eq!(s.link_remove_missing.load(Ordering::Relaxed), 0);
+    assert_eq!(s.counters.link_remove_missing.load(Ordering::Relaxed), 0);
     let o = s.observe();
     assert_eq!((o.links, o.link_bits), (Some(vec![0]), Some(vec![0])));
     // A path whose disk is not added is skipped.
@@ -86,20 +86,20 @@ fn s9_8_sysfs_links() {
 fn s10_1_can_remove_head_module_refs() {
     let s = nvme("v2", 1).build();
     assert!(s.can_remove_head());
-    assert_eq!(s.module_refs.load(Ordering::Relaxed), 0);
+    assert_eq!(s.drv_head.module_refs.load(Ordering::Relaxed), 0);
     assert_eq!(s.delayed_removal_secs_store("2"), 1);
     assert!(!s.can_remove_head());
     assert!(!s.can_remove_head());
-    assert_eq!(s.module_refs.load(Ordering::Relaxed), 2, "every false return takes a reference");
+    assert_eq!(s.drv_head.module_refs.load(Ordering::Relaxed), 2, "every false return takes a reference");
     s.work.advance(2);
     s.run_works(0);
-    assert_eq!(s.module_refs.load(Ordering::Relaxed), 1, "only one module_put follows");
+    assert_eq!(s.drv_head.module_refs.load(Ordering::Relaxed), 1, "only one module_put follows");
     // try_module_get(NULL) succeeds without a pin.
     let mut s = nvme("v2", 1).build();
-    s.drv_module_set = false;
+    s.drv_head.drv_module_set = false;
     s.delayed_removal_secs_store("2");
     assert!(!s.can_remove_head());
-    assert_eq!(s.module_refs.load(Ordering::Relaxed), 0);
+    assert_eq!(s.drv_head.module_refs.load(Ordering::Relaxed), 0);
     // 6.12: there is no delayed removal.
     let s = nvme("nvme-6.12", 1).build();
     s.set_flag(1);
@@ -112,15 +112,15 @@ fn s10_add_device_cancel_module_put_and_v1_leak() {
         let s = nvme(rev, 2).setup(vec![add(0, OPT)]).build();
         s.delayed_removal_secs_store("5");
         ap(&s, Op::RemovePath { path: 0, node: 0 });
-        assert_eq!(s.module_refs.load(Ordering::Relaxed), 1, "{rev}");
+        assert_eq!(s.drv_head.module_refs.load(Ordering::Relaxed), 1, "{rev}");
         ap(&s, dev(1, OPT));
-        assert_eq!(s.module_refs.load(Ordering::Relaxed), refs_after, "{rev}: add_device cancel");
+        assert_eq!(s.drv_head.module_refs.load(Ordering::Relaxed), refs_after, "{rev}: add_device cancel");
         assert!(!s.work.pending().iter().any(|w| w.starts_with("remove_head")), "{rev}: cancelled");
     }
     // Nothing pending: no module_put (no underflow).
     let s = nvme("v2", 2).build();
     ap(&s, dev(0, OPT));
-    assert_eq!(s.module_refs.load(Ordering::Relaxed), 0);
+    assert_eq!(s.drv_head.module_refs.load(Ordering::Relaxed), 0);
     clean(&s);
 }
 

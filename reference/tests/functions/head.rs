@@ -115,7 +115,7 @@ fn s6_8_remove_disk_only_once() {
     ap(&s, Op::RunWorks { node: 0 });
     s.remove_disk();
     assert_eq!(s.observe().pending_work, Some(vec![]), "second call: no requeue kick");
-    assert_eq!(s.del_gendisk_not_added.load(Ordering::Relaxed), 0, "second call: no del_gendisk");
+    assert_eq!(s.counters.del_gendisk_not_added.load(Ordering::Relaxed), 0, "second call: no del_gendisk");
     assert_eq!(s.observe().head_disk.as_deref(), Some("allocated"), "remove_disk does not put the disk");
 }
 

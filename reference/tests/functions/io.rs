@@ -108,9 +108,9 @@ fn s15_v3_counters() {
     assert_eq!(s.submit_bio(0), Submit::Requeued);
     ap(&s, Op::SetCtrlState { ctrl: 0, state: CtrlState::Dead });
     assert_eq!(s.submit_bio(0), Submit::Failed);
-    assert_eq!((s.requeue_no_usable_path_cnt.load(Ordering::Relaxed), s.fail_no_avail_path_cnt.load(Ordering::Relaxed)), (1, 1));
+    assert_eq!((s.counters.requeue_no_usable_path_cnt.load(Ordering::Relaxed), s.counters.fail_no_avail_path_cnt.load(Ordering::Relaxed)), (1, 1));
     let s = nvme("v2", 1).setup(vec![add(0, OPT)]).build();
     ap(&s, Op::SetCtrlState { ctrl: 0, state: CtrlState::Connecting });
     s.submit_bio(0);
-    assert_eq!(s.requeue_no_usable_path_cnt.load(Ordering::Relaxed), 0, "v2 has no counters");
+    assert_eq!(s.counters.requeue_no_usable_path_cnt.load(Ordering::Relaxed), 0, "v2 has no counters");
 }
