@@ -203,7 +203,7 @@ impl System {
         }
         self.head_disk(F);
         if !lock(&self.links).remove(&p) {
-            self.link_remove_missing.fetch_add(1, Ordering::Relaxed);
+            self.counters.link_remove_missing.fetch_add(1, Ordering::Relaxed);
         }
         s.flags.fetch_and(!(1 << DEVICE_SYSFS_ATTR_LINK), Ordering::AcqRel);
     }

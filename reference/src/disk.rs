@@ -180,7 +180,7 @@ impl System {
         }
         // GD_ADDED stays set (6.12 never clears it); the disk is marked dead.
         if !self.disk.registered() {
-            self.del_gendisk_not_added.fetch_add(1, Ordering::Relaxed);
+            self.counters.del_gendisk_not_added.fetch_add(1, Ordering::Relaxed);
         } else {
             self.disk.gd_dead.store(true, Ordering::Release);
         }

@@ -72,7 +72,7 @@ impl System {
                 }
             }
             DriverKind::Scsi => {
-                self.disk_count.fetch_add(1, Ordering::Relaxed);
+                self.drv_head.disk_count.fetch_add(1, Ordering::Relaxed);
                 slot.disk_added.store(true, Ordering::Release);
                 self.add_device(p);
                 self.set_live(p);
@@ -122,7 +122,7 @@ impl System {
         let mut last_path = false;
         if self.delete_device(p) {
             if !(self.profile.queue_if_no_path && self.test_flag(crate::head::HEAD_QUEUE_IF_NO_PATH)) {
-                self.head_listed.store(false, Ordering::Relaxed);
+                self.drv_head.head_listed.store(false, Ordering::Relaxed);
             }
             last_path = true;
         }
@@ -163,7 +163,7 @@ impl System {
         }
         let remove = if self.profile.delayed_removal { self.can_remove_head() } else { true };
         if remove {
-            self.head_listed.store(false, Ordering::Relaxed);
+            self.drv_head.head_listed.store(false, Ordering::Relaxed);
             self.remove_disk();
         }
         let _ = node;
@@ -174,7 +174,7 @@ impl System {
         match self.kind() {
             DriverKind::Nvme => {
                 if self.head_devices_empty() {
-                    self.head_listed.store(false, Ordering::Relaxed);
+                    self.drv_head.head_listed.store(false, Ordering::Relaxed);
                     self.remove_disk();
                 }
             }
@@ -182,7 +182,7 @@ impl System {
                 // No device-list check (spec §16.2, unconfirmed). Then
                 // sd_mpath_put_disk: the delayed work held the last
                 // reference, so its release runs mpath_put_disk.
-                self.head_listed.store(false, Ordering::Relaxed);
+                self.drv_head.head_listed.store(false, Ordering::Relaxed);
                 self.remove_disk();
                 self.put_disk(self.topo.online[0]);
             }
@@ -260,9 +260,9 @@ impl System {
             self.mpath_synchronize();
         }
         self.delete_device(p);
-        let remove = self.disk_count.fetch_sub(1, Ordering::Relaxed) == 1 && self.can_remove_head();
+        let remove = self.drv_head.disk_count.fetch_sub(1, Ordering::Relaxed) == 1 && self.can_remove_head();
         if remove {
-            self.head_listed.store(false, Ordering::Relaxed);
+            self.drv_head.head_listed.store(false, Ordering::Relaxed);
         }
         self.remove_sysfs_link(p);
         self.path(p, "sd_mpath_remove").has_disk.store(false, Ordering::Release);

@@ -225,6 +225,35 @@ impl HeadDisk {
     }
 }
 
+/// The driver's hold on the head (`head->drv_module`, the NVMe
+/// `subsys->nsheads` entry, the SCSI `sd_mpath_disk`).
+pub struct DriverHead {
+    /// `head->drv_module` was set by the driver (NVMe and SCSI both set it).
+    pub drv_module_set: bool,
+    /// Module references held through `drv_module`.
+    pub module_refs: AtomicI32,
+    /// The NVMe head is on `subsys->nsheads` / the SCSI `sd_mpath_disk` is listed.
+    pub head_listed: AtomicBool,
+    /// SCSI `sd_mpath_disk->disk_count`.
+    pub disk_count: AtomicI32,
+}
+
+/// Counters: bio ids and completions (the harness's accounting), v3's
+/// counters, and misuse the kernel tolerates (counted, not a violation).
+pub struct Counters {
+    /// The next bio id.
+    pub next_bio: AtomicU32,
+    pub bios_completed: AtomicU64,
+    /// v3 `requeue_no_usable_path_cnt`.
+    pub requeue_no_usable_path_cnt: AtomicU64,
+    /// v3 `fail_no_avail_path_cnt`.
+    pub fail_no_avail_path_cnt: AtomicU64,
+    /// Removals of a missing link (recorded, not an error in sysfs).
+    pub link_remove_missing: AtomicU32,
+    /// `del_gendisk` on a disk that was not added (WARN_ON_ONCE in 6.12).
+    pub del_gendisk_not_added: AtomicU32,
+}
+
 /// Configuration of a [`System`].
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Config {
@@ -260,33 +289,22 @@ pub struct System {
     pub disk: HeadDisk,
     pub current_path: Vec<AtomicU32>,
     pub delayed_removal_secs: AtomicU32,
-    /// `head->drv_module` was set by the driver (NVMe and SCSI both set it).
-    pub drv_module_set: bool,
-    /// Module references held through `drv_module`.
-    pub module_refs: AtomicI32,
+    /// The driver's hold on the head: module references, listing.
+    pub drv_head: DriverHead,
     pub iopolicy: AtomicU8,
     /// Existing `multipath/<path>` links, by path id.
     pub links: Mutex<BTreeSet<u32>>,
-    /// Removals of a missing link (recorded, not an error in sysfs).
-    pub link_remove_missing: AtomicU32,
-    /// `del_gendisk` on a disk that was not added (WARN_ON_ONCE in 6.12).
-    pub del_gendisk_not_added: AtomicU32,
     pub paths: Vec<PathSlot>,
     pub ctrls: Vec<Ctrl>,
     pub work: WorkQueue,
     pub violations: Mutex<Vec<Violation>>,
     /// Trace step being executed (for violation reports).
     pub step: AtomicU64,
-    pub next_bio: AtomicU32,
+    /// Bios failed back to the submitter (observable: `Observation::bios_failed`;
+    /// the model's replay reads it here, so it stays out of [`Counters`]).
     pub bios_failed: AtomicU64,
-    pub bios_completed: AtomicU64,
-    /// v3 counters.
-    pub requeue_no_usable_path_cnt: AtomicU64,
-    pub fail_no_avail_path_cnt: AtomicU64,
-    /// The NVMe head is on `subsys->nsheads` / the SCSI `sd_mpath_disk` is listed.
-    pub head_listed: AtomicBool,
-    /// SCSI `sd_mpath_disk->disk_count`.
-    pub disk_count: AtomicI32,
+    /// Bio ids, completions, v3's counters and tolerated misuse.
+    pub counters: Counters,
 }
 
 impl System {
@@ -321,24 +339,23 @@ impl System {
             },
             current_path: (0..nslots).map(|_| AtomicU32::new(CP_NULL)).collect(),
             delayed_removal_secs: AtomicU32::new(0),
-            drv_module_set: true,
-            module_refs: AtomicI32::new(0),
+            drv_head: DriverHead { drv_module_set: true, module_refs: AtomicI32::new(0), head_listed: AtomicBool::new(true), disk_count: AtomicI32::new(0) },
             iopolicy: AtomicU8::new(0),
             links: Mutex::new(BTreeSet::new()),
-            link_remove_missing: AtomicU32::new(0),
-            del_gendisk_not_added: AtomicU32::new(0),
             paths: (0..cfg.max_paths).map(|_| PathSlot::new()).collect(),
             ctrls: (0..cfg.nr_ctrls.max(1)).map(|_| Ctrl::new()).collect(),
             work: WorkQueue::new(),
             violations: Mutex::new(Vec::new()),
             step: AtomicU64::new(0),
-            next_bio: AtomicU32::new(0),
             bios_failed: AtomicU64::new(0),
-            bios_completed: AtomicU64::new(0),
-            requeue_no_usable_path_cnt: AtomicU64::new(0),
-            fail_no_avail_path_cnt: AtomicU64::new(0),
-            head_listed: AtomicBool::new(true),
-            disk_count: AtomicI32::new(0),
+            counters: Counters {
+                next_bio: AtomicU32::new(0),
+                bios_completed: AtomicU64::new(0),
+                requeue_no_usable_path_cnt: AtomicU64::new(0),
+                fail_no_avail_path_cnt: AtomicU64::new(0),
+                link_remove_missing: AtomicU32::new(0),
+                del_gendisk_not_added: AtomicU32::new(0),
+            },
         }
     }
 

@@ -63,13 +63,13 @@ impl System {
                 if self.available_path() {
                     lock(&self.requeue_list).push_back(bio);
                     if self.profile.counters {
-                        self.requeue_no_usable_path_cnt.fetch_add(1, Ordering::Relaxed);
+                        self.counters.requeue_no_usable_path_cnt.fetch_add(1, Ordering::Relaxed);
                     }
                     Submit::Requeued
                 } else {
                     self.bios_failed.fetch_add(1, Ordering::Relaxed);
                     if self.profile.counters {
-                        self.fail_no_avail_path_cnt.fetch_add(1, Ordering::Relaxed);
+                        self.counters.fail_no_avail_path_cnt.fetch_add(1, Ordering::Relaxed);
                     }
                     Submit::Failed
                 }
@@ -81,7 +81,7 @@ impl System {
 
     /// Submit a new bio.
     pub fn submit_bio(&self, node: i32) -> Submit {
-        let bio = self.next_bio.fetch_add(1, Ordering::Relaxed);
+        let bio = self.counters.next_bio.fetch_add(1, Ordering::Relaxed);
         self.submit_bio_id(bio, node)
     }
 
@@ -114,7 +114,7 @@ impl System {
     pub fn complete_bio(&self, p: u32) -> Option<u32> {
         let bio = lock(&self.path(p, "bio_endio").inflight).pop_front()?;
         self.end_request(p, bio);
-        self.bios_completed.fetch_add(1, Ordering::Relaxed);
+        self.counters.bios_completed.fetch_add(1, Ordering::Relaxed);
         Some(bio & !BIO_COUNTED)
     }
 

@@ -12,7 +12,8 @@
 //! (delayed removal), `iopolicy`, `fwd` (cdev, ioctl and forwarded ops),
 //! `work`, `driver` (template trait, NVMe, SCSI), `drvops` (driver call
 //! orders), `revision` (profiles as data), `topology`, `violation`, `ops`
-//! (the vocabulary), `opgen` (the one operation generator).
+//! (the vocabulary, and applying it: one child module per family of
+//! operations), `opgen` (the one operation generator).
 
 pub mod device;
 pub mod disk;
@@ -28,8 +29,6 @@ pub mod rculist;
 pub mod removal;
 pub mod revision;
 pub mod select;
-#[cfg(all(feature = "shuttle", not(loom)))]
-pub mod shuttle_scenarios;
 pub mod srcu;
 pub mod sync;
 pub mod topology;

@@ -10,14 +10,14 @@ pub const ERANGE: i32 = 34;
 impl System {
     /// `try_module_get(head->drv_module)`; NULL succeeds without a pin.
     fn try_module_get(&self) -> bool {
-        if self.drv_module_set {
-            self.module_refs.fetch_add(1, Ordering::AcqRel);
+        if self.drv_head.drv_module_set {
+            self.drv_head.module_refs.fetch_add(1, Ordering::AcqRel);
         }
         true
     }
 
     pub(crate) fn module_put(&self) {
-        if self.drv_module_set && self.module_refs.fetch_sub(1, Ordering::AcqRel) <= 0 {
+        if self.drv_head.drv_module_set && self.drv_head.module_refs.fetch_sub(1, Ordering::AcqRel) <= 0 {
             self.violate(Kind::RefUnderflow, Object::Head, "module_put");
         }
     }

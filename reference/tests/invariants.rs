@@ -150,7 +150,7 @@ fn invariants(sys: &System, model: &[u32], submitted: u64, opened: i32, revision
     }
     // Every bio is accounted for exactly once.
     let inflight: usize = sys.paths.iter().map(|s| s.inflight.lock().map(|q| q.len()).unwrap_or(0)).sum();
-    let accounted = inflight as u64 + o.requeue_len.unwrap() as u64 + o.bios_failed.unwrap() + sys.bios_completed.load(Ordering::Relaxed);
+    let accounted = inflight as u64 + o.requeue_len.unwrap() as u64 + o.bios_failed.unwrap() + sys.counters.bios_completed.load(Ordering::Relaxed);
     if accounted != submitted {
         return Err(format!("{submitted} bios submitted, {accounted} accounted for"));
     }

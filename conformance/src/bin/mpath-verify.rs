@@ -944,7 +944,7 @@ fn cmd_series(cmd: SeriesCmd) -> Exit {
 fn cmd_shuttle(args: &[String]) -> Exit {
     let exe = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.join("mpath-verify-shuttle")));
     let Some(exe) = exe.filter(|p| p.is_file()) else {
-        eprintln!("error: mpath-verify-shuttle not found next to this binary; build it with `cargo build --release -p mpath-reference --features shuttle --bin mpath-verify-shuttle`");
+        eprintln!("error: mpath-verify-shuttle not found next to this binary; build it with `cargo build --release -p mpath-shuttle --features shuttle --bin mpath-verify-shuttle`");
         return Exit::BadInput;
     };
     match std::process::Command::new(&exe).args(args).status() {

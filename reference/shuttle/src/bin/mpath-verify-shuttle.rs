@@ -6,7 +6,7 @@
 //!   mpath-verify-shuttle list
 //! Exit codes: 0 passed / reproduced as recorded, 1 failure found, 2 bad input.
 
-use mpath_reference::shuttle_scenarios::{self as ss, Outcome, RunSpec, SchedulerKind};
+use mpath_shuttle::{self as ss, Outcome, RunSpec, SchedulerKind};
 use std::path::Path;
 use std::process::ExitCode;
 

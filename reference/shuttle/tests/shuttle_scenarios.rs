@@ -1,7 +1,8 @@
 //! shuttle: driver scenarios on the real reference under the random and
-//! PCT schedulers (definitions in `src/shuttle_scenarios.rs`).
+//! PCT schedulers (registry in `src/scenarios.rs`, programs in
+//! `src/programs.rs`).
 //!
-//! Run: `CARGO_TARGET_DIR=target/shuttle cargo test -p mpath-reference --release --features shuttle --test shuttle_scenarios`
+//! Run: `CARGO_TARGET_DIR=target/shuttle cargo test -p mpath-shuttle --release --features shuttle --test shuttle_scenarios`
 //! Long mode: `MPV_SHUTTLE_ITERS=100000` (iterations per scheduler run),
 //! `MPV_SHUTTLE_SEED=random` (fresh seeds; printed on failure).
 //!
@@ -12,7 +13,7 @@
 
 #![cfg(feature = "shuttle")]
 
-use mpath_reference::shuttle_scenarios::{self as sc, Outcome, RunSpec, SchedulerKind};
+use mpath_shuttle::{self as sc, Outcome, RunSpec, SchedulerKind};
 use std::path::PathBuf;
 use std::time::Instant;
 
