@@ -613,9 +613,11 @@ pub fn parse_ktap(text: &str) -> Result<Vec<KernelResult>, String> {
     Ok(out)
 }
 
-/// `conformance/kunit` of this workspace (run-kunit.sh, the harness).
+/// The KUnit harness (run-kunit.sh and its files): the conformance crate's
+/// embedded copy of conformance/kunit, written under the cache dir, so an
+/// installed binary needs no source tree.
 pub fn harness_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../conformance/kunit")
+    mpath_conformance::kunit::assets::dir()
 }
 
 /// Generate the suite for every workload, build and run it under UML with
