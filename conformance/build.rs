@@ -27,7 +27,10 @@ fn main() {
     let mut src = String::from("/// Every file under conformance/kunit: (path relative to it, content).\npub const FILES: &[(&str, &[u8])] = &[\n");
     for f in &files {
         let rel = f.strip_prefix(&root).expect("under kunit/").to_str().expect("UTF-8 path");
-        src.push_str(&format!("    ({rel:?}, include_bytes!({:?})),\n", f.to_str().expect("UTF-8 path")));
+        // Through CARGO_MANIFEST_DIR, not this run's absolute path: a build
+        // of another checkout sharing the target dir (scripts/install-check)
+        // can leave this file behind for this one.
+        src.push_str(&format!("    ({rel:?}, include_bytes!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/kunit/{rel}\"))),\n"));
     }
     src.push_str("];\n");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("kunit_assets.rs");

@@ -89,6 +89,17 @@ pub fn dir() -> PathBuf {
 mod tests {
     use super::*;
 
+    fn tree_files(dir: &Path, root: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                tree_files(&p, root, out);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_str().unwrap().to_string());
+            }
+        }
+    }
+
     /// The embedded copies are the files of conformance/kunit, every one of
     /// them, byte for byte.
     #[test]
@@ -97,6 +108,12 @@ mod tests {
         for (path, bytes) in FILES {
             assert_eq!(std::fs::read(root.join(path)).unwrap(), *bytes, "{path}");
         }
+        let mut files = Vec::new();
+        tree_files(&root, &root, &mut files);
+        files.sort();
+        let mut embedded: Vec<String> = FILES.iter().map(|(p, _)| p.to_string()).collect();
+        embedded.sort();
+        assert_eq!(files, embedded, "conformance/kunit and the embedded list differ");
         for must in
             ["run-kunit.sh", "ktap_verdict.py", "nvme-6.12.kunitconfig", "wiring/Kconfig.fragment", "race/nvme-6.12-sched.patch", "nvme-6.12/mpv_harness.h"]
         {
