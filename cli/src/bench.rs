@@ -106,7 +106,20 @@ fn bench_render(f: &mpath_benches::RunFile, out: &std::path::Path, readme: &std:
     }
 }
 
+/// mpath-benches finds run-kunit.sh through `$MPV_KUNIT_DIR` (it does not
+/// depend on the conformance crate, which embeds the harness): unless the
+/// user set it, point it at the embedded copy under the cache dir. Called
+/// before any thread is started.
+fn use_embedded_harness() {
+    if std::env::var_os("MPV_KUNIT_DIR").is_none() {
+        std::env::set_var("MPV_KUNIT_DIR", kunit::assets::dir());
+    }
+}
+
 pub fn cmd_bench(cmd: BenchCmd) -> Exit {
+    if matches!(cmd, BenchCmd::Run { .. } | BenchCmd::Kernel { .. }) {
+        use_embedded_harness();
+    }
     match cmd {
         BenchCmd::Run { arch, rounds, max_secs, kernel_src, work_dir, out, report_dir, readme } => {
             let arches = match mpath_benches::run::Arch::parse_list(&arch) {
