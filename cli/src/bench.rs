@@ -2,7 +2,7 @@
 //! reference and Linux 6.12's NVMe path selection on the same workloads,
 //! measured in alternating rounds, and the report (mpath-benches).
 
-use crate::exit::Exit;
+use crate::exit::{self, Exit};
 use clap::Subcommand;
 use mpath_conformance::kunit;
 use std::path::Path;
@@ -124,15 +124,11 @@ pub fn cmd_bench(cmd: BenchCmd) -> Exit {
         BenchCmd::Run { arch, rounds, max_secs, kernel_src, work_dir, out, report_dir, readme } => {
             let arches = match mpath_benches::run::Arch::parse_list(&arch) {
                 Ok(a) => a,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Exit::BadInput;
-                }
+                Err(e) => return exit::bad_input(e),
             };
             let src = kernel_src.map(std::path::PathBuf::from).unwrap_or_else(|| mpath_benches::run::cache_dir().join("linux-source-6.12"));
             if let Err(e) = kunit::run::check_tree(&src) {
-                eprintln!("error: {e}");
-                return Exit::NoKernel;
+                return exit::no_kernel(e);
             }
             let opts = mpath_benches::run::RunOptions {
                 build_dirs: arches.iter().map(|a| (*a, mpath_benches::run::default_build_dir(*a))).collect(),
@@ -144,10 +140,7 @@ pub fn cmd_bench(cmd: BenchCmd) -> Exit {
             };
             let f = match mpath_benches::run::run(&opts) {
                 Ok(f) => f,
-                Err(e) => {
-                    eprintln!("error: bench run: {e}");
-                    return Exit::KernelBuild;
-                }
+                Err(e) => return exit::bench_kernel("bench run", e),
             };
             if let Err(e) = std::fs::write(&out, f.to_json()) {
                 eprintln!("error: {out}: {e}");
@@ -172,18 +165,14 @@ pub fn cmd_bench(cmd: BenchCmd) -> Exit {
         },
         BenchCmd::Kernel { kernel_src, build_dir, ktap } => {
             if let Err(e) = kunit::run::check_tree(Path::new(&kernel_src)) {
-                eprintln!("error: {e}");
-                return Exit::NoKernel;
+                return exit::no_kernel(e);
             }
             match mpath_benches::kunit::run_kernel(Path::new(&kernel_src), Path::new(&build_dir), Path::new(&ktap)) {
                 Ok(res) => {
                     println!("{} kernel workload results; raw KTAP in {ktap}", res.len());
                     Exit::Ok
                 }
-                Err(e) => {
-                    eprintln!("error: bench kernel: {e}");
-                    Exit::KernelBuild
-                }
+                Err(e) => exit::bench_kernel("bench kernel", e),
             }
         }
         BenchCmd::Workloads { out } => workloads(&out),

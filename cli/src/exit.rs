@@ -32,6 +32,28 @@ pub fn worst(a: Exit, b: Exit) -> Exit {
     }
 }
 
+/// Bad input (a flag's value, a file that cannot be read or written).
+pub fn bad_input(e: impl std::fmt::Display) -> Exit {
+    fail(e, Exit::BadInput)
+}
+
+/// A kernel tree kunit.py cannot drive (`kunit::run::check_tree`).
+pub fn no_kernel(e: impl std::fmt::Display) -> Exit {
+    fail(e, Exit::NoKernel)
+}
+
+/// The kernel runners (`kunit run`, `kunit race`) return their code with
+/// the message: bad input, no kernel, build failed, crash, tree busy.
+pub fn runner((code, msg): (Exit, String)) -> Exit {
+    fail(msg, code)
+}
+
+/// mpath-benches reports a failed kernel build or boot of `bench run` /
+/// `bench kernel` as a message: a kernel build failure.
+pub fn bench_kernel(what: &str, e: impl std::fmt::Display) -> Exit {
+    fail(format!("{what}: {e}"), Exit::KernelBuild)
+}
+
 /// `series prepare`'s errors: a malformed or incomplete series, or one
 /// that does not apply, is bad input; a missing tree or tool, no kernel.
 pub fn series(e: &SeriesError) -> Exit {

@@ -2,7 +2,7 @@
 //! kernel tree (UML or x86_64 under QEMU), KTAP checked; model schedules
 //! forced as interleavings in the kernel's own C.
 
-use crate::exit::Exit;
+use crate::exit::{self, Exit};
 use clap::Subcommand;
 use mpath_conformance::{kunit, parse, series};
 use std::path::{Path, PathBuf};
@@ -163,10 +163,7 @@ pub fn confirm_in_kernel_c(schedules: &[String], tree: &Path, build: &Path, arch
             }
             exit
         }
-        Err((code, msg)) => {
-            eprintln!("error: {msg}");
-            code
-        }
+        Err(e) => exit::runner(e),
     }
 }
 
@@ -224,10 +221,7 @@ fn run(kernel_src: &str, arch: &str, build_dir: Option<String>, b: &str, traces:
             eprintln!("raw KTAP: {}", r.ktap_file.display());
             Ok(r.exit)
         }
-        Err((code, msg)) => {
-            eprintln!("error: {msg}");
-            Err(code)
-        }
+        Err(e) => Err(exit::runner(e)),
     }
 }
 
@@ -248,13 +242,7 @@ fn race(schedules: &[String], kernel_src: &str, build_dir: Option<String>, mutan
         }
     }
     eprintln!("kunit race: {} schedule(s) in one boot", inputs.len());
-    let (results, worst) = match kunit::race::run(&tree, &build, arch, &inputs, &mutants) {
-        Ok(x) => x,
-        Err((code, msg)) => {
-            eprintln!("error: {msg}");
-            return Err(code);
-        }
-    };
+    let (results, worst) = kunit::race::run(&tree, &build, arch, &inputs, &mutants).map_err(exit::runner)?;
     if !json {
         for r in &results {
             print!("{}", kunit::race::render(r));
@@ -272,10 +260,7 @@ fn drift(kernel_src: &str) -> Result<Exit, Exit> {
     for (m, harness) in kunit::drift::mirrors() {
         let short = m.mirror_fn.split('(').next().unwrap_or("").rsplit(' ').next().unwrap_or("");
         match kunit::drift::check_tree(Path::new(kernel_src), harness, m) {
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Err(Exit::NoKernel);
-            }
+            Err(e) => return Err(exit::no_kernel(e)),
             Ok(Ok(seq)) => {
                 println!("{short} ({}) matches {} in {}: {}", m.mirror_file, m.kernel_fn, m.kernel_file, seq.join(", "));
                 println!("not mirrored on purpose: {}", m.omits.join(", "));
