@@ -613,9 +613,12 @@ pub fn parse_ktap(text: &str) -> Result<Vec<KernelResult>, String> {
     Ok(out)
 }
 
-/// `conformance/kunit` of this workspace (run-kunit.sh, the harness).
+/// The KUnit harness (run-kunit.sh and its files): `$MPV_KUNIT_DIR`, which
+/// `mpath-verify bench` points at its embedded copy of conformance/kunit
+/// (written under the cache dir, so an installed binary needs no source
+/// tree), else conformance/kunit of this workspace.
 pub fn harness_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../conformance/kunit")
+    std::env::var_os("MPV_KUNIT_DIR").map(PathBuf::from).unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../conformance/kunit"))
 }
 
 /// Generate the suite for every workload, build and run it under UML with

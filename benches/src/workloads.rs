@@ -454,7 +454,7 @@ mod tests {
     }
 
     /// The committed `workloads.json` is the generated one (regenerate with
-    /// `cargo run -p mpath-benches --bin bench -- workloads`).
+    /// `mpath-verify bench workloads`).
     #[test]
     fn committed_workloads_json_is_current() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads.json");

@@ -10,7 +10,6 @@ pub mod exit;
 pub mod fuzzing;
 pub mod gen;
 pub mod kunit;
-pub mod modelcli;
 pub mod parse;
 pub mod replay;
 pub mod series;

@@ -1,6 +1,7 @@
 //! KUnit: export traces as KUnit suites for a kernel backend, run them
 //! under UML with kunit.py, and map the raw KTAP back to trace steps.
 
+pub mod assets;
 pub mod backend;
 pub mod c_common;
 pub mod drift;

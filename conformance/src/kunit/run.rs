@@ -12,9 +12,11 @@ use crate::parse::Trace;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Where the kernel-side scripts live (overridable for installed binaries).
+/// Where the kernel-side scripts live: `$MPV_KUNIT_DIR`, else the copy of
+/// the embedded conformance/kunit files under the cache dir
+/// ([`super::assets::dir`]), so no source tree is needed.
 pub fn kunit_dir() -> PathBuf {
-    std::env::var_os("MPV_KUNIT_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/kunit")))
+    super::assets::dir()
 }
 
 /// Suite name per backend (also the KTAP subtest name).

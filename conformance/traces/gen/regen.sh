@@ -7,7 +7,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
 cd "$ROOT"
-cargo build -q -p mpath-conformance --bin mpath-verify
+cargo build -q -p mpath-verify
 BIN="$ROOT/target/debug/mpath-verify"
 n=0
 while read -r file seed ops rev driver kernel; do

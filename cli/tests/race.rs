@@ -7,7 +7,7 @@ use mpath_conformance::kunit::race::{self, Place, RaceInput, POINTS};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const KUNIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/kunit");
+const KUNIT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../conformance/kunit");
 
 fn read(p: &str) -> String {
     std::fs::read_to_string(Path::new(KUNIT).join(p)).unwrap_or_else(|e| panic!("{p}: {e}"))
