@@ -8,7 +8,6 @@
 use crate::state::*;
 use crate::step::Reg;
 use mpath_reference::driver::{DriverKind, IoctlKind};
-use mpath_reference::head::{DiskState, Life};
 use mpath_reference::ops::Op;
 use mpath_reference::trace::Header;
 use serde::{Deserialize, Serialize};
@@ -173,7 +172,7 @@ impl Scenario {
                     _ => continue,
                 };
                 let i = *path as usize;
-                if i >= h.max_paths || added.contains(path) || s.paths[i].life != life::UNUSED {
+                if i >= h.max_paths || added.contains(path) || s.paths[i].life != Life::Unused {
                     return Err(self.invalid(format!(
                         "thread {}: add_path {path}: the path slot must be unused after the setup, below max_paths, and added once",
                         t.name
@@ -243,7 +242,7 @@ pub fn arrival_state(h: &Header, op: &Op, caps: &[u64]) -> Result<PathState, Str
         bits |= 1 << pbit::DISK_ADDED | 1 << pbit::ON_CTRL;
     }
     Ok(PathState {
-        life: life::ALLOCATED,
+        life: Life::Allocated,
         bits,
         ana,
         access,
@@ -285,17 +284,12 @@ pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, Str
         cp: [0; MAXN],
         head_bits: 0,
         head_life: match sys.head_life() {
-            Life::Freed => life::FREED,
-            _ => life::ALLOCATED,
+            Life::Freed => Life::Freed,
+            _ => Life::Allocated,
         },
         head_ref: sys.head_ref.load(ld) as i8,
         head_cap: cls(sys.disk.capacity.load(ld)),
-        disk: match sys.disk_state() {
-            DiskState::None => disk::NONE,
-            DiskState::ErrPtr => disk::ERR_PTR,
-            DiskState::Allocated => disk::ALLOCATED,
-            DiskState::Freed => disk::FREED,
-        },
+        disk: sys.disk_state(),
         links: 0,
         requeue: sys.requeue_len().min(7) as u8,
         pending: 0,
@@ -348,7 +342,7 @@ fn head_bits_of(sys: &mpath_reference::head::System) -> u8 {
 /// `next` / `prev` poisoned); a path the setup left unlinked is refused.
 fn path_state_of(p: &mpath_reference::head::PathSlot, cls: &dyn Fn(u64) -> u8) -> Result<PathState, String> {
     let ld = std::sync::atomic::Ordering::Relaxed;
-    let l = p.life() as u8;
+    let l = p.life();
     let mut bits = 0u8;
     let f = p.flags.load(ld);
     let ns = p.ns_flags.load(ld);

@@ -15,14 +15,14 @@ impl Machine {
         let reg = |s: &State, r: Reg| s.threads[t].regs[r as usize];
         match step {
             Step::DerefHeadDisk => {
-                if s.disk == disk::NONE || s.disk == disk::ERR_PTR {
+                if s.disk == DiskState::None || s.disk == DiskState::ErrPtr {
                     s.viol |= vbit::NULL_DISK;
-                } else if s.disk == disk::FREED {
+                } else if s.disk == DiskState::Freed {
                     s.viol |= vbit::UAF_HEAD;
                 }
             }
             Step::DeviceAddDisk { dst } => {
-                if s.disk != disk::ALLOCATED {
+                if s.disk != DiskState::Allocated {
                     s.viol |= vbit::NULL_DISK;
                 } else {
                     s.head_bits |= 1 << hbit::GD_ADDED;
@@ -58,12 +58,12 @@ impl Machine {
             Step::HeadCleanup => self.touch_head(s),
             Step::FreeHead => {
                 self.touch_head(s);
-                s.head_life = life::FREED;
+                s.head_life = Life::Freed;
             }
             Step::FreePath { p } => {
                 let pv = reg(s, *p);
                 if let Some(pi) = self.touch(s, pv) {
-                    s.paths[pi].life = life::FREED;
+                    s.paths[pi].life = Life::Freed;
                 }
                 return true;
             }

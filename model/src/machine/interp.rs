@@ -35,14 +35,14 @@ impl Machine {
             return None;
         }
         let p = v as usize - 1;
-        if s.paths[p].life == life::FREED || s.paths[p].life == life::UNUSED {
+        if s.paths[p].life == Life::Freed || s.paths[p].life == Life::Unused {
             s.viol |= vbit::UAF_PATH;
         }
         Some(p)
     }
 
     pub(super) fn touch_head(&self, s: &mut State) {
-        if s.head_life == life::FREED {
+        if s.head_life == Life::Freed {
             s.viol |= vbit::UAF_HEAD;
         }
     }

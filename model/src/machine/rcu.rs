@@ -23,7 +23,7 @@ impl Machine {
                     s.paths[pi].prev = last;
                     *Self::link_of(s, last).0 = v;
                     s.head_prev = v;
-                    s.paths[pi].life = life::LINKED;
+                    s.paths[pi].life = Life::Linked;
                 }
                 return true;
             }
@@ -36,8 +36,8 @@ impl Machine {
                         *Self::link_of(s, pr).0 = n;
                     }
                     s.paths[pi].prev = POISON;
-                    if s.paths[pi].life == life::LINKED {
-                        s.paths[pi].life = life::UNLINKED;
+                    if s.paths[pi].life == Life::Linked {
+                        s.paths[pi].life = Life::Unlinked;
                     }
                 }
                 return true;

@@ -41,7 +41,7 @@ impl Machine {
                     }
                     (Pred::CtrlLive, Some(p)) => (self.ctrl_state(s, p) == CtrlState::Live as u8) as u8,
                     (Pred::CapacityMismatch, Some(p)) => (s.paths[p].cap != s.head_cap) as u8,
-                    (Pred::HasHeadDisk, _) => (s.disk != disk::NONE) as u8,
+                    (Pred::HasHeadDisk, _) => (s.disk != DiskState::None) as u8,
                     (Pred::RefCount, _) => s.head_ref.max(0) as u8,
                     (Pred::Iopolicy, _) => s.iopolicy,
                     (Pred::IsCtrlIoctl, _) => (self.driver == DriverKind::Nvme && reg(s, Reg::Arg) == 1) as u8,
@@ -106,7 +106,7 @@ impl Machine {
     /// Record what a selector saw when it read path `p`.
     pub(super) fn see(&self, s: &mut State, t: usize, p: usize) {
         let dis = self.is_disabled(s, p);
-        let unl = s.paths[p].life != life::LINKED;
+        let unl = s.paths[p].life != Life::Linked;
         let th = &mut s.threads[t];
         if th.in_find == 0 {
             return;

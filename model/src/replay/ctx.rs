@@ -88,7 +88,7 @@ impl Ctx {
                         // `free_path` has it).
                         Step::FreePath { p } => {
                             let v = s.threads[t].regs[*p as usize];
-                            if v != 0 && v as usize <= MAXP && s.paths[v as usize - 1].life != life::FREED {
+                            if v != 0 && v as usize <= MAXP && s.paths[v as usize - 1].life != Life::Freed {
                                 self.bios_failed += s.paths[v as usize - 1].inflight as u64;
                             }
                         }

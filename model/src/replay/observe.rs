@@ -29,13 +29,13 @@ pub fn observe_at(m: &Machine, s: &State, bios_failed: u64, queue: &[WorkKind], 
             v => Some(v as i64 - 1),
         })
         .collect();
-    let live = |p: usize| matches!(s.paths[p].life, life::ALLOCATED | life::LINKED | life::UNLINKED);
+    let live = |p: usize| matches!(s.paths[p].life, Life::Allocated | Life::Linked | Life::Unlinked);
     let with = |b: u8| (0..m.npaths as usize).filter(|&p| live(p) && s.paths[p].bit(b)).map(|p| p as u32).collect::<Vec<_>>();
     let nvme = m.driver == DriverKind::Nvme;
     let head_disk = match s.disk {
-        disk::NONE => "none",
-        disk::ERR_PTR => "err_ptr",
-        disk::FREED => "freed",
+        DiskState::None => "none",
+        DiskState::ErrPtr => "err_ptr",
+        DiskState::Freed => "freed",
         _ if s.hbit(hbit::GD_ADDED) => "added",
         _ => "allocated",
     };

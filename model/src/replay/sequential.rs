@@ -236,7 +236,7 @@ fn before_op(s: &mut State, driver: DriverKind, h: &Header, caps: &[u64], lineno
     }
     if let Op::AddPath { path, .. } | Op::AddDevice { path, .. } = *op {
         let i = path as usize;
-        if i >= MAXP || s.paths[i].life != life::UNUSED {
+        if i >= MAXP || s.paths[i].life != Life::Unused {
             return Err(gap(lineno, format!("op {name} of a path slot used before: re-adding a path not modelled")));
         }
         match arrival_state(h, op, caps) {

@@ -86,7 +86,8 @@ fn unpack(base: &State, packed: &[u8]) -> State {
     // SAFETY: State has no padding (crate::state::STATE_BYTES) and the
     // bytes written are a valid state's own bytes at the same offsets
     // (`packed` comes from `pack` of a State against this `base`), so the
-    // result is that state, field for field.
+    // result is that state, field for field (its `#[repr(u8)]` enum fields
+    // hold that state's valid discriminants).
     let dst = unsafe { std::slice::from_raw_parts_mut(&mut s as *mut State as *mut u8, n) };
     let (mut i, mut k) = (0usize, 0usize);
     while k + 1 < packed.len() {

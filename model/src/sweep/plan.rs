@@ -8,7 +8,7 @@ use crate::checker::{Bounds, Mode};
 use crate::dataprop::PropertySet;
 use crate::revision::RevisionSpec;
 use crate::scenario::{op_entry, state_of_system, Scenario, ThreadSpec};
-use crate::state::{life, State, MAXP};
+use crate::state::{Life, State, MAXP};
 use mpath_reference::ops::Op;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -155,8 +155,8 @@ impl Plan {
     /// dropped, in template order.
     fn expand_templates(&self, topo: &Topology, init: &State, maxp: usize, text: &str) -> Result<Vec<Op>, SweepError> {
         let err = |needle: &str, reason: String| SweepError::at(&self.file, text, needle, reason);
-        let listed: Vec<u64> = (0..maxp).filter(|&i| init.paths[i].life == life::LINKED).map(|i| i as u64).collect();
-        let unused: Vec<u64> = (0..maxp).filter(|&i| init.paths[i].life == life::UNUSED).map(|i| i as u64).collect();
+        let listed: Vec<u64> = (0..maxp).filter(|&i| init.paths[i].life == Life::Linked).map(|i| i as u64).collect();
+        let unused: Vec<u64> = (0..maxp).filter(|&i| init.paths[i].life == Life::Unused).map(|i| i as u64).collect();
         let nodes: Vec<u64> = topo.header.topology.possible.iter().map(|&n| n as u64).collect();
         let ctrls: Vec<u64> = (0..topo.header.nr_ctrls as u64).collect();
         let dkey = match topo.header.driver {
