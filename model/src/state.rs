@@ -19,6 +19,9 @@ pub const STACK: usize = 7;
 pub const LHEAD: u8 = 0;
 pub const POISON: u8 = 255;
 
+/// A path's `enum mpath_access_state` (`Optimized = 0`, `Nonoptimized`,
+/// `Other`): the reference's `#[repr(u8)]` enum, one byte.
+pub use mpath_reference::driver::AccessState;
 /// Path and head life, and the head gendisk (`head->disk`): the
 /// reference's own `#[repr(u8)]` enums (`Unused = 0` .. `Freed = 4`;
 /// `None = 0` .. `Freed = 3`), one byte each in the state, so its bytes
@@ -67,8 +70,8 @@ pub struct PathState {
     pub bits: u8,
     /// NVMe ANA state (`AnaState as u8`).
     pub ana: u8,
-    /// `enum mpath_access_state`: 0 optimized, 1 nonoptimized, 2 other.
-    pub access: u8,
+    /// `enum mpath_access_state`.
+    pub access: AccessState,
     /// SCSI `SdevState as u8`.
     pub sdev: u8,
     /// SCSI `AluaState as u8`.
@@ -98,7 +101,7 @@ impl Default for PathState {
             life: Life::Unused,
             bits: 0,
             ana: 0,
-            access: 0,
+            access: AccessState::Optimized,
             sdev: 0,
             alua: 0,
             ctrl: 0,
@@ -300,7 +303,7 @@ impl fmt::Debug for State {
                 writeln!(
                     f,
                     "P{i}: life={} bits={:07b} (disk,onctrl,added,removing,anapend,ready,link) ana={} access={} sdev={} alua={} ctrl={} next={} prev={}",
-                    p.life as u8, p.bits, p.ana, p.access, p.sdev, p.alua, p.ctrl, p.next, p.prev
+                    p.life as u8, p.bits, p.ana, p.access as u8, p.sdev, p.alua, p.ctrl, p.next, p.prev
                 )?;
                 if p.inflight != 0 {
                     writeln!(f, "P{i}: requests in flight={} counted={:b} being completed={}", p.inflight, p.counted, p.claimed)?;

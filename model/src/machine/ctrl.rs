@@ -32,9 +32,9 @@ impl Machine {
                 if let Some(pi) = self.touch(s, pv) {
                     s.paths[pi].ana = a;
                     s.paths[pi].access = match a {
-                        1 => 0,
-                        2 => 1,
-                        _ => 2,
+                        1 => AccessState::Optimized,
+                        2 => AccessState::Nonoptimized,
+                        _ => AccessState::Other,
                     };
                 }
                 return true;

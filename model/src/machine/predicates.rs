@@ -54,11 +54,11 @@ impl Machine {
 
     /// An OPTIMIZED, usable, linked path (the quality property's notion).
     pub fn optimized_usable(&self, s: &State, p: usize) -> bool {
-        s.paths[p].life == Life::Linked && !self.is_disabled(s, p) && self.is_optimized(s, p) && s.paths[p].access == 0
+        s.paths[p].life == Life::Linked && !self.is_disabled(s, p) && self.is_optimized(s, p) && s.paths[p].access == AccessState::Optimized
     }
 
     /// A linked path the selectors would pick (not disabled, opt/nonopt).
     pub fn selectable(&self, s: &State, p: usize) -> bool {
-        s.paths[p].life == Life::Linked && !self.is_disabled(s, p) && s.paths[p].access <= 1
+        s.paths[p].life == Life::Linked && !self.is_disabled(s, p) && s.paths[p].access != AccessState::Other
     }
 }

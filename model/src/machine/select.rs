@@ -37,7 +37,7 @@ impl Machine {
                     (Pred::IsAvailable, Some(p)) => self.is_available(s, p) as u8,
                     (Pred::Access, Some(p)) => {
                         self.see(s, t, p);
-                        s.paths[p].access
+                        s.paths[p].access as u8
                     }
                     (Pred::CtrlLive, Some(p)) => (self.ctrl_state(s, p) == CtrlState::Live as u8) as u8,
                     (Pred::CapacityMismatch, Some(p)) => (s.paths[p].cap != s.head_cap) as u8,
@@ -74,10 +74,10 @@ impl Machine {
                             } else {
                                 10
                             };
-                            if acc == 0 && d < r[Reg::FoundD as usize] {
+                            if acc == AccessState::Optimized && d < r[Reg::FoundD as usize] {
                                 r[Reg::Found as usize] = v;
                                 r[Reg::FoundD as usize] = d;
-                            } else if acc == 1 && d < r[Reg::FallbackD as usize] {
+                            } else if acc == AccessState::Nonoptimized && d < r[Reg::FallbackD as usize] {
                                 r[Reg::Fallback as usize] = v;
                                 r[Reg::FallbackD as usize] = d;
                             }
@@ -85,16 +85,16 @@ impl Machine {
                     }
                     ConsiderMode::RoundRobin => {
                         r[Reg::Tmp as usize] = 0;
-                        if !dis && acc == 0 {
+                        if !dis && acc == AccessState::Optimized {
                             r[Reg::Found as usize] = v;
                             r[Reg::Tmp as usize] = 1;
-                        } else if !dis && acc == 1 {
+                        } else if !dis && acc == AccessState::Nonoptimized {
                             r[Reg::Found as usize] = v;
                         }
                     }
                     ConsiderMode::RoundRobinOld => {
                         let found = r[Reg::Found as usize];
-                        r[Reg::Tmp as usize] = (!dis && (acc == 0 || (found == 0 && acc == 1))) as u8;
+                        r[Reg::Tmp as usize] = (!dis && (acc == AccessState::Optimized || (found == 0 && acc == AccessState::Nonoptimized))) as u8;
                     }
                 }
             }
