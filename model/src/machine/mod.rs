@@ -3,6 +3,14 @@
 //! register-only steps around it). A worker thread runs queued works
 //! (requeue, partition scan, delayed removal). The stateright `Model`
 //! over it is in [`crate::system`].
+//!
+//! This module holds the [`Machine`] and its queries; `interp` runs local
+//! steps and dispatches each shared step to its primitive family's module,
+//! one `impl Machine` each: `srcu`, `lock`, `rcu` (list and
+//! `current_path[]`), `bits` (bits and sysfs links), `work` (works, timer,
+//! requeue), `ctrl` (controller / namespace state), `disk` (gendisk,
+//! references, frees), `select` (`find_path`'s loads and `consider`), and
+//! `block` for the [`Builtin`]s; `predicates` are the driver predicates.
 
 use crate::revision::Program;
 use crate::scenario::{op_entry, Scenario, ScenarioError};
