@@ -375,7 +375,7 @@ fn object_of(m: &Machine, name: &str, s: &State, pre: &State) -> Object {
 
 /// A path's state as a reviewer reads it: `P0 (READY, optimized, listed)`.
 pub fn path_state(s: &State, p: usize) -> String {
-    use crate::state::{life, pbit, MAXP};
+    use crate::state::{pbit, AccessState, Life, MAXP};
     if p >= MAXP {
         return format!("P{p}");
     }
@@ -388,9 +388,9 @@ pub fn path_state(s: &State, p: usize) -> String {
         4 => "persistent-loss",
         15 => "change",
         _ => match ps.access {
-            0 => "optimized",
-            1 => "non-optimized",
-            _ => "other",
+            AccessState::Optimized => "optimized",
+            AccessState::Nonoptimized => "non-optimized",
+            AccessState::Other => "other",
         },
     });
     if ps.bit(pbit::ANA_PENDING) {
@@ -403,10 +403,10 @@ pub fn path_state(s: &State, p: usize) -> String {
         parts.push("LINK");
     }
     parts.push(match ps.life {
-        life::LINKED => "listed",
-        life::UNLINKED => "unlinked",
-        life::FREED => "freed",
-        life::ALLOCATED => "not yet listed",
+        Life::Linked => "listed",
+        Life::Unlinked => "unlinked",
+        Life::Freed => "freed",
+        Life::Allocated => "not yet listed",
         _ => "unused",
     });
     format!("P{p} ({})", parts.join(", "))

@@ -112,11 +112,11 @@ pub fn kind_of(name: &str) -> Kind {
 /// A freed path still referenced by `current_path[]` or the list.
 pub fn stale<M: View>(m: &M, s: &State) -> Option<u8> {
     let on_list = s.list();
-    (0..m.npaths()).find(|&p| s.paths[p as usize].life == life::FREED && (s.cp[..m.nnodes() as usize].contains(&(p + 1)) || on_list.contains(&p)))
+    (0..m.npaths()).find(|&p| s.paths[p as usize].life == Life::Freed && (s.cp[..m.nnodes() as usize].contains(&(p + 1)) || on_list.contains(&p)))
 }
 
 pub fn link_left<M: View>(m: &M, s: &State) -> Option<u8> {
-    (0..m.npaths()).find(|&p| s.paths[p as usize].life == life::FREED && s.links & (1 << p) != 0)
+    (0..m.npaths()).find(|&p| s.paths[p as usize].life == Life::Freed && s.links & (1 << p) != 0)
 }
 
 pub fn link_mismatch<M: View>(m: &M, s: &State) -> Option<u8> {
@@ -125,7 +125,7 @@ pub fn link_mismatch<M: View>(m: &M, s: &State) -> Option<u8> {
     }
     (0..m.npaths()).find(|&p| {
         let ps = &s.paths[p as usize];
-        ps.life != life::FREED && ps.life != life::UNUSED && ps.bit(pbit::LINK) != (s.links & (1 << p) != 0)
+        ps.life != Life::Freed && ps.life != Life::Unused && ps.bit(pbit::LINK) != (s.links & (1 << p) != 0)
     })
 }
 

@@ -8,7 +8,6 @@
 use crate::state::*;
 use crate::step::Reg;
 use mpath_reference::driver::{DriverKind, IoctlKind};
-use mpath_reference::head::{DiskState, Life};
 use mpath_reference::ops::Op;
 use mpath_reference::trace::Header;
 use serde::{Deserialize, Serialize};
@@ -173,7 +172,7 @@ impl Scenario {
                     _ => continue,
                 };
                 let i = *path as usize;
-                if i >= h.max_paths || added.contains(path) || s.paths[i].life != life::UNUSED {
+                if i >= h.max_paths || added.contains(path) || s.paths[i].life != Life::Unused {
                     return Err(self.invalid(format!(
                         "thread {}: add_path {path}: the path slot must be unused after the setup, below max_paths, and added once",
                         t.name
@@ -211,7 +210,7 @@ pub fn arrival_state(h: &Header, op: &Op, caps: &[u64]) -> Result<PathState, Str
     // flags, ANA and access state); `add_path`: a fresh namespace
     // (zeroed: not READY, ANA state unset) whose disk pointer is set.
     let mut bits = 1 << pbit::HAS_DISK;
-    let (mut ana, mut access) = (0, 0);
+    let (mut ana, mut access) = (0, AccessState::Optimized);
     if lib {
         let ns = p2.ns_flags.load(ld);
         if ns & mpath_reference::driver::NVME_NS_READY != 0 {
@@ -227,14 +226,14 @@ pub fn arrival_state(h: &Header, op: &Op, caps: &[u64]) -> Result<PathState, Str
             bits |= 1 << pbit::DISK_ADDED | 1 << pbit::ON_CTRL;
         }
         ana = p2.ana() as u8;
-        access = p2.access() as u8;
+        access = p2.access();
     } else if h.driver == DriverKind::Nvme && matches!(op, Op::AddPath { ana: None, .. }) {
         // No ANA descriptor yet: the arrival leaves the namespace's ANA
         // state as allocated (ANA_PENDING set); the reference's (and the
         // KUnit harness's) allocation default, OPTIMIZED, is what
         // `is_optimized` then reads.
         ana = p2.ana() as u8;
-        access = p2.access() as u8;
+        access = p2.access();
     } else if h.driver == DriverKind::Scsi {
         // `sd_probe` adds the scsi disk before its multipath part (the
         // steps the model runs): the path's disk is added when they start,
@@ -243,7 +242,7 @@ pub fn arrival_state(h: &Header, op: &Op, caps: &[u64]) -> Result<PathState, Str
         bits |= 1 << pbit::DISK_ADDED | 1 << pbit::ON_CTRL;
     }
     Ok(PathState {
-        life: life::ALLOCATED,
+        life: Life::Allocated,
         bits,
         ana,
         access,
@@ -285,17 +284,12 @@ pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, Str
         cp: [0; MAXN],
         head_bits: 0,
         head_life: match sys.head_life() {
-            Life::Freed => life::FREED,
-            _ => life::ALLOCATED,
+            Life::Freed => Life::Freed,
+            _ => Life::Allocated,
         },
         head_ref: sys.head_ref.load(ld) as i8,
         head_cap: cls(sys.disk.capacity.load(ld)),
-        disk: match sys.disk_state() {
-            DiskState::None => disk::NONE,
-            DiskState::ErrPtr => disk::ERR_PTR,
-            DiskState::Allocated => disk::ALLOCATED,
-            DiskState::Freed => disk::FREED,
-        },
+        disk: sys.disk_state(),
         links: 0,
         requeue: sys.requeue_len().min(7) as u8,
         pending: 0,
@@ -308,6 +302,22 @@ pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, Str
         viol: 0,
         threads: [Thread::default(); MAXT],
     };
+    s.head_bits = head_bits_of(sys);
+    for (c, ctrl) in sys.ctrls.iter().enumerate().take(MAXC) {
+        s.ctrls[c] = ctrl.state() as u8 | if ctrl.failfast_expired.load(ld) { 0x80 } else { 0 };
+        s.nr_active[c] = nr_active_value(ctrl.nr_active.load(ld));
+    }
+    for (i, p) in sys.paths.iter().enumerate() {
+        s.paths[i] = path_state_of(p, &cls)?;
+    }
+    link_list(&mut s, &sys.list_snapshot());
+    observed(&mut s, sys);
+    Ok(s)
+}
+
+/// The head's flag bits in the reference system.
+fn head_bits_of(sys: &mpath_reference::head::System) -> u8 {
+    let ld = std::sync::atomic::Ordering::Relaxed;
     let flags = sys.flags.load(ld);
     let mut hb = 0u8;
     if flags & 1 != 0 {
@@ -325,69 +335,73 @@ pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, Str
     if sys.disk.cdev_live.load(ld) {
         hb |= 1 << hbit::CDEV_LIVE;
     }
-    s.head_bits = hb;
-    for (c, ctrl) in sys.ctrls.iter().enumerate().take(MAXC) {
-        s.ctrls[c] = ctrl.state() as u8 | if ctrl.failfast_expired.load(ld) { 0x80 } else { 0 };
-        s.nr_active[c] = nr_active_value(ctrl.nr_active.load(ld));
+    hb
+}
+
+/// A reference path slot as the model's path state (not yet on the list:
+/// `next` / `prev` poisoned); a path the setup left unlinked is refused.
+fn path_state_of(p: &mpath_reference::head::PathSlot, cls: &dyn Fn(u64) -> u8) -> Result<PathState, String> {
+    let ld = std::sync::atomic::Ordering::Relaxed;
+    let l = p.life();
+    let mut bits = 0u8;
+    let f = p.flags.load(ld);
+    let ns = p.ns_flags.load(ld);
+    if f & 1 != 0 {
+        bits |= 1 << pbit::LINK;
     }
-    for (i, p) in sys.paths.iter().enumerate() {
-        let l = p.life() as u8;
-        let mut bits = 0u8;
-        let f = p.flags.load(ld);
-        let ns = p.ns_flags.load(ld);
-        if f & 1 != 0 {
-            bits |= 1 << pbit::LINK;
-        }
-        if ns & mpath_reference::driver::NVME_NS_READY != 0 {
-            bits |= 1 << pbit::READY;
-        }
-        if ns & mpath_reference::driver::NVME_NS_ANA_PENDING != 0 {
-            bits |= 1 << pbit::ANA_PENDING;
-        }
-        if ns & mpath_reference::driver::NVME_NS_REMOVING != 0 {
-            bits |= 1 << pbit::REMOVING;
-        }
-        let added = p.disk_added.load(ld);
-        if added {
-            bits |= 1 << pbit::DISK_ADDED;
-        }
-        if added && matches!(p.life(), Life::Linked | Life::Unlinked | Life::Allocated) {
-            bits |= 1 << pbit::ON_CTRL;
-        }
-        if p.has_disk.load(ld) {
-            bits |= 1 << pbit::HAS_DISK;
-        }
-        s.paths[i] = PathState {
-            life: l,
-            bits,
-            ana: p.ana() as u8,
-            access: p.access() as u8,
-            sdev: p.sdev() as u8,
-            alua: p.alua() as u8,
-            ctrl: p.ctrl.load(ld) as u8,
-            numa: p.numa_node.load(ld) as i8,
-            cap: cls(p.capacity.load(ld)),
-            next: POISON,
-            prev: POISON,
-            inflight: 0,
-            counted: 0,
-            claimed: 0,
-        };
-        // Requests the setup left in flight (oldest first), and which of
-        // them were counted in nr_active at start.
-        for (k, &bio) in mpath_reference::sync::lock(&p.inflight).iter().take(7).enumerate() {
-            s.paths[i].inflight += 1;
-            if bio & mpath_reference::io::BIO_COUNTED != 0 {
-                s.paths[i].counted |= 1 << k;
-            }
-        }
-        if matches!(p.life(), Life::Unlinked) {
-            return Err("setup leaves an unlinked path; not supported".into());
+    if ns & mpath_reference::driver::NVME_NS_READY != 0 {
+        bits |= 1 << pbit::READY;
+    }
+    if ns & mpath_reference::driver::NVME_NS_ANA_PENDING != 0 {
+        bits |= 1 << pbit::ANA_PENDING;
+    }
+    if ns & mpath_reference::driver::NVME_NS_REMOVING != 0 {
+        bits |= 1 << pbit::REMOVING;
+    }
+    let added = p.disk_added.load(ld);
+    if added {
+        bits |= 1 << pbit::DISK_ADDED;
+    }
+    if added && matches!(p.life(), Life::Linked | Life::Unlinked | Life::Allocated) {
+        bits |= 1 << pbit::ON_CTRL;
+    }
+    if p.has_disk.load(ld) {
+        bits |= 1 << pbit::HAS_DISK;
+    }
+    let mut ps = PathState {
+        life: l,
+        bits,
+        ana: p.ana() as u8,
+        access: p.access(),
+        sdev: p.sdev() as u8,
+        alua: p.alua() as u8,
+        ctrl: p.ctrl.load(ld) as u8,
+        numa: p.numa_node.load(ld) as i8,
+        cap: cls(p.capacity.load(ld)),
+        next: POISON,
+        prev: POISON,
+        inflight: 0,
+        counted: 0,
+        claimed: 0,
+    };
+    // Requests the setup left in flight (oldest first), and which of
+    // them were counted in nr_active at start.
+    for (k, &bio) in mpath_reference::sync::lock(&p.inflight).iter().take(7).enumerate() {
+        ps.inflight += 1;
+        if bio & mpath_reference::io::BIO_COUNTED != 0 {
+            ps.counted |= 1 << k;
         }
     }
-    let list = sys.list_snapshot();
+    if matches!(p.life(), Life::Unlinked) {
+        return Err("setup leaves an unlinked path; not supported".into());
+    }
+    Ok(ps)
+}
+
+/// Link the paths of `list` (path ids in list order) into `s`'s dev_list.
+fn link_list(s: &mut State, list: &[u32]) {
     let mut prev = LHEAD;
-    for &p in &list {
+    for &p in list {
         s.paths[p as usize].prev = prev;
         if prev == LHEAD {
             s.head_next = p as u8 + 1;
@@ -400,6 +414,12 @@ pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, Str
         s.paths[last as usize].next = LHEAD;
     }
     s.head_prev = prev;
+}
+
+/// What the reference's observation gives: sysfs links, `current_path[]`,
+/// pending works and the removal timer.
+fn observed(s: &mut State, sys: &mpath_reference::head::System) {
+    let ld = std::sync::atomic::Ordering::Relaxed;
     let obs = sys.observe();
     for &l in obs.links.clone().unwrap_or_default().iter() {
         s.links |= 1 << l;
@@ -430,9 +450,7 @@ pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, Str
         };
         s.pending |= k.bit();
     }
-    Ok(s)
 }
-
 /// `ctrl->nr_active` (an `atomic_t`, read by the queue-depth selector
 /// into an `unsigned int`) as the model stores it: 0..=253 as is (larger
 /// values saturate), -1 (`UINT_MAX`: never below the selector's initial

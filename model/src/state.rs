@@ -19,14 +19,14 @@ pub const STACK: usize = 7;
 pub const LHEAD: u8 = 0;
 pub const POISON: u8 = 255;
 
-/// Path life (same numbering as `mpath_reference::head::Life`).
-pub mod life {
-    pub const UNUSED: u8 = 0;
-    pub const ALLOCATED: u8 = 1;
-    pub const LINKED: u8 = 2;
-    pub const UNLINKED: u8 = 3;
-    pub const FREED: u8 = 4;
-}
+/// A path's `enum mpath_access_state` (`Optimized = 0`, `Nonoptimized`,
+/// `Other`): the reference's `#[repr(u8)]` enum, one byte.
+pub use mpath_reference::driver::AccessState;
+/// Path and head life, and the head gendisk (`head->disk`): the
+/// reference's own `#[repr(u8)]` enums (`Unused = 0` .. `Freed = 4`;
+/// `None = 0` .. `Freed = 3`), one byte each in the state, so its bytes
+/// and fingerprints are what the former numbered constants gave.
+pub use mpath_reference::head::{DiskState, Life};
 
 /// Path bit positions in [`PathState::bits`].
 pub mod pbit {
@@ -50,14 +50,6 @@ pub mod hbit {
     pub const UNLISTED: u8 = 5;
 }
 
-/// Head disk: 0 NULL, 1 ERR_PTR, 2 allocated, 3 freed.
-pub mod disk {
-    pub const NONE: u8 = 0;
-    pub const ERR_PTR: u8 = 1;
-    pub const ALLOCATED: u8 = 2;
-    pub const FREED: u8 = 3;
-}
-
 /// Event violations recorded by the interpreter ([`State::viol`] bits).
 pub mod vbit {
     pub const UAF_PATH: u16 = 1 << 0;
@@ -71,15 +63,15 @@ pub mod vbit {
     pub const QUALITY: u16 = 1 << 8;
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(C)]
 pub struct PathState {
-    pub life: u8,
+    pub life: Life,
     pub bits: u8,
     /// NVMe ANA state (`AnaState as u8`).
     pub ana: u8,
-    /// `enum mpath_access_state`: 0 optimized, 1 nonoptimized, 2 other.
-    pub access: u8,
+    /// `enum mpath_access_state`.
+    pub access: AccessState,
     /// SCSI `SdevState as u8`.
     pub sdev: u8,
     /// SCSI `AluaState as u8`.
@@ -100,6 +92,28 @@ pub struct PathState {
     /// How many of them (the oldest) a thread is completing (between its
     /// `blk_mq_complete_request` and its `nvme_end_req`).
     pub claimed: u8,
+}
+
+impl Default for PathState {
+    /// An unused slot: every field zero.
+    fn default() -> PathState {
+        PathState {
+            life: Life::Unused,
+            bits: 0,
+            ana: 0,
+            access: AccessState::Optimized,
+            sdev: 0,
+            alua: 0,
+            ctrl: 0,
+            numa: 0,
+            cap: 0,
+            next: 0,
+            prev: 0,
+            inflight: 0,
+            counted: 0,
+            claimed: 0,
+        }
+    }
 }
 
 impl PathState {
@@ -159,10 +173,10 @@ pub struct State {
     pub head_prev: u8,
     pub cp: [u8; MAXN],
     pub head_bits: u8,
-    pub head_life: u8,
+    pub head_life: Life,
     pub head_ref: i8,
     pub head_cap: u8,
-    pub disk: u8,
+    pub disk: DiskState,
     /// Existing `multipath/<path>` links (bit per path).
     pub links: u8,
     /// Bios on the requeue list (saturating at 7).
@@ -205,8 +219,8 @@ const _: () = assert!(
 impl State {
     /// The state's bytes (no padding: see [`STATE_BYTES`]).
     pub fn as_bytes(&self) -> &[u8] {
-        // SAFETY: State is repr(C), every field is an initialised integer or
-        // bool, and the assertion above proves there are no padding bytes,
+        // SAFETY: State is repr(C), every field is an initialised integer,
+        // bool or one-byte `#[repr(u8)]` enum, and the assertion above proves there are no padding bytes,
         // so all size_of::<State>() bytes are initialised.
         unsafe { std::slice::from_raw_parts(self as *const State as *const u8, std::mem::size_of::<State>()) }
     }
@@ -276,7 +290,7 @@ impl fmt::Debug for State {
         writeln!(
             f,
             "head: bits={:05b} (cdev,scan,gd_added,qifnp,live) life={} ref={} disk={} links={:04b} requeue={} pending={:03b} mutex={:?} iopolicy={} viol={:09b}",
-            self.head_bits, self.head_life, self.head_ref, self.disk, self.links, self.requeue, self.pending, self.mutex, self.iopolicy, self.viol
+            self.head_bits, self.head_life as u8, self.head_ref, self.disk as u8, self.links, self.requeue, self.pending, self.mutex, self.iopolicy, self.viol
         )?;
         if self.timer != 0 {
             writeln!(f, "remove_work timer: {} s left (delayed_removal_secs {})", self.timer, self.removal_secs)?;
@@ -285,11 +299,11 @@ impl fmt::Debug for State {
             writeln!(f, "head queue: freeze_depth={} nr_active={:?}", self.q_freeze, self.nr_active)?;
         }
         for (i, p) in self.paths.iter().enumerate() {
-            if p.life != life::UNUSED {
+            if p.life != Life::Unused {
                 writeln!(
                     f,
                     "P{i}: life={} bits={:07b} (disk,onctrl,added,removing,anapend,ready,link) ana={} access={} sdev={} alua={} ctrl={} next={} prev={}",
-                    p.life, p.bits, p.ana, p.access, p.sdev, p.alua, p.ctrl, p.next, p.prev
+                    p.life as u8, p.bits, p.ana, p.access as u8, p.sdev, p.alua, p.ctrl, p.next, p.prev
                 )?;
                 if p.inflight != 0 {
                     writeln!(f, "P{i}: requests in flight={} counted={:b} being completed={}", p.inflight, p.counted, p.claimed)?;

@@ -287,7 +287,7 @@ fn ns_remove_unlinks_while_set_live_holds_head_lock() {
     let head_lock_by_d = transitions(&m).iter().any(|(_, _, post)| post.mutex[0] == d as u8 + 1);
     assert!(!head_lock_by_d, "nvme_ns_remove takes head->lock");
     let unlinked_under_a = transitions(&m).iter().any(|(pre, act, post)| {
-        *act == Action::Run(d as u8) && pre.mutex[0] == a as u8 + 1 && pre.paths[0].life == life::LINKED && post.paths[0].life == life::UNLINKED
+        *act == Action::Run(d as u8) && pre.mutex[0] == a as u8 + 1 && pre.paths[0].life == Life::Linked && post.paths[0].life == Life::Unlinked
     });
     assert!(unlinked_under_a, "D never unlinks P0 while A holds head->lock");
     // Verdicts are those of the locked version.
@@ -327,8 +327,8 @@ fn failover_of_an_in_flight_request_ends_before_the_free() {
     let t = transitions(&m);
     let f = thread(&m, "F");
     let done: Vec<&State> = t.iter().map(|(_, _, n)| n).filter(|n| m.at_rest(n)).collect();
-    assert!(done.iter().any(|n| n.paths[0].life == life::FREED && n.paths[0].bit(pbit::ANA_PENDING)), "F never failed the request over");
-    assert!(done.iter().any(|n| n.paths[0].life == life::FREED && !n.paths[0].bit(pbit::ANA_PENDING)), "the device never completed it first");
+    assert!(done.iter().any(|n| n.paths[0].life == Life::Freed && n.paths[0].bit(pbit::ANA_PENDING)), "F never failed the request over");
+    assert!(done.iter().any(|n| n.paths[0].life == Life::Freed && !n.paths[0].bit(pbit::ANA_PENDING)), "the device never completed it first");
     assert!(t.iter().all(|(_, a, n)| *a != Action::Run(f as u8) || n.viol & vbit::UAF_PATH == 0));
 }
 
@@ -352,7 +352,7 @@ fn no_request_in_flight_on_a_freed_path() {
         let t = transitions(&m);
         for (_, _, n) in &t {
             for ps in &n.paths {
-                assert!(ps.life != life::FREED || ps.inflight == 0, "{name}: freed with a request in flight: {n:?}");
+                assert!(ps.life != Life::Freed || ps.inflight == 0, "{name}: freed with a request in flight: {n:?}");
             }
         }
         // Some interleaving sends a bio to the departing P0 before it goes.

@@ -151,7 +151,7 @@ pub enum G {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PF {
     Bit(u8),
-    Life(u8),
+    Life(crate::state::Life),
     OnList,
     Current,
     SysfsLink,

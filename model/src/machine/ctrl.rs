@@ -1,0 +1,109 @@
+//! Controller and namespace state: capacity, ANA state, the iopolicy,
+//! a path's disk pointer, the harness pokes (controller state, failfast,
+//! `nr_active`, SCSI sdev / ALUA state), `nvme_change_ctrl_state`.
+
+use super::Machine;
+use crate::state::*;
+use crate::step::*;
+use mpath_reference::driver::CtrlState;
+
+impl Machine {
+    /// Run a controller / namespace state step; returns true when it changed
+    /// what the selectors read.
+    #[inline]
+    pub(super) fn exec_ctrl(&self, s: &mut State, t: usize, step: &Step) -> bool {
+        let reg = |s: &State, r: Reg| s.threads[t].regs[r as usize];
+        match step {
+            Step::SetCapacity { p, v } => {
+                let pv = reg(s, *p);
+                if let Some(pi) = self.touch(s, pv) {
+                    s.paths[pi].cap = *v;
+                }
+            }
+            Step::HeadTakeCapacity { p } => {
+                let pv = reg(s, *p);
+                if let Some(pi) = self.touch(s, pv) {
+                    s.head_cap = s.paths[pi].cap;
+                }
+            }
+            Step::SetAna { p, src } => {
+                let pv = reg(s, *p);
+                let a = reg(s, *src);
+                if let Some(pi) = self.touch(s, pv) {
+                    s.paths[pi].ana = a;
+                    s.paths[pi].access = match a {
+                        1 => AccessState::Optimized,
+                        2 => AccessState::Nonoptimized,
+                        _ => AccessState::Other,
+                    };
+                }
+                return true;
+            }
+            Step::SetIopolicy { src } => {
+                s.iopolicy = reg(s, *src);
+                return true;
+            }
+            Step::ClearDisk { p } => {
+                let pv = reg(s, *p);
+                if let Some(pi) = self.touch(s, pv) {
+                    s.paths[pi].bits &= !(1 << pbit::HAS_DISK);
+                }
+                return true;
+            }
+            Step::Poke { field, on, src } => {
+                let v = reg(s, *src);
+                let o = reg(s, *on);
+                match field {
+                    Field::CtrlState | Field::Failfast | Field::NrActive => {
+                        let c = (o as usize).min(MAXC - 1);
+                        match field {
+                            Field::CtrlState => s.ctrls[c] = (s.ctrls[c] & 0x80) | (v & 0x7f),
+                            Field::Failfast => s.ctrls[c] = (s.ctrls[c] & 0x7f) | if v != 0 { 0x80 } else { 0 },
+                            _ => s.nr_active[c] = v,
+                        }
+                    }
+                    Field::SdevState | Field::AluaState => {
+                        if let Some(pi) = self.touch(s, o) {
+                            if *field == Field::SdevState {
+                                s.paths[pi].sdev = v;
+                            } else {
+                                s.paths[pi].alua = v;
+                            }
+                        }
+                    }
+                }
+                return true;
+            }
+            Step::ChangeCtrlState { ctrl, state, table, dst } => {
+                let c = (reg(s, *ctrl) as usize).min(MAXC - 1);
+                let new = reg(s, *state);
+                let old = s.ctrls[c] & 0x7f;
+                let mut changed = true;
+                if *table {
+                    let may = match (CtrlState::from_u8(old), CtrlState::from_u8(new)) {
+                        (Some(o), Some(n)) => o.nvme_may_become(n),
+                        _ => false,
+                    };
+                    changed = may;
+                    if may && new == CtrlState::Live as u8 && old == CtrlState::Connecting as u8 {
+                        s.ctrls[c] &= 0x7f;
+                    }
+                }
+                if changed {
+                    s.ctrls[c] = (s.ctrls[c] & 0x80) | (new & 0x7f);
+                }
+                set!(s, t, *dst, changed as u8);
+                return changed;
+            }
+            Step::SetSdevState { p, v } => {
+                let pv = reg(s, *p);
+                if let Some(pi) = self.touch(s, pv) {
+                    s.paths[pi].sdev = *v;
+                }
+                return true;
+            }
+            _ => {}
+        }
+        false
+    }
+}
