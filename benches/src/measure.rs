@@ -58,6 +58,15 @@ pub fn pin_to_cpu(cpu: usize) -> Result<(), String> {
     set_affinity(&[cpu])
 }
 
+/// CPUs online on the machine, whatever the calling thread's affinity
+/// (`std::thread::available_parallelism` counts only the CPUs the thread
+/// may run on, 1 once pinned).
+pub fn online_cpus() -> usize {
+    // SAFETY: sysconf reads a system value.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).ok().filter(|&n| n > 0).unwrap_or(1)
+}
+
 /// Let the calling thread run on every CPU in `cpus`.
 fn set_affinity(cpus: &[usize]) -> Result<(), String> {
     // SAFETY: cpu_set_t is plain data; CPU_ZERO/CPU_SET write inside it and
@@ -157,7 +166,8 @@ pub fn time_reader_scaling(readers: usize) -> Result<KernelResult, String> {
     let sys = w.build()?;
     let iters = calibrate(&w, &sys) * SCALING_BATCH_MUL;
     sys.work.concurrent.store(true, Ordering::Relaxed);
-    let bind = std::thread::available_parallelism().map(|n| n.get() >= readers).unwrap_or(false);
+    // bound even when the caller is pinned (the readers would inherit its one CPU)
+    let bind = online_cpus() >= readers;
     let samples = (0..BATCHES).map(|_| scaling_batch(&sys, w.nr_paths() as u32, readers, iters, bind)).collect();
     let v = sys.violations();
     if !v.is_empty() {
@@ -184,7 +194,7 @@ pub fn reference_round(list: &[Workload], cpu: Option<usize>) -> Result<Vec<Kern
         Ok(out)
     })();
     if cpu.is_some() {
-        let all: Vec<usize> = (0..std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).collect();
+        let all: Vec<usize> = (0..online_cpus()).collect();
         set_affinity(&all)?;
     }
     out
@@ -213,6 +223,9 @@ mod tests {
         assert!(min > 0.0 && min <= med, "{min} {med}");
         // a batch reached the 1 ms target: iters * ns/op >= 1 ms (within rounding)
         assert!(r.iters.unwrap() as f64 * med >= BATCH_TARGET_NS as f64 * 0.5, "{r:?}");
+        // a pinned round gives the thread back every CPU afterwards
+        reference_round(&[workloads::Workload::srcu_pair()], Some(0)).unwrap();
+        assert_eq!(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), online_cpus());
         let s = time_reader_scaling(2).unwrap();
         assert_eq!(s.workload, "reader_scaling/t2");
         assert!(s.ns_per_op.unwrap() > 0.0);

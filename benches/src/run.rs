@@ -191,7 +191,7 @@ pub struct RunOptions {
 /// default the last CPU. The x86_64 guest is not pinned (its 2 vCPUs need
 /// 2 CPUs).
 pub fn bench_cpu() -> Result<Option<usize>, String> {
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cpus = measure::online_cpus();
     match std::env::var("MPV_BENCH_CPU") {
         Ok(v) if v == "none" => Ok(None),
         Ok(v) => match v.parse::<usize>() {
@@ -237,7 +237,7 @@ fn load1() -> f64 {
 fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo.lines().find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_string()));
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cpus = measure::online_cpus();
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     format!("{} x {}, Linux {}", cpus, model.unwrap_or_else(|| "unknown CPU".into()), kernel.trim())
 }
