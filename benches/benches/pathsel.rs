@@ -9,8 +9,8 @@
 //! CI runs each benchmark once: `cargo bench -p mpath-benches -- --test`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use mpath_benches::measure;
 use mpath_benches::workloads::{self, Mix, Workload};
-use mpath_reference::driver::{ana_to_access, AnaState};
 use mpath_reference::sync::Ordering;
 use mpath_reference::System;
 use std::hint::black_box;
@@ -31,18 +31,12 @@ fn pathsel(c: &mut Criterion) {
     }
 }
 
-/// The writer: flip path `k % n` between optimized and non-optimized (the
-/// ANA state and the library access state, as an ANA log update does) and
-/// clear the current paths that pointed at it, every 20 µs.
+/// The writer: a [`measure::flip_step`] (the step `bench run`'s reader
+/// scaling takes) every 20 µs until `stop`.
 fn writer(sys: &System, n: u32, stop: &AtomicBool) -> u64 {
     let mut k = 0u64;
     while !stop.load(Ordering::Relaxed) {
-        let p = (k % n as u64) as u32;
-        let s = &sys.paths[p as usize];
-        let a = if s.ana() == AnaState::Optimized { AnaState::Nonoptimized } else { AnaState::Optimized };
-        s.ana_state.store(a as u8, Ordering::Relaxed);
-        s.access_state.store(ana_to_access(a) as u8, Ordering::Relaxed);
-        sys.clear_current_path(p);
+        measure::flip_step(sys, n, k);
         k += 1;
         std::thread::sleep(Duration::from_micros(20));
     }

@@ -184,6 +184,24 @@ pub struct RunOptions {
     pub work_dir: PathBuf,
 }
 
+/// The CPU `bench run` pins UML's boots and the reference's timing thread
+/// to (`taskset -c` / `sched_setaffinity`), so that both kernels' timed
+/// loops and the reference's run on the same core and never migrate
+/// mid-batch: `MPV_BENCH_CPU` (a CPU number, or `none` for no pinning),
+/// default the last CPU. The x86_64 guest is not pinned (its 2 vCPUs need
+/// 2 CPUs).
+pub fn bench_cpu() -> Result<Option<usize>, String> {
+    let cpus = measure::online_cpus();
+    match std::env::var("MPV_BENCH_CPU") {
+        Ok(v) if v == "none" => Ok(None),
+        Ok(v) => match v.parse::<usize>() {
+            Ok(c) if c < cpus => Ok(Some(c)),
+            _ => Err(format!("MPV_BENCH_CPU={v:?}: not a CPU of this machine (0..{}) or `none`", cpus - 1)),
+        },
+        Err(_) => Ok(Some(cpus - 1)),
+    }
+}
+
 /// Fewest rounds a judgement needs (the spread needs a few points).
 pub const MIN_ROUNDS: usize = 3;
 
@@ -219,7 +237,7 @@ fn load1() -> f64 {
 fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo.lines().find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, v)| v.trim().to_string()));
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cpus = measure::online_cpus();
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     format!("{} x {}, Linux {}", cpus, model.unwrap_or_else(|| "unknown CPU".into()), kernel.trim())
 }
@@ -230,12 +248,28 @@ fn machine() -> String {
 /// Returns the parsed figures and the accelerator line.
 /// `force_tcg`: the warm-up ended under TCG (KVM unusable or hung), so
 /// the rounds go to TCG at once instead of waiting out a KVM boot each.
-fn kernel_round(arch: Arch, opts: &RunOptions, round: Option<usize>, suite: &Path, force_tcg: bool) -> Result<(Vec<KernelResult>, String), String> {
+/// `cpu`: pin a UML round's boot to this CPU (`taskset -c`).
+fn kernel_round(
+    arch: Arch,
+    opts: &RunOptions,
+    round: Option<usize>,
+    suite: &Path,
+    force_tcg: bool,
+    cpu: Option<usize>,
+) -> Result<(Vec<KernelResult>, String), String> {
     let build = &opts.build_dirs[&arch];
     let tag = round.map(|r| format!("round{r}")).unwrap_or_else(|| "build".into());
     let ktap = opts.work_dir.join(format!("{}-{tag}.ktap", arch.name()));
     let script = kunit::harness_dir().join("run-kunit.sh");
-    let mut cmd = std::process::Command::new("bash");
+    let pin = cpu.filter(|_| arch == Arch::Um && round.is_some());
+    let mut cmd = match pin {
+        Some(c) => {
+            let mut t = std::process::Command::new("taskset");
+            t.arg("-c").arg(c.to_string()).arg("bash");
+            t
+        }
+        None => std::process::Command::new("bash"),
+    };
     cmd.arg(&script).arg(&opts.kernel_src).arg(suite).arg(build).arg(&ktap);
     cmd.env("MPV_KUNIT_FILTER", format!("{SUITE}*")).env("MPV_ARCH", arch.name());
     if arch == Arch::X86_64 {
@@ -257,7 +291,10 @@ fn kernel_round(arch: Arch, opts: &RunOptions, round: Option<usize>, suite: &Pat
         return Err(format!("{} {tag}: a bench case failed ({}); output in {}", arch.name(), l.trim(), ktap.display()));
     }
     let res = kunit::parse_ktap(&text).map_err(|e| format!("{}: {e}", ktap.display()))?;
-    let accel = std::fs::read_to_string(ktap.with_extension("ktap.accel")).unwrap_or_else(|_| arch.name().into()).trim().to_string();
+    let mut accel = std::fs::read_to_string(ktap.with_extension("ktap.accel")).unwrap_or_else(|_| arch.name().into()).trim().to_string();
+    if let Some(c) = pin {
+        accel.push_str(&format!(", boots pinned to CPU {c}"));
+    }
     Ok((res, accel))
 }
 
@@ -299,16 +336,18 @@ pub fn run(opts: &RunOptions) -> Result<RunFile, String> {
     std::fs::create_dir_all(&opts.work_dir).map_err(|e| format!("{}: {e}", opts.work_dir.display()))?;
     let suite = opts.work_dir.join("mpv_bench_suite.c");
     std::fs::write(&suite, kunit::generate_suite(&list)?).map_err(|e| format!("{}: {e}", suite.display()))?;
+    let cpu = bench_cpu()?;
+    let pinned = cpu.map(|c| format!(", pinned to CPU {c}")).unwrap_or_default();
     let mut sides: Vec<SideInfo> = vec![SideInfo {
         name: REFERENCE.into(),
-        detail: if cfg!(debug_assertions) { "debug build (not representative)".into() } else { "release build, in-process".into() },
+        detail: if cfg!(debug_assertions) { "debug build (not representative)".into() } else { format!("release build, in-process{pinned}") },
         emulated: false,
     }];
     // Build (incremental after the first time) and boot each side once; the
     // rounds then only boot, so every round does the same work.
     for arch in &opts.arches {
         let ts = Instant::now();
-        let (res, accel) = kernel_round(*arch, opts, None, &suite, false)?;
+        let (res, accel) = kernel_round(*arch, opts, None, &suite, false, None)?;
         check_complete(arch.name(), 0, &res, &names)?;
         let emulated = accel.contains("tcg");
         if emulated {
@@ -318,7 +357,8 @@ pub fn run(opts: &RunOptions) -> Result<RunFile, String> {
             );
         }
         eprintln!("bench run: {} built and booted in {:.0} s ({accel})", arch.name(), ts.elapsed().as_secs_f64());
-        sides.push(SideInfo { name: arch.name().into(), detail: accel, emulated });
+        let detail = if *arch == Arch::Um { format!("{accel}{}", cpu.map(|c| format!(", boots pinned to CPU {c}")).unwrap_or_default()) } else { accel };
+        sides.push(SideInfo { name: arch.name().into(), detail, emulated });
     }
     let started = now_utc();
     let t0 = Instant::now();
@@ -339,11 +379,11 @@ pub fn run(opts: &RunOptions) -> Result<RunFile, String> {
         for side in &order {
             let ts = Instant::now();
             let res = if side == REFERENCE {
-                measure::reference_round(&list)?
+                measure::reference_round(&list, cpu)?
             } else {
                 let arch = Arch::from_name(side).expect("arch side");
                 let tcg = sides.iter().any(|s| &s.name == side && s.emulated);
-                let (res, accel) = kernel_round(arch, opts, Some(i), &suite, tcg)?;
+                let (res, accel) = kernel_round(arch, opts, Some(i), &suite, tcg, cpu)?;
                 // A KVM boot that failed falls back to TCG: say so for that side.
                 if accel.contains("tcg") {
                     if let Some(si) = sides.iter_mut().find(|s| &s.name == side).filter(|s| !s.emulated) {

@@ -320,17 +320,54 @@ impl Workload {
     }
 
     /// Run `iters` operations with the read section convention applied;
-    /// returns a checksum (used by tests and by `iter_custom`).
+    /// returns a checksum (used by tests and by `iter_custom`). As the
+    /// kernel suite's `mpvb_batch`: one loop per action (the `match` is
+    /// outside the loop), each operation's result added to a checksum.
+    /// The selector and `clear_current_path` are out-of-line calls into
+    /// the reference crate (as `nvme_find_path` is into multipath.c), and
+    /// the SRCU pair's barriers keep every iteration, so no `black_box`
+    /// is needed inside the loop.
     pub fn run(&self, sys: &System, iters: u64) -> u64 {
         let mut acc = 0u64;
         let idx = self.action.in_read_section().then(|| sys.srcu.read_lock());
-        for _ in 0..iters {
-            acc = acc.wrapping_add(std::hint::black_box(self.op(std::hint::black_box(sys))) as u64);
+        let node = self.node;
+        match self.action {
+            Action::FindPath => {
+                for _ in 0..iters {
+                    acc = acc.wrapping_add(sys.find_path_locked(node) as u64);
+                }
+            }
+            Action::FindPathRescan => {
+                let slot = &sys.current_path[node as usize];
+                for _ in 0..iters {
+                    slot.store(CP_NULL, Ordering::Release);
+                    acc = acc.wrapping_add(sys.find_path_locked(node) as u64);
+                }
+            }
+            Action::ClearCurrentPathHit => {
+                for _ in 0..iters {
+                    point_all_slots(sys, 0);
+                    acc = acc.wrapping_add(sys.clear_current_path(0) as u64);
+                }
+            }
+            Action::ClearCurrentPathMiss => {
+                let last = self.nr_paths() as u32 - 1;
+                for _ in 0..iters {
+                    acc = acc.wrapping_add(sys.clear_current_path(last) as u64);
+                }
+            }
+            Action::SrcuReadPair => {
+                for _ in 0..iters {
+                    let i = sys.srcu.read_lock();
+                    sys.srcu.read_unlock(i);
+                    acc = acc.wrapping_add(i as u64);
+                }
+            }
         }
         if let Some(i) = idx {
             sys.srcu.read_unlock(i);
         }
-        acc
+        std::hint::black_box(acc)
     }
 }
 
