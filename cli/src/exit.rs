@@ -9,8 +9,11 @@
 //! the subcommand modules print an error as one `error: ...` line through
 //! [`fail`] (or one of the helpers here) and return the code.
 
+use mpath_conformance::gen::GenError;
 use mpath_conformance::kunit::{KunitError, RunVerdict};
 use mpath_conformance::series::SeriesError;
+use mpath_conformance::InputError;
+use mpath_model::schedule::ScheduleError;
 use std::process::ExitCode;
 
 /// Process exit codes.
@@ -70,6 +73,27 @@ impl From<&SeriesError> for Exit {
             SeriesError::BadSeries { .. } | SeriesError::Incomplete { .. } | SeriesError::DoesNotApply { .. } | SeriesError::Shim { .. } => Exit::BadInput,
             SeriesError::Kernel { .. } | SeriesError::Tool { .. } => Exit::NoKernel,
         }
+    }
+}
+
+/// `gen` refuses its options (or its generator got stuck): bad input.
+impl From<&GenError> for Exit {
+    fn from(_: &GenError) -> Exit {
+        Exit::BadInput
+    }
+}
+
+/// A file a parser or loader refuses (`file:line:column: reason`): bad input.
+impl From<&InputError> for Exit {
+    fn from(_: &InputError) -> Exit {
+        Exit::BadInput
+    }
+}
+
+/// A schedule file `kunit race` / `--confirm-in-kernel` cannot read: bad input.
+impl From<&ScheduleError> for Exit {
+    fn from(_: &ScheduleError) -> Exit {
+        Exit::BadInput
     }
 }
 

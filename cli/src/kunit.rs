@@ -93,10 +93,7 @@ pub fn parse_all(files: &[String]) -> Result<Vec<parse::Trace>, Exit> {
     for f in files {
         match parse::parse_file(f) {
             Ok(t) => out.push(t),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Err(Exit::BadInput);
-            }
+            Err(e) => return Err(exit::report(&e)),
         }
     }
     Ok(out)
@@ -141,10 +138,7 @@ pub fn confirm_in_kernel_c(schedules: &[String], tree: &Path, build: &Path, arch
                 Ok(_) => inputs.push(i),
                 Err(e) => println!("not confirmable in kernel C: {e}"),
             },
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Exit::BadInput;
-            }
+            Err(e) => return exit::report(&e),
         }
     }
     if inputs.is_empty() {
@@ -235,10 +229,7 @@ fn race(schedules: &[String], kernel_src: &str, build_dir: Option<String>, mutan
     for f in schedules {
         match kunit::race::RaceInput::load(Path::new(f)) {
             Ok(i) => inputs.push(i),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Err(Exit::BadInput);
-            }
+            Err(e) => return Err(exit::report(&e)),
         }
     }
     eprintln!("kunit race: {} schedule(s) in one boot", inputs.len());

@@ -54,7 +54,7 @@ proptest! {
 
     #[test]
     fn kernel_traces_round_trip(seed in any::<u64>(), ops in 1usize..80) {
-        round_trip(&generate_kernel(seed, ops, None).map_err(TestCaseError::fail)?)?;
+        round_trip(&generate_kernel(seed, ops, None).map_err(|e| TestCaseError::fail(e.to_string()))?)?;
     }
 }
 
