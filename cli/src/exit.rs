@@ -14,6 +14,8 @@ use mpath_conformance::kunit::{KunitError, RunVerdict};
 use mpath_conformance::series::SeriesError;
 use mpath_conformance::InputError;
 use mpath_model::schedule::ScheduleError;
+use mpath_model::ModelError;
+use mpath_model::PropsError;
 use std::process::ExitCode;
 
 /// Process exit codes.
@@ -93,6 +95,21 @@ impl From<&InputError> for Exit {
 /// A schedule file `kunit race` / `--confirm-in-kernel` cannot read: bad input.
 impl From<&ScheduleError> for Exit {
     fn from(_: &ScheduleError) -> Exit {
+        Exit::BadInput
+    }
+}
+
+/// A revision, scenario or catalogue the model checker cannot use: bad
+/// input.
+impl From<&ModelError> for Exit {
+    fn from(_: &ModelError) -> Exit {
+        Exit::BadInput
+    }
+}
+
+/// A properties file (`--properties`) that does not parse: bad input.
+impl From<&PropsError> for Exit {
+    fn from(_: &PropsError) -> Exit {
         Exit::BadInput
     }
 }
