@@ -48,7 +48,7 @@ proptest! {
         scsi in any::<bool>(),
     ) {
         let driver = if scsi && revision != "nvme-6.12" { DriverKind::Scsi } else { DriverKind::Nvme };
-        let text = generate(&GenOpts { seed, ops, revision: revision.into(), driver, nodes: None, paths: None }).map_err(TestCaseError::fail)?;
+        let text = generate(&GenOpts { seed, ops, revision: revision.into(), driver, nodes: None, paths: None }).map_err(|e| TestCaseError::fail(e.to_string()))?;
         round_trip(&text)?;
     }
 
