@@ -27,10 +27,3 @@ pub enum KunitError {
     #[error("{0}")]
     TreeBusy(String),
 }
-
-/// A schedule the race engine cannot drive is bad input to a race run.
-impl From<super::race::Undrivable> for KunitError {
-    fn from(e: super::race::Undrivable) -> KunitError {
-        KunitError::BadInput(e.0)
-    }
-}

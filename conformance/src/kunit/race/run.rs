@@ -30,7 +30,7 @@ pub fn run(
     crate::kunit::run::check_tree(tree)?;
     let mut cases = Vec::new();
     for input in inputs {
-        cases.push(generate(input)?);
+        cases.push(generate(input).map_err(|e| KunitError::BadInput(e.0))?);
     }
     let Some(backend) = cases.first().map(|c| c.backend) else {
         return Err(KunitError::BadInput("no schedule to run".to_string()));
