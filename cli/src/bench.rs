@@ -128,7 +128,7 @@ pub fn cmd_bench(cmd: BenchCmd) -> Exit {
             };
             let src = kernel_src.map(std::path::PathBuf::from).unwrap_or_else(|| mpath_benches::run::cache_dir().join("linux-source-6.12"));
             if let Err(e) = kunit::run::check_tree(&src) {
-                return exit::no_kernel(e);
+                return exit::report(&e);
             }
             let opts = mpath_benches::run::RunOptions {
                 build_dirs: arches.iter().map(|a| (*a, mpath_benches::run::default_build_dir(*a))).collect(),
@@ -165,7 +165,7 @@ pub fn cmd_bench(cmd: BenchCmd) -> Exit {
         },
         BenchCmd::Kernel { kernel_src, build_dir, ktap } => {
             if let Err(e) = kunit::run::check_tree(Path::new(&kernel_src)) {
-                return exit::no_kernel(e);
+                return exit::report(&e);
             }
             match mpath_benches::kunit::run_kernel(Path::new(&kernel_src), Path::new(&build_dir), Path::new(&ktap)) {
                 Ok(res) => {

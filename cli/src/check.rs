@@ -265,8 +265,7 @@ fn load_properties(files: &[String]) -> Result<PropertySet, Exit> {
     for f in files {
         let r = PropertySet::load(f).and_then(|p| set.extend(p));
         if let Err(e) = r {
-            eprintln!("error: {e}");
-            return Err(Exit::BadInput);
+            return Err(exit::report(&e));
         }
     }
     Ok(set)
@@ -303,10 +302,7 @@ fn check_inner(o: &CheckOpts, saved: &mut Vec<String>) -> Exit {
     // naming an unknown property.
     let exps = match Expectations::of(&rev) {
         Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Exit::BadInput;
-        }
+        Err(e) => return exit::report(&e),
     };
     let found = match &o.scenario {
         None => check_catalogue(o, &rev, &exps),
@@ -339,10 +335,7 @@ fn check_catalogue(o: &CheckOpts, rev: &RevisionSpec, exps: &Expectations) -> Re
     pb.finish_and_clear();
     let res = match res {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Err(Exit::BadInput);
-        }
+        Err(e) => return Err(exit::report(&e)),
     };
     for r in res {
         let spec = exps.pairs.iter().find(|x| x.scenario == r.scenario).map(|x| x.scenario_spec.clone()).unwrap_or_else(|| r.scenario.clone());
@@ -388,10 +381,7 @@ fn check_scenario(o: &CheckOpts, name: &str, rev: &RevisionSpec, exps: &Expectat
     pb.finish_and_clear();
     let rep = match rep {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Err(Exit::BadInput);
-        }
+        Err(e) => return Err(exit::report(&e)),
     };
     let entries = catalogue();
     for p in &rep.properties {

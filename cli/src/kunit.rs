@@ -93,10 +93,7 @@ pub fn parse_all(files: &[String]) -> Result<Vec<parse::Trace>, Exit> {
     for f in files {
         match parse::parse_file(f) {
             Ok(t) => out.push(t),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Err(Exit::BadInput);
-            }
+            Err(e) => return Err(exit::report(&e)),
         }
     }
     Ok(out)
@@ -141,10 +138,7 @@ pub fn confirm_in_kernel_c(schedules: &[String], tree: &Path, build: &Path, arch
                 Ok(_) => inputs.push(i),
                 Err(e) => println!("not confirmable in kernel C: {e}"),
             },
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Exit::BadInput;
-            }
+            Err(e) => return exit::report(&e),
         }
     }
     if inputs.is_empty() {
@@ -153,7 +147,7 @@ pub fn confirm_in_kernel_c(schedules: &[String], tree: &Path, build: &Path, arch
     }
     eprintln!("confirm in kernel C: {} schedule(s) in one boot of {}", inputs.len(), tree.display());
     match kunit::race::run(tree, build, arch, &inputs, &[]) {
-        Ok((results, exit)) => {
+        Ok((results, verdict)) => {
             if json {
                 println!("{}", serde_json::to_string_pretty(&results).unwrap_or_default());
             } else {
@@ -161,9 +155,9 @@ pub fn confirm_in_kernel_c(schedules: &[String], tree: &Path, build: &Path, arch
                     print!("{}", kunit::race::render(r));
                 }
             }
-            exit
+            Exit::from(verdict)
         }
-        Err(e) => exit::runner(e),
+        Err(e) => exit::report(&e),
     }
 }
 
@@ -219,9 +213,9 @@ fn run(kernel_src: &str, arch: &str, build_dir: Option<String>, b: &str, traces:
         Ok(r) => {
             print_summary(&r.summary, json);
             eprintln!("raw KTAP: {}", r.ktap_file.display());
-            Ok(r.exit)
+            Ok(Exit::from(r.verdict))
         }
-        Err(e) => Err(exit::runner(e)),
+        Err(e) => Err(exit::report(&e)),
     }
 }
 
@@ -235,14 +229,11 @@ fn race(schedules: &[String], kernel_src: &str, build_dir: Option<String>, mutan
     for f in schedules {
         match kunit::race::RaceInput::load(Path::new(f)) {
             Ok(i) => inputs.push(i),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Err(Exit::BadInput);
-            }
+            Err(e) => return Err(exit::report(&e)),
         }
     }
     eprintln!("kunit race: {} schedule(s) in one boot", inputs.len());
-    let (results, worst) = kunit::race::run(&tree, &build, arch, &inputs, &mutants).map_err(exit::runner)?;
+    let (results, worst) = kunit::race::run(&tree, &build, arch, &inputs, &mutants).map_err(|e| exit::report(&e))?;
     if !json {
         for r in &results {
             print!("{}", kunit::race::render(r));
@@ -251,7 +242,7 @@ fn race(schedules: &[String], kernel_src: &str, build_dir: Option<String>, mutan
     if json {
         println!("{}", serde_json::to_string_pretty(&results).unwrap_or_default());
     }
-    Ok(worst)
+    Ok(Exit::from(worst))
 }
 
 /// `kunit drift`: the harness's mirrors against the tree's functions.
@@ -260,7 +251,7 @@ fn drift(kernel_src: &str) -> Result<Exit, Exit> {
     for (m, harness) in kunit::drift::mirrors() {
         let short = m.mirror_fn.split('(').next().unwrap_or("").rsplit(' ').next().unwrap_or("");
         match kunit::drift::check_tree(Path::new(kernel_src), harness, m) {
-            Err(e) => return Err(exit::no_kernel(e)),
+            Err(e) => return Err(exit::report(&e)),
             Ok(Ok(seq)) => {
                 println!("{short} ({}) matches {} in {}: {}", m.mirror_file, m.kernel_fn, m.kernel_file, seq.join(", "));
                 println!("not mirrored on purpose: {}", m.omits.join(", "));

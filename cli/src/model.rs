@@ -2,7 +2,7 @@
 //! about `--revision` / `--scenario`, the spinner), and `diff` and
 //! `explore`: thin wrappers over `mpath-model`.
 
-use crate::exit::Exit;
+use crate::exit::{self, Exit};
 use mpath_model::{Bounds, RevisionSpec, Scenario};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -94,10 +94,7 @@ pub fn cmd_diff(r1: &str, r2: &str, bounds: &Bounds, json: bool) -> Exit {
     pb.finish_and_clear();
     let rows = match rows {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Exit::BadInput;
-        }
+        Err(e) => return exit::report(&e),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());

@@ -3,7 +3,7 @@
 //! trace), `revisions` and `catalogue list`.
 
 use crate::args::Driver;
-use crate::exit::Exit;
+use crate::exit::{self, Exit};
 use clap::Subcommand;
 use mpath_conformance::{gen, parse, replay};
 use mpath_reference::Profile;
@@ -74,10 +74,7 @@ pub fn cmd_gen(a: GenArgs) -> Exit {
                 Exit::BadInput
             }
         },
-        Err(e) => {
-            eprintln!("error: gen: {e}");
-            Exit::BadInput
-        }
+        Err(e) => exit::fail(format!("gen: {e}"), Exit::from(&e)),
     }
 }
 

@@ -61,7 +61,7 @@ pub fn cmd_series(cmd: SeriesCmd) -> Exit {
                     }
                     Exit::Ok
                 }
-                Err(e) => exit::fail(&e, exit::series(&e)),
+                Err(e) => exit::report(&e),
             }
         }
     }

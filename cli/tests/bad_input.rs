@@ -3,9 +3,9 @@
 //! the `mpath-verify` binary maps pass / divergence / bad input to exit
 //! codes 0 / 1 / 2.
 
-use mpath_conformance::exit::InputError;
 use mpath_conformance::parse::{parse_file, parse_str, Trace};
 use mpath_conformance::replay::{replay, Outcome};
+use mpath_conformance::InputError;
 use proptest::prelude::*;
 use std::path::PathBuf;
 use std::process::Command;

@@ -191,19 +191,19 @@ fn schedules_the_engine_cannot_drive_are_refused_with_the_reason() {
     // A step of a function the table does not know.
     let mut bad = input.clone();
     bad.steps[0].function = "nvme_made_up".into();
-    let e = race::generate(&bad).unwrap_err();
+    let e = race::generate(&bad).unwrap_err().0;
     assert!(e.contains("nvme_made_up") && e.contains("no schedule point"), "{e}");
     // A property without a kernel-side check.
     let mut bad = input.clone();
     bad.property = "no_duplicate_link".into();
-    assert!(race::generate(&bad).unwrap_err().contains("no kernel-side check"));
+    assert!(race::generate(&bad).unwrap_err().0.contains("no kernel-side check"));
     // The delayed-work worker.
     let mut bad = input.clone();
     bad.steps[0].thread = bad.threads.len();
-    assert!(race::generate(&bad).unwrap_err().contains("worker"));
+    assert!(race::generate(&bad).unwrap_err().0.contains("worker"));
     // A revision no kernel C backend runs.
     input.header.revision = "v3".into();
-    assert!(race::generate(&input).unwrap_err().contains("kunit race replays nvme-6.12 schedules"));
+    assert!(race::generate(&input).unwrap_err().0.contains("kunit race replays nvme-6.12 schedules"));
 }
 
 #[test]
@@ -324,11 +324,11 @@ fn a_worker_that_resubmits_or_a_worker_on_the_series_is_refused() {
     let i = input.steps.iter().position(|s| s.thread == worker).unwrap();
     let mut bad = input.clone();
     bad.steps[i].function = "mpath_bdev_submit_bio".into();
-    let e = race::generate(&bad).unwrap_err();
+    let e = race::generate(&bad).unwrap_err().0;
     assert!(e.contains(&format!("step {i}")) && e.contains("resubmission"), "{e}");
     let mut bad = input.clone();
     bad.steps[i].thread = worker + 1;
-    assert!(race::generate(&bad).unwrap_err().contains("does not exist"));
+    assert!(race::generate(&bad).unwrap_err().0.contains("does not exist"));
 }
 
 #[test]

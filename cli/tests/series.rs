@@ -2,10 +2,9 @@
 //! the real cache): the real v1/v2 series from shared/series apply with the
 //! fuzz of 0001 reported, the 6.12 shim goes in only when the base needs
 //! it, re-preparing writes nothing, switching series swaps and restores
-//! files, the partial v3 and a corrupted patch fail with exit 2 naming what
+//! files, the partial v3 and a corrupted patch fail as bad input (exit 2, mapped in cli/src/exit.rs) naming what
 //! is wrong, and an mbox gives the same bytes as the directory.
 
-use mpath_conformance::exit::Exit;
 use mpath_conformance::series::{self, Api, PrepareOpts, Prepared, SeriesError, Source, TreeAction, SHIM_MARK};
 use std::collections::BTreeMap;
 use std::fs;
@@ -227,7 +226,7 @@ fn partial_v3_is_incomplete_and_names_the_missing_patches() {
     let Some(v3) = series_dir("v3") else { return };
     let f = fake_in(TempDir::new().unwrap(), "base", GETGEO_612, false).unwrap();
     let e = f.prepare(&v3).unwrap_err();
-    assert_eq!(e.exit(), Exit::BadInput);
+    assert!(matches!(e, SeriesError::Incomplete { .. }), "{e:?}");
     assert_eq!(e.to_string(), format!("{}: incomplete series: v3 has 4 of 13 patches (missing 01 03 04 06 08 09 11 12 13)", v3.display()));
     assert!(!f.cache.join("series/linux-fake").exists(), "no scratch tree for a bad series");
 }
@@ -283,7 +282,7 @@ fn a_corrupted_patch_fails_naming_it_and_leaves_the_tree_alone() {
     assert_eq!(corrupted, 1);
     // on a fresh cache: no scratch tree at all
     let e = f.prepare(&bad).unwrap_err();
-    assert_eq!(e.exit(), Exit::BadInput);
+    assert!(matches!(e, SeriesError::DoesNotApply { .. }), "{e:?}");
     let msg = e.to_string();
     assert!(msg.contains("0007-libmultipath-Add-delayed-removal-support.patch: patch 07/13 does not apply: lib/multipath.c: Hunk #"), "{msg}");
     assert!(msg.contains("FAILED") && !msg.contains('\n'), "{msg}");
@@ -357,7 +356,7 @@ fn a_scratch_tree_of_another_base_is_refused() {
     let g = fake_in(tmp2, "elsewhere", GETGEO_612, true).unwrap();
     let o = PrepareOpts { source: Source::Series(v2.clone()), kernel_src: g.base.clone(), cache: f.cache.clone(), force: false };
     let e = series::prepare(&o).unwrap_err();
-    assert_eq!(e.exit(), Exit::NoKernel);
+    assert!(matches!(e, SeriesError::Kernel { .. }), "{e:?}");
     assert!(e.to_string().contains("was made from") && e.to_string().contains(&f.base.canonicalize().unwrap().display().to_string()), "{e}");
 }
 
@@ -372,7 +371,7 @@ fn the_base_is_copied_only_when_no_kunit_run_holds_it() {
     let backup = sidecar(&f.base, ".mpv-backup");
     fs::write(&backup, "").unwrap();
     let e = f.prepare(&v2).unwrap_err();
-    assert_eq!(e.exit(), Exit::NoKernel);
+    assert!(matches!(e, SeriesError::Kernel { .. }), "{e:?}");
     assert!(e.to_string().contains("interrupted kunit run left its wiring in the base tree"), "{e}");
     assert!(!f.cache.join("series/linux-fake").exists(), "no scratch copy of a wired base");
     fs::remove_file(&backup).unwrap();
@@ -396,7 +395,7 @@ fn missing_base_tree_is_exit_3() {
     let tmp = TempDir::new().unwrap();
     let o = PrepareOpts { source: Source::Series(v2), kernel_src: tmp.path().join("nope"), cache: tmp.path().join("cache"), force: false };
     let e = series::prepare(&o).unwrap_err();
-    assert_eq!(e.exit(), Exit::NoKernel);
+    assert!(matches!(e, SeriesError::Kernel { .. }), "{e:?}");
     assert!(e.to_string().starts_with(&format!("{}: base tree: no such directory", tmp.path().join("nope").display())), "{e}");
 }
 
@@ -410,7 +409,7 @@ fn malformed_series_are_bad_input() {
             write(&d.join(file), text);
         }
         let e = f.prepare(&d).unwrap_err();
-        assert_eq!(e.exit(), Exit::BadInput, "{e}");
+        assert!(matches!(e, SeriesError::BadSeries { .. }), "{e:?}");
         assert!(!e.to_string().contains('\n'));
         e
     };
@@ -426,7 +425,7 @@ fn malformed_series_are_bad_input() {
     assert!(e.to_string().contains("no patches"), "{e}");
     let missing = f.tmp.path().join("does-not-exist");
     let e = f.prepare(&missing).unwrap_err();
-    assert_eq!(e.exit(), Exit::BadInput);
+    assert!(matches!(e, SeriesError::BadSeries { .. }), "{e:?}");
     assert!(e.to_string().starts_with(&format!("{}: cannot read series", missing.display())));
 }
 
@@ -449,7 +448,7 @@ fn tree_mode_validates_without_modifying() {
         fs::copy(unshimmed.tree.join(file), user.join(file)).unwrap();
     }
     let e = series::prepare(&f.opts(Source::Tree(user.clone()))).unwrap_err();
-    assert_eq!(e.exit(), Exit::NoKernel);
+    assert!(matches!(e, SeriesError::Kernel { .. }), "{e:?}");
     assert!(
         e.to_string().starts_with(&format!("{}: needs the 6.12 compatibility shim", user.canonicalize().unwrap().join("lib/multipath.c").display())),
         "{e}"
@@ -461,7 +460,7 @@ fn tree_mode_validates_without_modifying() {
     assert_eq!(st.api, Api::V2);
     // a tree without the series
     let e = series::prepare(&f.opts(Source::Tree(f.base.clone()))).unwrap_err();
-    assert_eq!(e.exit(), Exit::NoKernel);
+    assert!(matches!(e, SeriesError::Kernel { .. }), "{e:?}");
     assert!(e.to_string().contains("does not carry the libmultipath series"), "{e}");
     assert!(series::read_state(&f.base).is_none());
 }

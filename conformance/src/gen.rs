@@ -17,6 +17,29 @@ use mpath_reference::trace::{record, to_jsonl, Header};
 use mpath_reference::violation::Kind;
 use mpath_reference::Topology;
 
+/// Why no trace was generated; the CLI reports it as bad input.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GenError {
+    /// `--ops` above the generator's limit.
+    #[error("--ops {0} is more than 10000")]
+    TooManyOps(usize),
+    /// Another option out of range for the mode (`--nodes`, `--paths`, the
+    /// revision `--lib --driver-ops` drives).
+    #[error("{0}")]
+    BadOption(String),
+    /// The header the generator built does not validate.
+    #[error("{0}")]
+    Header(String),
+    /// A drawn operation the generator's state does not allow, or a
+    /// sequence the reference refuses to record (a generator bug).
+    #[error("{0}")]
+    Draw(String),
+    /// v1: at this step every draw leads the reference to a violation a
+    /// KUnit case cannot drive.
+    #[error("seed {seed}: step {step}: every draw leads the reference to a violation KUnit cannot drive")]
+    Stuck { seed: u64, step: usize },
+}
+
 #[derive(Clone, Debug)]
 pub struct GenOpts {
     pub seed: u64,
@@ -35,18 +58,18 @@ const SDEV: [SdevState; 5] = [SdevState::Running, SdevState::Running, SdevState:
 const POLICIES: [&str; 5] = ["numa", "round-robin", "queue-depth", "queue-depth\n", "bogus"];
 
 /// Generates a trace as JSON Lines text.
-pub fn generate(o: &GenOpts) -> Result<String, String> {
+pub fn generate(o: &GenOpts) -> Result<String, GenError> {
     if o.ops > 10_000 {
-        return Err(format!("--ops {} is more than 10000", o.ops));
+        return Err(GenError::TooManyOps(o.ops));
     }
     let mut rng = Rng::new(o.seed);
     let nodes = o.nodes.unwrap_or(1 + rng.below(3) as usize);
     if nodes == 0 || nodes > 8 {
-        return Err(format!("--nodes must be in 1..=8, got {nodes}"));
+        return Err(GenError::BadOption(format!("--nodes must be in 1..=8, got {nodes}")));
     }
     let npaths = o.paths.unwrap_or(1 + rng.below(4) as usize);
     if npaths == 0 || npaths > 16 {
-        return Err(format!("--paths must be in 1..=16, got {npaths}"));
+        return Err(GenError::BadOption(format!("--paths must be in 1..=16, got {npaths}")));
     }
     let max_paths = npaths + 2;
     let mut h = Header::new(&o.revision, o.driver, Topology::uniform(nodes), max_paths, max_paths);
@@ -63,7 +86,7 @@ pub fn generate(o: &GenOpts) -> Result<String, String> {
         st.apply(&op);
         h.setup.push(op);
     }
-    h.validate()?;
+    h.validate().map_err(GenError::Header)?;
     let mut ops = Vec::with_capacity(o.ops);
     let node_list: Vec<i32> = (0..nodes as i32).collect();
     let mut ctrls = ctrl_state_machine(&o.revision).then(|| CtrlStates::new(max_paths));
@@ -120,7 +143,7 @@ pub fn generate(o: &GenOpts) -> Result<String, String> {
         };
         push(&mut st, &mut ops, op)?;
     }
-    let lines = record(&h, &ops)?;
+    let lines = record(&h, &ops).map_err(GenError::Draw)?;
     Ok(to_jsonl(&h, &lines))
 }
 
@@ -131,9 +154,9 @@ fn next_unused(st: &GenState) -> u32 {
 
 /// Appends `op` after checking it against the generator's state (its
 /// precondition) and applies it (the transition).
-fn push(st: &mut GenState, ops: &mut Vec<(Op, String)>, op: Op) -> Result<(), String> {
+fn push(st: &mut GenState, ops: &mut Vec<(Op, String)>, op: Op) -> Result<(), GenError> {
     if !st.allows(&op) {
-        return Err(format!("step {}: the generator drew {op:?}, which its state does not allow", ops.len()));
+        return Err(GenError::Draw(format!("step {}: the generator drew {op:?}, which its state does not allow", ops.len())));
     }
     st.apply(&op);
     ops.push((op, String::new()));
@@ -145,23 +168,23 @@ fn push(st: &mut GenState, ops: &mut Vec<(Op, String)>, op: Op) -> Result<(), St
 /// operations `kunit::export::nvme612_unsupported` accepts. Controller
 /// state changes follow 6.12's transition table mostly, with refused ones
 /// among them (`CtrlStates`).
-pub fn generate_kernel(seed: u64, nops: usize, paths: Option<usize>) -> Result<String, String> {
+pub fn generate_kernel(seed: u64, nops: usize, paths: Option<usize>) -> Result<String, GenError> {
     generate_for_backend(seed, nops, paths, false, 1)
 }
 
 /// The same on `nodes` NUMA nodes (all online, distances 10/20), for the
 /// x86_64 run: selections on every node, controllers on any node or none.
 /// With one node it is `generate_kernel`, byte for byte.
-pub fn generate_kernel_numa(seed: u64, nops: usize, paths: Option<usize>, nodes: usize) -> Result<String, String> {
+pub fn generate_kernel_numa(seed: u64, nops: usize, paths: Option<usize>, nodes: usize) -> Result<String, GenError> {
     if nodes == 0 || nodes > 2 {
-        return Err(format!("--nodes must be 1 or 2 for kernel traces (the x86_64 run boots two nodes), got {nodes}"));
+        return Err(GenError::BadOption(format!("--nodes must be 1 or 2 for kernel traces (the x86_64 run boots two nodes), got {nodes}")));
     }
     generate_for_backend(seed, nops, paths, false, nodes)
 }
 
 /// A trace the libmultipath KUnit backend can drive: revision v2, node 0,
 /// only the exported `mpath_*` calls its suite makes.
-pub fn generate_lib(seed: u64, nops: usize, paths: Option<usize>) -> Result<String, String> {
+pub fn generate_lib(seed: u64, nops: usize, paths: Option<usize>) -> Result<String, GenError> {
     generate_for_backend(seed, nops, paths, true, 1)
 }
 
@@ -172,7 +195,7 @@ pub fn generate_lib(seed: u64, nops: usize, paths: Option<usize>) -> Result<Stri
 /// (`remove_path`), and the sysfs links, the iopolicy store and the
 /// delayed-removal attribute and work. At least one path stays, so the head
 /// gendisk is never torn down mid-trace.
-pub fn generate_lib_driver(seed: u64, nops: usize, paths: Option<usize>) -> Result<String, String> {
+pub fn generate_lib_driver(seed: u64, nops: usize, paths: Option<usize>) -> Result<String, GenError> {
     generate_lib_driver_rev(seed, nops, paths, "v2")
 }
 
@@ -182,19 +205,19 @@ pub fn generate_lib_driver(seed: u64, nops: usize, paths: Option<usize>) -> Resu
 /// non-termination is drawn again: v1's `__mpath_find_path` publishes an
 /// uninitialised pointer whenever it finds no OPTIMIZED path (R12), which
 /// the C makes undefined behaviour and a KUnit case cannot read.
-pub fn generate_lib_driver_rev(seed: u64, nops: usize, paths: Option<usize>, revision: &str) -> Result<String, String> {
+pub fn generate_lib_driver_rev(seed: u64, nops: usize, paths: Option<usize>, revision: &str) -> Result<String, GenError> {
     if nops > 10_000 {
-        return Err(format!("--ops {nops} is more than 10000"));
+        return Err(GenError::TooManyOps(nops));
     }
     let v1 = match revision {
         "v1" => true,
         "v2" => false,
-        r => return Err(format!("--lib --driver-ops drives the series' v1 or v2 API, not {r:?}")),
+        r => return Err(GenError::BadOption(format!("--lib --driver-ops drives the series' v1 or v2 API, not {r:?}"))),
     };
     let mut rng = Rng::new(seed ^ 0x6c69_6264_7276 ^ if v1 { 0x7631 << 48 } else { 0 });
     let npaths = paths.unwrap_or(1 + rng.below(6) as usize);
     if npaths == 0 || npaths > 14 {
-        return Err(format!("--paths must be in 1..=14 for kernel traces, got {npaths}"));
+        return Err(GenError::BadOption(format!("--paths must be in 1..=14 for kernel traces, got {npaths}")));
     }
     let max_paths = npaths + 2;
     let mut h = Header::new(revision, DriverKind::Nvme, Topology::uniform(1), max_paths, max_paths);
@@ -219,7 +242,7 @@ pub fn generate_lib_driver_rev(seed: u64, nops: usize, paths: Option<usize>, rev
         st.apply(&op);
         h.setup.push(op);
     }
-    h.validate()?;
+    h.validate().map_err(GenError::Header)?;
     let mut ops = Vec::with_capacity(nops);
     // v1: the violations the trace carries so far, and the draws in a row
     // that the reference turned down.
@@ -261,7 +284,7 @@ pub fn generate_lib_driver_rev(seed: u64, nops: usize, paths: Option<usize>, rev
         };
         push(&mut st, &mut ops, op)?;
         if v1 {
-            let lines = record(&h, &ops)?;
+            let lines = record(&h, &ops).map_err(GenError::Draw)?;
             let now = lines
                 .last()
                 .and_then(|l| l.expect.as_ref())
@@ -273,7 +296,7 @@ pub fn generate_lib_driver_rev(seed: u64, nops: usize, paths: Option<usize>, rev
                 st = undo;
                 refused += 1;
                 if refused > 1000 {
-                    return Err(format!("seed {seed}: step {}: every draw leads the reference to a violation KUnit cannot drive", ops.len()));
+                    return Err(GenError::Stuck { seed, step: ops.len() });
                 }
                 continue;
             }
@@ -281,18 +304,18 @@ pub fn generate_lib_driver_rev(seed: u64, nops: usize, paths: Option<usize>, rev
             refused = 0;
         }
     }
-    let lines = record(&h, &ops)?;
+    let lines = record(&h, &ops).map_err(GenError::Draw)?;
     Ok(to_jsonl(&h, &lines))
 }
 
-fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool, nodes: usize) -> Result<String, String> {
+fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool, nodes: usize) -> Result<String, GenError> {
     if nops > 10_000 {
-        return Err(format!("--ops {nops} is more than 10000"));
+        return Err(GenError::TooManyOps(nops));
     }
     let mut rng = Rng::new(seed);
     let npaths = paths.unwrap_or(1 + rng.below(6) as usize);
     if npaths == 0 || npaths > 14 {
-        return Err(format!("--paths must be in 1..=14 for kernel traces, got {npaths}"));
+        return Err(GenError::BadOption(format!("--paths must be in 1..=14 for kernel traces, got {npaths}")));
     }
     let max_paths = npaths + 2;
     let (rev, backend) = if lib { ("v2", "libmultipath") } else { ("nvme-6.12", "nvme-6.12") };
@@ -309,7 +332,7 @@ fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool,
         st.apply(&op);
         h.setup.push(op);
     }
-    h.validate()?;
+    h.validate().map_err(GenError::Header)?;
     let mut ops = Vec::with_capacity(nops);
     // nvme-6.12: set_ctrl_state is nvme_change_ctrl_state, valid and refused
     // transitions both (the library backend writes its template's state).
@@ -359,6 +382,6 @@ fn generate_for_backend(seed: u64, nops: usize, paths: Option<usize>, lib: bool,
         };
         push(&mut st, &mut ops, op)?;
     }
-    let lines = record(&h, &ops)?;
+    let lines = record(&h, &ops).map_err(GenError::Draw)?;
     Ok(to_jsonl(&h, &lines))
 }

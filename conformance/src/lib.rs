@@ -6,7 +6,7 @@
 //! `series prepare`, which stands up a kernel tree carrying a libmultipath
 //! series.
 
-pub mod exit;
+pub mod error;
 pub mod fuzzing;
 pub mod gen;
 pub mod kunit;
@@ -15,4 +15,4 @@ pub mod replay;
 pub mod series;
 pub mod verdicts;
 
-pub use exit::{Exit, InputError};
+pub use error::InputError;

@@ -3,7 +3,7 @@
 //! panic), plus a schedule file given as a trace standing for the
 //! sequential trace it names (see [`parse_file`]).
 
-use crate::exit::InputError;
+use crate::error::InputError;
 
 pub use mpath_reference::trace::Trace;
 

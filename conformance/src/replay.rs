@@ -2,7 +2,7 @@
 //! compared; the first divergence is reported with file, line, step,
 //! operation, expected and actual.
 
-use crate::exit::InputError;
+use crate::error::InputError;
 use crate::parse::Trace;
 use mpath_reference::ops::OpError;
 use serde::Serialize;

@@ -48,13 +48,13 @@ proptest! {
         scsi in any::<bool>(),
     ) {
         let driver = if scsi && revision != "nvme-6.12" { DriverKind::Scsi } else { DriverKind::Nvme };
-        let text = generate(&GenOpts { seed, ops, revision: revision.into(), driver, nodes: None, paths: None }).map_err(TestCaseError::fail)?;
+        let text = generate(&GenOpts { seed, ops, revision: revision.into(), driver, nodes: None, paths: None }).map_err(|e| TestCaseError::fail(e.to_string()))?;
         round_trip(&text)?;
     }
 
     #[test]
     fn kernel_traces_round_trip(seed in any::<u64>(), ops in 1usize..80) {
-        round_trip(&generate_kernel(seed, ops, None).map_err(TestCaseError::fail)?)?;
+        round_trip(&generate_kernel(seed, ops, None).map_err(|e| TestCaseError::fail(e.to_string()))?)?;
     }
 }
 

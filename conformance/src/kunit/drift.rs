@@ -6,6 +6,7 @@
 //! on purpose (`del_gendisk`, `nvme_mpath_shutdown_disk`, `nvme_put_ns`)
 //! is named in `Mirror::omits` and reported, not compared.
 
+use super::KunitError;
 use std::path::Path;
 
 /// One modelled call: its name in the report and the source patterns that
@@ -148,19 +149,21 @@ pub struct Drift {
 }
 
 /// Compares `mirror` in `harness` with the kernel function in `kernel_src`.
-/// Err is a one-line reason (function not found).
-pub fn check_text(kernel_src: &str, harness: &str, mirror: &Mirror) -> Result<Result<Vec<&'static str>, Drift>, String> {
-    let kb = function_body(kernel_src, mirror.kernel_fn).ok_or_else(|| format!("{}: `{}` not found", mirror.kernel_file, mirror.kernel_fn))?;
-    let mb = function_body(harness, mirror.mirror_fn).ok_or_else(|| format!("{}: `{}` not found", mirror.mirror_file, mirror.mirror_fn))?;
+/// Err: a function is not found (no kernel to compare with).
+pub fn check_text(kernel_src: &str, harness: &str, mirror: &Mirror) -> Result<Result<Vec<&'static str>, Drift>, KunitError> {
+    let kb =
+        function_body(kernel_src, mirror.kernel_fn).ok_or_else(|| KunitError::NoKernel(format!("{}: `{}` not found", mirror.kernel_file, mirror.kernel_fn)))?;
+    let mb =
+        function_body(harness, mirror.mirror_fn).ok_or_else(|| KunitError::NoKernel(format!("{}: `{}` not found", mirror.mirror_file, mirror.mirror_fn)))?;
     let k = call_order(kb, mirror, true);
     let m = call_order(mb, mirror, false);
     Ok(if k == m { Ok(k) } else { Err(Drift { kernel: k, mirror: m }) })
 }
 
 /// The check against a tree.
-pub fn check_tree(tree: &Path, harness: &str, mirror: &Mirror) -> Result<Result<Vec<&'static str>, Drift>, String> {
+pub fn check_tree(tree: &Path, harness: &str, mirror: &Mirror) -> Result<Result<Vec<&'static str>, Drift>, KunitError> {
     let f = tree.join(mirror.kernel_file);
-    let src = std::fs::read_to_string(&f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
+    let src = std::fs::read_to_string(&f).map_err(|e| KunitError::NoKernel(format!("{}: cannot read: {e}", f.display())))?;
     check_text(&src, harness, mirror)
 }
 

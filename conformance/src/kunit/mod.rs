@@ -5,6 +5,7 @@ pub mod assets;
 pub mod backend;
 pub mod c_common;
 pub mod drift;
+pub mod error;
 pub mod export;
 pub mod export_lib;
 pub mod export_lib_encoding;
@@ -17,6 +18,25 @@ pub mod report;
 pub mod run;
 
 use serde::Serialize;
+
+pub use error::KunitError;
+
+/// The verdict of a kernel run that completed (`kunit run`, `kunit race`,
+/// `kunit check`), in increasing severity; the CLI maps each to its exit
+/// code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum RunVerdict {
+    /// Every case passed (every schedule reproduced its violation).
+    Passed,
+    /// A case failed, did not finish, or the kernel reported something
+    /// (a schedule not reproduced, an unexpected KASAN or WARN report).
+    Finding,
+    /// The KTAP is incomplete: the kernel crashed or hung.
+    Crashed,
+    /// Interrupted (Ctrl-C); what was found is reported.
+    Interrupted,
+}
 
 /// A kernel backend the exporter can drive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

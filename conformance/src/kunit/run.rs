@@ -6,8 +6,7 @@
 
 use super::export::Export;
 use super::report::{join, Summary};
-use super::{ktap, Backend};
-use crate::exit::Exit;
+use super::{ktap, Backend, KunitError, RunVerdict};
 use crate::parse::Trace;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,10 +27,10 @@ pub fn suite_name(b: Backend) -> &'static str {
 }
 
 /// Checks that `dir` is a Linux source tree kunit.py can drive.
-pub fn check_tree(dir: &Path) -> Result<(), String> {
+pub fn check_tree(dir: &Path) -> Result<(), KunitError> {
     for f in ["Makefile", "tools/testing/kunit/kunit.py", "drivers/nvme/host/multipath.c"] {
         if !dir.join(f).is_file() {
-            return Err(format!("{}: not a usable Linux source tree (missing {f})", dir.display()));
+            return Err(KunitError::NoKernel(format!("{}: not a usable Linux source tree (missing {f})", dir.display())));
         }
     }
     Ok(())
@@ -40,13 +39,13 @@ pub fn check_tree(dir: &Path) -> Result<(), String> {
 /// run-kunit.sh's exit codes that end a run before any verdict (its own
 /// one-line message is above on stderr). `no_ktap`: the console held no
 /// usable KTAP.
-pub fn script_error(code: i32, tree: &Path, build_dir: &Path, no_ktap: bool) -> Option<(Exit, String)> {
+pub fn script_error(code: i32, tree: &Path, build_dir: &Path, no_ktap: bool) -> Option<KunitError> {
     Some(match code {
-        2 => (Exit::BadInput, format!("{}: build dir rejected by run-kunit.sh (see its message above)", build_dir.display())),
-        3 => (Exit::NoKernel, format!("{}: rejected by run-kunit.sh (see its message above)", tree.display())),
-        4 if no_ktap => (Exit::KernelBuild, format!("kernel build or boot failed before any KTAP (build dir {})", build_dir.display())),
-        6 => (Exit::NoKernel, "a patch does not apply to the tree (see run-kunit.sh's message above)".to_string()),
-        7 => (Exit::TreeBusy, format!("{}: in use by another mpath-verify run (see run-kunit.sh's message above)", tree.display())),
+        2 => KunitError::BadInput(format!("{}: build dir rejected by run-kunit.sh (see its message above)", build_dir.display())),
+        3 => KunitError::NoKernel(format!("{}: rejected by run-kunit.sh (see its message above)", tree.display())),
+        4 if no_ktap => KunitError::KernelBuild(format!("kernel build or boot failed before any KTAP (build dir {})", build_dir.display())),
+        6 => KunitError::NoKernel("a patch does not apply to the tree (see run-kunit.sh's message above)".to_string()),
+        7 => KunitError::TreeBusy(format!("{}: in use by another mpath-verify run (see run-kunit.sh's message above)", tree.display())),
         _ => return None,
     })
 }
@@ -70,7 +69,7 @@ fn wait_script(cmd: &mut Command) -> std::io::Result<std::process::ExitStatus> {
 /// Boots what `build_dir` holds once, with one KUnit filter, console to
 /// `ktap` (run-kunit.sh with MPV_BOOT_ONLY=1: the tree is not touched);
 /// returns the console text.
-fn boot(tree: &Path, build_dir: &Path, arch: Arch, filter: &str, ktap: &Path) -> Result<String, (Exit, String)> {
+fn boot(tree: &Path, build_dir: &Path, arch: Arch, filter: &str, ktap: &Path) -> Result<String, KunitError> {
     let script = kunit_dir().join("run-kunit.sh");
     let mut cmd = Command::new("bash");
     cmd.arg(&script)
@@ -82,9 +81,9 @@ fn boot(tree: &Path, build_dir: &Path, arch: Arch, filter: &str, ktap: &Path) ->
         .env("MPV_ARCH", arch.name())
         .env("MPV_KUNIT_FILTER", filter)
         .env("MPV_TIMEOUT", "120");
-    let status = wait_script(&mut cmd).map_err(|e| (Exit::KernelCrash, format!("{}: cannot run: {e}", script.display())))?;
+    let status = wait_script(&mut cmd).map_err(|e| KunitError::KernelCrash(format!("{}: cannot run: {e}", script.display())))?;
     if status.code() == Some(4) {
-        return Err((Exit::KernelBuild, format!("nothing built in {}", build_dir.display())));
+        return Err(KunitError::KernelBuild(format!("nothing built in {}", build_dir.display())));
     }
     Ok(std::fs::read_to_string(ktap).unwrap_or_default())
 }
@@ -92,7 +91,7 @@ fn boot(tree: &Path, build_dir: &Path, arch: Arch, filter: &str, ktap: &Path) ->
 pub struct RunResult {
     pub export: Export,
     pub summary: Summary,
-    pub exit: Exit,
+    pub verdict: RunVerdict,
     pub ktap_file: PathBuf,
 }
 
@@ -147,10 +146,10 @@ pub fn placeholder_suite(b: Backend) -> String {
 /// applied to the tree after the wiring and reverted with it; the KUnit
 /// filter is `filter`. Returns the script's exit code; the raw KTAP is in
 /// `build_dir/mpv.ktap`.
-pub fn run_script(tree: &Path, build_dir: &Path, arch: Arch, nvme_src: &str, lib_src: &str, filter: &str, patches: &[PathBuf]) -> Result<i32, (Exit, String)> {
-    let write = |name: &str, src: &str| -> Result<PathBuf, (Exit, String)> {
+pub fn run_script(tree: &Path, build_dir: &Path, arch: Arch, nvme_src: &str, lib_src: &str, filter: &str, patches: &[PathBuf]) -> Result<i32, KunitError> {
+    let write = |name: &str, src: &str| -> Result<PathBuf, KunitError> {
         let f = build_dir.join(name);
-        std::fs::write(&f, src).map_err(|e| (Exit::BadInput, format!("{}: cannot write: {e}", f.display())))?;
+        std::fs::write(&f, src).map_err(|e| KunitError::BadInput(format!("{}: cannot write: {e}", f.display())))?;
         Ok(f)
     };
     let suite_file = write("mpv_suite.c", nvme_src)?;
@@ -169,25 +168,25 @@ pub fn run_script(tree: &Path, build_dir: &Path, arch: Arch, nvme_src: &str, lib
         .env("MPV_LIB_SUITE", &lib_file)
         .env("MPV_ARCH", arch.name())
         .env("MPV_PATCHES", list.join("\n"));
-    let status = wait_script(&mut cmd).map_err(|e| (Exit::BadInput, format!("{}: cannot run: {e}", script.display())))?;
+    let status = wait_script(&mut cmd).map_err(|e| KunitError::BadInput(format!("{}: cannot run: {e}", script.display())))?;
     Ok(status.code().unwrap_or(130))
 }
 
-/// Runs `traces` on `backend` in `tree`. Errors are (exit code, one line).
+/// Runs `traces` on `backend` in `tree`; an error says why no verdict was reached.
 ///
 /// A tree that carries the series is wired for both suites every time (the
 /// one not under test gets an empty suite), so one build directory serves
 /// both backends and switching between them rebuilds two objects.
-pub fn run(tree: &Path, build_dir: &Path, backend: Backend, arch: Arch, traces: &[Trace]) -> Result<RunResult, (Exit, String)> {
-    check_tree(tree).map_err(|e| (Exit::NoKernel, e))?;
+pub fn run(tree: &Path, build_dir: &Path, backend: Backend, arch: Arch, traces: &[Trace]) -> Result<RunResult, KunitError> {
+    check_tree(tree)?;
     let lib = carries_series(tree);
     if backend == Backend::Libmultipath && !lib {
-        return Err((
-            Exit::NoKernel,
-            format!("{}: tree does not carry the libmultipath series (no lib/multipath.c); `mpath-verify series prepare` stands one up", tree.display()),
-        ));
+        return Err(KunitError::NoKernel(format!(
+            "{}: tree does not carry the libmultipath series (no lib/multipath.c); `mpath-verify series prepare` stands one up",
+            tree.display()
+        )));
     }
-    std::fs::create_dir_all(build_dir).map_err(|e| (Exit::BadInput, format!("{}: cannot create: {e}", build_dir.display())))?;
+    std::fs::create_dir_all(build_dir).map_err(|e| KunitError::BadInput(format!("{}: cannot create: {e}", build_dir.display())))?;
     let suite = suite_name(backend);
     let target = super::export::Target { api: crate::series::Api::detect_tree(tree), nodes: arch.nodes() };
     let x = super::export::export_for(backend, &target, traces, suite);
@@ -199,7 +198,7 @@ pub fn run(tree: &Path, build_dir: &Path, backend: Backend, arch: Arch, traces: 
     if x.cases.is_empty() {
         let _ = std::fs::remove_file(&ktap_file);
         let summary = join(&x, &ktap::SuiteResult { complete: true, ..Default::default() }, &[]);
-        return Ok(RunResult { export: x, summary, exit: Exit::Ok, ktap_file });
+        return Ok(RunResult { export: x, summary, verdict: RunVerdict::Passed, ktap_file });
     }
     let code = run_script(tree, build_dir, arch, &nvme_src, &lib_src, suite, &[])?;
     let text = std::fs::read_to_string(&ktap_file).unwrap_or_default();
@@ -219,11 +218,11 @@ pub fn run(tree: &Path, build_dir: &Path, backend: Backend, arch: Arch, traces: 
     if let Some(e) = script_error(code, tree, build_dir, text.is_empty() || parsed.cases.is_empty()) {
         return Err(e);
     }
-    let exit = match code {
-        130 => Exit::Interrupted,
-        _ if !parsed.complete => Exit::KernelCrash,
-        _ if summary.failed > 0 || summary.unfinished > 0 || !summary.kernel_reports.is_empty() => Exit::Finding,
-        _ => Exit::Ok,
+    let verdict = match code {
+        130 => RunVerdict::Interrupted,
+        _ if !parsed.complete => RunVerdict::Crashed,
+        _ if summary.failed > 0 || summary.unfinished > 0 || !summary.kernel_reports.is_empty() => RunVerdict::Finding,
+        _ => RunVerdict::Passed,
     };
-    Ok(RunResult { export: x, summary, exit, ktap_file })
+    Ok(RunResult { export: x, summary, verdict, ktap_file })
 }

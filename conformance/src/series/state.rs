@@ -2,7 +2,6 @@
 //! the state recorded next to the tree, the options and the report of
 //! `prepare`, and the paths it works with.
 
-use crate::exit::Exit;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
@@ -51,14 +50,6 @@ pub enum SeriesError {
 }
 
 impl SeriesError {
-    /// The process exit code for this error.
-    pub fn exit(&self) -> Exit {
-        match self {
-            SeriesError::BadSeries { .. } | SeriesError::Incomplete { .. } | SeriesError::DoesNotApply { .. } | SeriesError::Shim { .. } => Exit::BadInput,
-            SeriesError::Kernel { .. } | SeriesError::Tool { .. } => Exit::NoKernel,
-        }
-    }
-
     pub(super) fn bad(path: impl AsRef<Path>, reason: impl Into<String>) -> Self {
         SeriesError::BadSeries { path: disp(path.as_ref()), reason: one_line(reason.into()) }
     }

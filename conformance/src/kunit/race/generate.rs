@@ -85,9 +85,20 @@ pub fn race_setup(h: &mpath_reference::trace::Header) -> Result<(String, Vec<Opt
     Ok((lines, map))
 }
 
-/// Builds the case for `input` on its backend. Errors say why the schedule
-/// cannot be replayed (exit 2).
-pub fn generate(input: &RaceInput) -> Result<RaceSuite, String> {
+/// Why the race engine cannot replay a schedule: one line naming the
+/// schedule file and the reason (a property without a kernel-side check,
+/// too many threads, a step, operation or path it cannot drive).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Undrivable(pub String);
+
+/// Builds the case for `input` on its backend, or says why the schedule
+/// cannot be replayed.
+pub fn generate(input: &RaceInput) -> Result<RaceSuite, Undrivable> {
+    build_case(input).map_err(Undrivable)
+}
+
+fn build_case(input: &RaceInput) -> Result<RaceSuite, String> {
     let f = &input.file;
     let backend = RaceBackend::of(input)?;
     let prop = property_c(&input.property).ok_or_else(|| format!("{f}: property {}: the race engine has no kernel-side check for it", input.property))?;

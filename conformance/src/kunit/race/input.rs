@@ -30,10 +30,10 @@ pub struct RaceInput {
 }
 
 impl RaceInput {
-    /// Reads a schedule file (`mpath_model::schedule`); errors are one line
-    /// naming the file.
-    pub fn load(path: &Path) -> Result<RaceInput, String> {
-        let s = mpath_model::schedule::Schedule::load(path).map_err(|e| e.to_string())?;
+    /// Reads a schedule file (`mpath_model::schedule`); the error names the
+    /// file, line and column.
+    pub fn load(path: &Path) -> Result<RaceInput, mpath_model::schedule::ScheduleError> {
+        let s = mpath_model::schedule::Schedule::load(path)?;
         let file = path.display().to_string();
         let steps = s
             .steps

@@ -37,7 +37,7 @@ pub mod render;
 pub mod run;
 
 pub use backend::{RaceBackend, NEEDS_KASAN, RACE_ENGINE, RACE_LIB, RACE_NVME, RACE_SUITE, SCHED_PATCH};
-pub use generate::{assemble, generate, race_setup, HookedStep, RaceSuite};
+pub use generate::{assemble, generate, race_setup, HookedStep, RaceSuite, Undrivable};
 pub use input::{RStep, RaceInput};
 pub use ktap::{parse_ktap, point_lines, unpatched_line, RaceResult};
 pub use mirror::{is_mirror_point, mirror_defines, KERNEL_CALL_POINT};

@@ -6,7 +6,7 @@ use super::generate::{assemble, generate};
 use super::input::RaceInput;
 use super::ktap::{case_text, parse_ktap, point_lines, RaceResult};
 use super::mirror::mirror_defines;
-use crate::exit::Exit;
+use crate::kunit::{KunitError, RunVerdict};
 use std::path::{Path, PathBuf};
 
 /// Runs schedules on the kernel tree in one boot: wires the race suite
@@ -18,31 +18,36 @@ pub fn run(
     arch: crate::kunit::run::Arch,
     inputs: &[RaceInput],
     mutants: &[PathBuf],
-) -> Result<(Vec<RaceResult>, Exit), (Exit, String)> {
+) -> Result<(Vec<RaceResult>, RunVerdict), KunitError> {
     if arch == crate::kunit::run::Arch::Um {
         if let Some(i) = inputs.iter().find(|i| i.property == NEEDS_KASAN) {
-            return Err((
-                Exit::BadInput,
-                format!("{}: property {NEEDS_KASAN} is observed through KASAN, which only the x86_64 build carries: add --arch x86_64", i.file),
-            ));
+            return Err(KunitError::BadInput(format!(
+                "{}: property {NEEDS_KASAN} is observed through KASAN, which only the x86_64 build carries: add --arch x86_64",
+                i.file
+            )));
         }
     }
-    crate::kunit::run::check_tree(tree).map_err(|e| (Exit::NoKernel, e))?;
+    crate::kunit::run::check_tree(tree)?;
     let mut cases = Vec::new();
     for input in inputs {
-        cases.push(generate(input).map_err(|e| (Exit::BadInput, e))?);
+        cases.push(generate(input).map_err(|e| KunitError::BadInput(e.0))?);
     }
     let Some(backend) = cases.first().map(|c| c.backend) else {
-        return Err((Exit::BadInput, "no schedule to run".to_string()));
+        return Err(KunitError::BadInput("no schedule to run".to_string()));
     };
     if let Some(c) = cases.iter().find(|c| c.backend != backend) {
-        return Err((Exit::BadInput, format!("{}: a {} schedule; one run replays schedules of one kernel C ({})", c.case, c.backend.name(), backend.name())));
+        return Err(KunitError::BadInput(format!(
+            "{}: a {} schedule; one run replays schedules of one kernel C ({})",
+            c.case,
+            c.backend.name(),
+            backend.name()
+        )));
     }
     if backend == RaceBackend::LibV2 && (!crate::kunit::run::carries_series(tree) || crate::series::Api::detect_tree(tree) != crate::series::Api::V2) {
-        return Err((
-            Exit::NoKernel,
-            format!("{}: v2 schedules run on the series' lib/multipath.c: the tree must carry the v2 series (`mpath-verify series prepare`)", tree.display()),
-        ));
+        return Err(KunitError::NoKernel(format!(
+            "{}: v2 schedules run on the series' lib/multipath.c: the tree must carry the v2 series (`mpath-verify series prepare`)",
+            tree.display()
+        )));
     }
     // The booted kernel's nodes against the model's: a loop over every
     // node (mpath_clear_current_path, set_live's per-node selection) also
@@ -63,11 +68,11 @@ pub fn run(
             eprintln!("kunit race: {}: approximation: {a}", input.file);
         }
     }
-    std::fs::create_dir_all(build_dir).map_err(|e| (Exit::BadInput, format!("{}: cannot create: {e}", build_dir.display())))?;
+    std::fs::create_dir_all(build_dir).map_err(|e| KunitError::BadInput(format!("{}: cannot create: {e}", build_dir.display())))?;
     let mut patches = vec![crate::kunit::run::kunit_dir().join(backend.patch())];
     for m in mutants {
         if !m.is_file() {
-            return Err((Exit::BadInput, format!("{}: no such patch", m.display())));
+            return Err(KunitError::BadInput(format!("{}: no such patch", m.display())));
         }
         patches.push(m.clone());
     }
@@ -84,7 +89,7 @@ pub fn run(
     // (computed aside: the tree itself is restored by now).
     let points = patched_file(tree, backend.file(), &patches[..1]).map(|p| point_lines(&p)).unwrap_or_default();
     let mut results = Vec::new();
-    let mut exit = Exit::Ok;
+    let mut worst = RunVerdict::Passed;
     for (c, input) in cases.iter().zip(inputs) {
         let text = case_text(&text, &c.case);
         let (mut reproduced, mut verdict, log) = parse_ktap(text, &points);
@@ -108,21 +113,19 @@ pub fn run(
             kernel_reports,
             mutant_patches: mutants.iter().map(|m| m.display().to_string()).collect(),
         };
-        let e = if code == 130 {
-            Exit::Interrupted
+        let v = if code == 130 {
+            RunVerdict::Interrupted
         } else if result.reproduced.is_none() {
-            Exit::KernelCrash
+            RunVerdict::Crashed
         } else if unexpected > 0 || result.reproduced == Some(false) {
-            Exit::Finding
+            RunVerdict::Finding
         } else {
-            Exit::Ok
+            RunVerdict::Passed
         };
-        if (e as i32) > (exit as i32) {
-            exit = e;
-        }
+        worst = worst.max(v);
         results.push(result);
     }
-    Ok((results, exit))
+    Ok((results, worst))
 }
 
 /// multipath.c of `tree` with `patches` applied, computed in a temp dir
