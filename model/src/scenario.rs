@@ -210,7 +210,7 @@ pub fn arrival_state(h: &Header, op: &Op, caps: &[u64]) -> Result<PathState, Str
     // flags, ANA and access state); `add_path`: a fresh namespace
     // (zeroed: not READY, ANA state unset) whose disk pointer is set.
     let mut bits = 1 << pbit::HAS_DISK;
-    let (mut ana, mut access) = (0, AccessState::Optimized);
+    let (mut ana, mut access) = (None, AccessState::Optimized);
     if lib {
         let ns = p2.ns_flags.load(ld);
         if ns & mpath_reference::driver::NVME_NS_READY != 0 {
@@ -225,14 +225,14 @@ pub fn arrival_state(h: &Header, op: &Op, caps: &[u64]) -> Result<PathState, Str
         if p2.disk_added.load(ld) {
             bits |= 1 << pbit::DISK_ADDED | 1 << pbit::ON_CTRL;
         }
-        ana = p2.ana() as u8;
+        ana = Some(p2.ana());
         access = p2.access();
     } else if h.driver == DriverKind::Nvme && matches!(op, Op::AddPath { ana: None, .. }) {
         // No ANA descriptor yet: the arrival leaves the namespace's ANA
         // state as allocated (ANA_PENDING set); the reference's (and the
         // KUnit harness's) allocation default, OPTIMIZED, is what
         // `is_optimized` then reads.
-        ana = p2.ana() as u8;
+        ana = Some(p2.ana());
         access = p2.access();
     } else if h.driver == DriverKind::Scsi {
         // `sd_probe` adds the scsi disk before its multipath part (the
@@ -246,8 +246,8 @@ pub fn arrival_state(h: &Header, op: &Op, caps: &[u64]) -> Result<PathState, Str
         bits,
         ana,
         access,
-        sdev: p2.sdev() as u8,
-        alua: p2.alua() as u8,
+        sdev: Some(p2.sdev()),
+        alua: p2.alua(),
         ctrl: p2.ctrl.load(ld) as u8,
         numa: p2.numa_node.load(ld) as i8,
         cap: cap as u8,
@@ -371,10 +371,10 @@ fn path_state_of(p: &mpath_reference::head::PathSlot, cls: &dyn Fn(u64) -> u8) -
     let mut ps = PathState {
         life: l,
         bits,
-        ana: p.ana() as u8,
+        ana: Some(p.ana()),
         access: p.access(),
-        sdev: p.sdev() as u8,
-        alua: p.alua() as u8,
+        sdev: Some(p.sdev()),
+        alua: p.alua(),
         ctrl: p.ctrl.load(ld) as u8,
         numa: p.numa_node.load(ld) as i8,
         cap: cls(p.capacity.load(ld)),

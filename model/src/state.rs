@@ -22,11 +22,30 @@ pub const POISON: u8 = 255;
 /// A path's `enum mpath_access_state` (`Optimized = 0`, `Nonoptimized`,
 /// `Other`): the reference's `#[repr(u8)]` enum, one byte.
 pub use mpath_reference::driver::AccessState;
+/// NVMe ANA, SCSI device and ALUA states: the reference's `#[repr(u8)]`
+/// enums. ANA and sdev have no 0 variant; the state keeps `None` (byte 0)
+/// for "unset" (an unused slot; NVMe ANA before a descriptor), and the
+/// assertions below prove `None` is that byte, so the bytes and
+/// fingerprints are the former raw `u8`s'.
+pub use mpath_reference::driver::{AluaState, AnaState, SdevState};
 /// Path and head life, and the head gendisk (`head->disk`): the
 /// reference's own `#[repr(u8)]` enums (`Unused = 0` .. `Freed = 4`;
 /// `None = 0` .. `Freed = 3`), one byte each in the state, so its bytes
 /// and fingerprints are what the former numbered constants gave.
 pub use mpath_reference::head::{DiskState, Life};
+
+const _: () = {
+    assert!(std::mem::size_of::<Option<AnaState>>() == 1 && std::mem::size_of::<Option<SdevState>>() == 1);
+    // SAFETY: both are one initialised byte (asserted above).
+    assert!(unsafe { std::mem::transmute::<Option<AnaState>, u8>(None) } == 0);
+    // SAFETY: as above.
+    assert!(unsafe { std::mem::transmute::<Option<SdevState>, u8>(None) } == 0);
+};
+
+/// The byte a state field stores for an optional state (0 = unset).
+pub fn opt_byte<T: Into<u8>>(v: Option<T>) -> u8 {
+    v.map(Into::into).unwrap_or(0)
+}
 
 /// Path bit positions in [`PathState::bits`].
 pub mod pbit {
@@ -68,14 +87,14 @@ pub mod vbit {
 pub struct PathState {
     pub life: Life,
     pub bits: u8,
-    /// NVMe ANA state (`AnaState as u8`).
-    pub ana: u8,
+    /// NVMe ANA state (`None`: no descriptor yet, or not NVMe).
+    pub ana: Option<AnaState>,
     /// `enum mpath_access_state`.
     pub access: AccessState,
-    /// SCSI `SdevState as u8`.
-    pub sdev: u8,
-    /// SCSI `AluaState as u8`.
-    pub alua: u8,
+    /// SCSI device state (`None` in an unused slot).
+    pub sdev: Option<SdevState>,
+    /// SCSI ALUA state.
+    pub alua: AluaState,
     pub ctrl: u8,
     pub numa: i8,
     /// Capacity class (0 = zero sectors).
@@ -100,10 +119,10 @@ impl Default for PathState {
         PathState {
             life: Life::Unused,
             bits: 0,
-            ana: 0,
+            ana: None,
             access: AccessState::Optimized,
-            sdev: 0,
-            alua: 0,
+            sdev: None,
+            alua: AluaState::Optimal,
             ctrl: 0,
             numa: 0,
             cap: 0,
@@ -303,7 +322,15 @@ impl fmt::Debug for State {
                 writeln!(
                     f,
                     "P{i}: life={} bits={:07b} (disk,onctrl,added,removing,anapend,ready,link) ana={} access={} sdev={} alua={} ctrl={} next={} prev={}",
-                    p.life as u8, p.bits, p.ana, p.access as u8, p.sdev, p.alua, p.ctrl, p.next, p.prev
+                    p.life as u8,
+                    p.bits,
+                    opt_byte(p.ana),
+                    p.access as u8,
+                    opt_byte(p.sdev),
+                    p.alua as u8,
+                    p.ctrl,
+                    p.next,
+                    p.prev
                 )?;
                 if p.inflight != 0 {
                     writeln!(f, "P{i}: requests in flight={} counted={:b} being completed={}", p.inflight, p.counted, p.claimed)?;

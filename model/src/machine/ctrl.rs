@@ -28,12 +28,18 @@ impl Machine {
             }
             Step::SetAna { p, src } => {
                 let pv = reg(s, *p);
-                let a = reg(s, *src);
+                // 0 = no descriptor (unset); any other byte not an ANA
+                // state cannot reach here (`RevisionSpec::compile`: a typed
+                // store reads `arg`, the operation's typed argument).
+                let a = match reg(s, *src) {
+                    0 => None,
+                    v => AnaState::try_from(v).ok(),
+                };
                 if let Some(pi) = self.touch(s, pv) {
                     s.paths[pi].ana = a;
                     s.paths[pi].access = match a {
-                        1 => AccessState::Optimized,
-                        2 => AccessState::Nonoptimized,
+                        Some(AnaState::Optimized) => AccessState::Optimized,
+                        Some(AnaState::Nonoptimized) => AccessState::Nonoptimized,
                         _ => AccessState::Other,
                     };
                 }
@@ -63,11 +69,15 @@ impl Machine {
                         }
                     }
                     Field::SdevState | Field::AluaState => {
+                        // A byte naming no state is refused at compile time
+                        // (`RevisionSpec::compile`); never stored.
                         if let Some(pi) = self.touch(s, o) {
                             if *field == Field::SdevState {
-                                s.paths[pi].sdev = v;
-                            } else {
-                                s.paths[pi].alua = v;
+                                if let Ok(st) = SdevState::try_from(v) {
+                                    s.paths[pi].sdev = Some(st);
+                                }
+                            } else if let Ok(st) = AluaState::try_from(v) {
+                                s.paths[pi].alua = st;
                             }
                         }
                     }
@@ -98,7 +108,7 @@ impl Machine {
             Step::SetSdevState { p, v } => {
                 let pv = reg(s, *p);
                 if let Some(pi) = self.touch(s, pv) {
-                    s.paths[pi].sdev = *v;
+                    s.paths[pi].sdev = Some(*v);
                 }
                 return true;
             }

@@ -25,13 +25,13 @@ impl predicates::PathView for ModelPath<'_> {
         (ps.bit(pbit::READY), ps.bit(pbit::ANA_PENDING))
     }
     fn ana(&self) -> u8 {
-        self.s.paths[self.p].ana
+        opt_byte(self.s.paths[self.p].ana)
     }
     fn sdev(&self) -> u8 {
-        self.s.paths[self.p].sdev
+        opt_byte(self.s.paths[self.p].sdev)
     }
     fn alua(&self) -> u8 {
-        self.s.paths[self.p].alua
+        self.s.paths[self.p].alua as u8
     }
 }
 
