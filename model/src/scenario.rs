@@ -278,7 +278,7 @@ pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, Str
     let ld = std::sync::atomic::Ordering::Relaxed;
     let mut s = State {
         paths: [PathState::default(); MAXP],
-        ctrls: [0; MAXC],
+        ctrls: [Ctrl::default(); MAXC],
         head_next: LHEAD,
         head_prev: LHEAD,
         cp: [0; MAXN],
@@ -304,7 +304,7 @@ pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, Str
     };
     s.head_bits = head_bits_of(sys);
     for (c, ctrl) in sys.ctrls.iter().enumerate().take(MAXC) {
-        s.ctrls[c] = ctrl.state() as u8 | if ctrl.failfast_expired.load(ld) { 0x80 } else { 0 };
+        s.ctrls[c] = Ctrl::new(ctrl.state(), ctrl.failfast_expired.load(ld));
         s.nr_active[c] = nr_active_value(ctrl.nr_active.load(ld));
     }
     for (i, p) in sys.paths.iter().enumerate() {

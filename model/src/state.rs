@@ -27,7 +27,7 @@ pub use mpath_reference::driver::AccessState;
 /// for "unset" (an unused slot; NVMe ANA before a descriptor), and the
 /// assertions below prove `None` is that byte, so the bytes and
 /// fingerprints are the former raw `u8`s'.
-pub use mpath_reference::driver::{AluaState, AnaState, SdevState};
+pub use mpath_reference::driver::{AluaState, AnaState, CtrlState, SdevState};
 /// Path and head life, and the head gendisk (`head->disk`): the
 /// reference's own `#[repr(u8)]` enums (`Unused = 0` .. `Freed = 4`;
 /// `None = 0` .. `Freed = 3`), one byte each in the state, so its bytes
@@ -45,6 +45,37 @@ const _: () = {
 /// The byte a state field stores for an optional state (0 = unset).
 pub fn opt_byte<T: Into<u8>>(v: Option<T>) -> u8 {
     v.map(Into::into).unwrap_or(0)
+}
+
+/// A controller as the state keeps it, in one byte: `ctrl->state` in bits
+/// 0..6 and `NVME_CTRL_FAILFAST_EXPIRED` in bit 7 (the byte the former
+/// `ctrls: [u8; MAXC]` held, so bytes and fingerprints are unchanged). The
+/// byte is private: only the accessors below write it, so its state bits
+/// always name a `CtrlState`. Zero is `NEW`, failfast clear.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct Ctrl(u8);
+
+const FAILFAST: u8 = 0x80;
+
+impl Ctrl {
+    pub fn new(state: CtrlState, failfast_expired: bool) -> Ctrl {
+        Ctrl(state as u8 | if failfast_expired { FAILFAST } else { 0 })
+    }
+    /// `ctrl->state`.
+    pub fn state(self) -> CtrlState {
+        CtrlState::from_u8(self.0 & !FAILFAST).unwrap_or(CtrlState::New)
+    }
+    /// `NVME_CTRL_FAILFAST_EXPIRED`.
+    pub fn failfast_expired(self) -> bool {
+        self.0 & FAILFAST != 0
+    }
+    pub fn set_state(&mut self, state: CtrlState) {
+        self.0 = (self.0 & FAILFAST) | state as u8;
+    }
+    pub fn set_failfast_expired(&mut self, on: bool) {
+        self.0 = (self.0 & !FAILFAST) | if on { FAILFAST } else { 0 };
+    }
 }
 
 /// Path bit positions in [`PathState::bits`].
@@ -186,8 +217,8 @@ pub struct Thread {
 #[repr(C)]
 pub struct State {
     pub paths: [PathState; MAXP],
-    /// `CtrlState as u8` per controller; bit 7 = failfast expired.
-    pub ctrls: [u8; MAXC],
+    /// Per controller: its state and failfast flag ([`Ctrl`], one byte).
+    pub ctrls: [Ctrl; MAXC],
     pub head_next: u8,
     pub head_prev: u8,
     pub cp: [u8; MAXN],

@@ -5,7 +5,6 @@
 use super::Machine;
 use crate::state::*;
 use crate::step::*;
-use mpath_reference::driver::CtrlState;
 
 impl Machine {
     /// Run a controller / namespace state step; returns true when it changed
@@ -63,8 +62,14 @@ impl Machine {
                     Field::CtrlState | Field::Failfast | Field::NrActive => {
                         let c = (o as usize).min(MAXC - 1);
                         match field {
-                            Field::CtrlState => s.ctrls[c] = (s.ctrls[c] & 0x80) | (v & 0x7f),
-                            Field::Failfast => s.ctrls[c] = (s.ctrls[c] & 0x7f) | if v != 0 { 0x80 } else { 0 },
+                            // A byte naming no state is refused at compile time
+                            // (`RevisionSpec::compile`); never stored.
+                            Field::CtrlState => {
+                                if let Ok(st) = CtrlState::try_from(v) {
+                                    s.ctrls[c].set_state(st)
+                                }
+                            }
+                            Field::Failfast => s.ctrls[c].set_failfast_expired(v != 0),
                             _ => s.nr_active[c] = v,
                         }
                     }
@@ -86,21 +91,19 @@ impl Machine {
             }
             Step::ChangeCtrlState { ctrl, state, table, dst } => {
                 let c = (reg(s, *ctrl) as usize).min(MAXC - 1);
-                let new = reg(s, *state);
-                let old = s.ctrls[c] & 0x7f;
-                let mut changed = true;
-                if *table {
-                    let may = match (CtrlState::from_u8(old), CtrlState::from_u8(new)) {
-                        (Some(o), Some(n)) => o.nvme_may_become(n),
-                        _ => false,
-                    };
-                    changed = may;
-                    if may && new == CtrlState::Live as u8 && old == CtrlState::Connecting as u8 {
-                        s.ctrls[c] &= 0x7f;
+                let old = s.ctrls[c].state();
+                // A byte naming no state is refused at compile time
+                // (`RevisionSpec::compile`): no change.
+                let new = CtrlState::try_from(reg(s, *state)).ok();
+                let mut changed = new.is_some();
+                if let (Some(new), true) = (new, *table) {
+                    changed = old.nvme_may_become(new);
+                    if changed && new == CtrlState::Live && old == CtrlState::Connecting {
+                        s.ctrls[c].set_failfast_expired(false);
                     }
                 }
-                if changed {
-                    s.ctrls[c] = (s.ctrls[c] & 0x80) | (new & 0x7f);
+                if let (Some(new), true) = (new, changed) {
+                    s.ctrls[c].set_state(new);
                 }
                 set!(s, t, *dst, changed as u8);
                 return changed;

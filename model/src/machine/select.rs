@@ -39,7 +39,7 @@ impl Machine {
                         self.see(s, t, p);
                         s.paths[p].access as u8
                     }
-                    (Pred::CtrlLive, Some(p)) => (self.ctrl_state(s, p) == CtrlState::Live as u8) as u8,
+                    (Pred::CtrlLive, Some(p)) => (self.ctrl_state(s, p) == CtrlState::Live) as u8,
                     (Pred::CapacityMismatch, Some(p)) => (s.paths[p].cap != s.head_cap) as u8,
                     (Pred::HasHeadDisk, _) => (s.disk != DiskState::None) as u8,
                     (Pred::RefCount, _) => s.head_ref.max(0) as u8,
