@@ -28,7 +28,7 @@
 //! `skip=needs-smp` with fewer CPUs (UML: t2).
 
 use crate::workloads::{Action, Workload};
-use mpath_reference::select::{IOPOLICY_QD, IOPOLICY_RR};
+use mpath_reference::iopolicy::IoPolicy;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -48,9 +48,9 @@ pub const BATCH_TARGET_NS: u64 = 1_000_000;
 pub const ROUNDS: u32 = 15;
 
 fn iopolicy_c(name: &str) -> &'static str {
-    match mpath_reference::select::IOPOLICY_NAMES.iter().position(|p| *p == name).map(|i| i as u8) {
-        Some(IOPOLICY_RR) => "NVME_IOPOLICY_RR",
-        Some(IOPOLICY_QD) => "NVME_IOPOLICY_QD",
+    match IoPolicy::from_name(name) {
+        Some(IoPolicy::RoundRobin) => "NVME_IOPOLICY_RR",
+        Some(IoPolicy::QueueDepth) => "NVME_IOPOLICY_QD",
         _ => "NVME_IOPOLICY_NUMA",
     }
 }

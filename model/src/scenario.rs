@@ -294,7 +294,7 @@ pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, Str
         requeue: sys.requeue_len().min(7) as u8,
         pending: 0,
         mutex: [0; 2],
-        iopolicy: sys.get_iopolicy(),
+        iopolicy: sys.get_iopolicy().ok_or_else(|| format!("iopolicy {} names no policy", sys.iopolicy.load(ld)))?,
         nr_active: [0; MAXC],
         q_freeze: 0,
         timer: 0,
@@ -498,7 +498,7 @@ pub fn op_entry(op: &Op, driver: DriverKind) -> Result<OpEntry, String> {
         Op::Complete { path } => (if nvme { "nvme_complete_rq" } else { "scsi_mpath_end_request" }, vec![p(*path)]),
         // mpath_iopolicy_store matches a name exactly (sysfs_streq); an
         // invalid value returns -EINVAL before touching anything.
-        Op::IopolicyStore { buf } => match mpath_reference::select::IOPOLICY_NAMES.iter().position(|name| mpath_reference::iopolicy::sysfs_streq(buf, name)) {
+        Op::IopolicyStore { buf } => match IoPolicy::ALL.into_iter().find(|p| mpath_reference::iopolicy::sysfs_streq(buf, p.name())) {
             Some(pol) => (if nvme { "nvme_subsys_iopolicy_store" } else { "scsi_iopolicy_store" }, vec![(Reg::Arg, pol as u8)]),
             None => ("op_sysfs_store_invalid", vec![]),
         },
@@ -537,7 +537,7 @@ pub fn op_entry(op: &Op, driver: DriverKind) -> Result<OpEntry, String> {
         Op::DelayedRemovalSecsShow => ("mpath_delayed_removal_secs_show", vec![]),
         Op::IopolicyShow => ("mpath_iopolicy_show", vec![]),
         Op::SetIopolicy { val } => match mpath_reference::iopolicy::set_iopolicy(Some(val)) {
-            Ok(pol) => ("mpath_set_iopolicy", vec![(Reg::Arg, pol)]),
+            Ok(pol) => ("mpath_set_iopolicy", vec![(Reg::Arg, pol as u8)]),
             Err(_) => ("op_sysfs_store_invalid", vec![]),
         },
         Op::FreePath { path } => ("op_free_path", vec![p(*path)]),

@@ -33,6 +33,8 @@ pub use mpath_reference::driver::{AluaState, AnaState, CtrlState, SdevState};
 /// `None = 0` .. `Freed = 3`), one byte each in the state, so its bytes
 /// and fingerprints are what the former numbered constants gave.
 pub use mpath_reference::head::{DiskState, Life};
+/// The iopolicy: the reference's `#[repr(u8)]` enum (`Numa = 0`).
+pub use mpath_reference::iopolicy::IoPolicy;
 
 const _: () = {
     assert!(std::mem::size_of::<Option<AnaState>>() == 1 && std::mem::size_of::<Option<SdevState>>() == 1);
@@ -235,7 +237,7 @@ pub struct State {
     pub pending: u8,
     /// Mutex owners (thread + 1, 0 = free): head->lock, subsys->lock.
     pub mutex: [u8; 2],
-    pub iopolicy: u8,
+    pub iopolicy: IoPolicy,
     /// `ctrl->nr_active` per controller (the queue-depth selector's depth;
     /// a negative count is stored as 254, -1 as 255).
     pub nr_active: [u8; MAXC],
@@ -340,7 +342,7 @@ impl fmt::Debug for State {
         writeln!(
             f,
             "head: bits={:05b} (cdev,scan,gd_added,qifnp,live) life={} ref={} disk={} links={:04b} requeue={} pending={:03b} mutex={:?} iopolicy={} viol={:09b}",
-            self.head_bits, self.head_life as u8, self.head_ref, self.disk as u8, self.links, self.requeue, self.pending, self.mutex, self.iopolicy, self.viol
+            self.head_bits, self.head_life as u8, self.head_ref, self.disk as u8, self.links, self.requeue, self.pending, self.mutex, self.iopolicy as u8, self.viol
         )?;
         if self.timer != 0 {
             writeln!(f, "remove_work timer: {} s left (delayed_removal_secs {})", self.timer, self.removal_secs)?;

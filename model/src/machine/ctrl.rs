@@ -45,7 +45,11 @@ impl Machine {
                 return true;
             }
             Step::SetIopolicy { src } => {
-                s.iopolicy = reg(s, *src);
+                // A byte naming no policy is refused at compile time
+                // (`RevisionSpec::compile`): no change.
+                if let Ok(p) = IoPolicy::try_from(reg(s, *src)) {
+                    s.iopolicy = p;
+                }
                 return true;
             }
             Step::ClearDisk { p } => {
