@@ -15,8 +15,8 @@
 use mpath_benches::workloads;
 use mpath_reference::driver::{AccessState, CtrlState, NVME_NS_ANA_PENDING, NVME_NS_READY};
 use mpath_reference::head::CP_NULL;
+use mpath_reference::iopolicy::IoPolicy;
 use mpath_reference::rculist::enc;
-use mpath_reference::select::IOPOLICY_NUMA;
 use mpath_reference::sync::Ordering;
 use mpath_reference::topology::{LOCAL_DISTANCE, NUMA_NO_NODE};
 use mpath_reference::System;
@@ -43,7 +43,7 @@ fn lean_find_path(sys: &System, node: i32) -> u32 {
         let disabled = !(st == CtrlState::Live as u8 || st == CtrlState::Deleting as u8) || f & NVME_NS_ANA_PENDING != 0 || f & NVME_NS_READY == 0;
         if !disabled {
             let numa = s.numa_node.load(Ordering::Relaxed);
-            let d = if numa != NUMA_NO_NODE && sys.get_iopolicy() == IOPOLICY_NUMA { sys.topo.node_distance(node, numa) } else { LOCAL_DISTANCE };
+            let d = if numa != NUMA_NO_NODE && sys.get_iopolicy() == Some(IoPolicy::Numa) { sys.topo.node_distance(node, numa) } else { LOCAL_DISTANCE };
             let a = s.access_state.load(Ordering::Relaxed);
             if a == AccessState::Optimized as u8 {
                 if d < found_d {

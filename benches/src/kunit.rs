@@ -29,7 +29,7 @@
 
 pub use crate::ktap::{parse_ktap, KernelResult, TAG};
 use crate::workloads::{Action, Workload};
-use mpath_reference::select::{IOPOLICY_QD, IOPOLICY_RR};
+use mpath_reference::iopolicy::IoPolicy;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -54,9 +54,9 @@ pub const BATCHES: u32 = 31;
 pub const CALIBRATION_TRIES: u32 = 3;
 
 fn iopolicy_c(name: &str) -> &'static str {
-    match mpath_reference::select::IOPOLICY_NAMES.iter().position(|p| *p == name).map(|i| i as u8) {
-        Some(IOPOLICY_RR) => "NVME_IOPOLICY_RR",
-        Some(IOPOLICY_QD) => "NVME_IOPOLICY_QD",
+    match IoPolicy::from_name(name) {
+        Some(IoPolicy::RoundRobin) => "NVME_IOPOLICY_RR",
+        Some(IoPolicy::QueueDepth) => "NVME_IOPOLICY_QD",
         _ => "NVME_IOPOLICY_NUMA",
     }
 }

@@ -38,8 +38,8 @@
 
 use mpath_reference::driver::AnaState;
 use mpath_reference::head::CP_NULL;
+use mpath_reference::iopolicy::IoPolicy;
 use mpath_reference::rculist::enc;
-use mpath_reference::select::{IOPOLICY_NAMES, IOPOLICY_NUMA, IOPOLICY_QD, IOPOLICY_RR};
 use mpath_reference::sync::Ordering;
 use mpath_reference::trace::Header;
 use mpath_reference::{DriverKind, Op, System, Topology};
@@ -177,13 +177,13 @@ impl Workload {
     /// A path-selection workload of `family` (one of [`FIND_FAMILIES`]).
     pub fn find(family: &str, mix: Mix, paths: usize, nodes: usize) -> Workload {
         let (iopolicy, action) = match family {
-            "numa_hit" => (IOPOLICY_NUMA, Action::FindPath),
-            "numa_rescan" => (IOPOLICY_NUMA, Action::FindPathRescan),
-            "round_robin" => (IOPOLICY_RR, Action::FindPath),
-            "queue_depth" => (IOPOLICY_QD, Action::FindPath),
+            "numa_hit" => (IoPolicy::Numa, Action::FindPath),
+            "numa_rescan" => (IoPolicy::Numa, Action::FindPathRescan),
+            "round_robin" => (IoPolicy::RoundRobin, Action::FindPath),
+            "queue_depth" => (IoPolicy::QueueDepth, Action::FindPath),
             other => panic!("unknown find family {other}"),
         };
-        let qd = iopolicy == IOPOLICY_QD;
+        let qd = iopolicy == IoPolicy::QueueDepth;
         let ctrls = (0..paths).map(|c| CtrlDef { node: (c % nodes) as i32, nr_active: if qd { (paths - c) as i32 } else { 0 } }).collect();
         let path_defs = (0..paths)
             .map(|i| {
@@ -194,7 +194,7 @@ impl Workload {
         Workload {
             name: name_of(family, Some(mix), paths, nodes),
             family: family.into(),
-            iopolicy: IOPOLICY_NAMES[iopolicy as usize].into(),
+            iopolicy: iopolicy.name().into(),
             mix: Some(mix),
             nodes,
             node: 0,

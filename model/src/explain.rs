@@ -375,19 +375,19 @@ fn object_of(m: &Machine, name: &str, s: &State, pre: &State) -> Object {
 
 /// A path's state as a reviewer reads it: `P0 (READY, optimized, listed)`.
 pub fn path_state(s: &State, p: usize) -> String {
-    use crate::state::{pbit, AccessState, Life, MAXP};
+    use crate::state::{pbit, AccessState, AnaState, Life, MAXP};
     if p >= MAXP {
         return format!("P{p}");
     }
     let ps = &s.paths[p];
     let mut parts: Vec<&str> = vec![if ps.bit(pbit::READY) { "READY" } else { "!READY" }];
     parts.push(match ps.ana {
-        1 => "optimized",
-        2 => "non-optimized",
-        3 => "inaccessible",
-        4 => "persistent-loss",
-        15 => "change",
-        _ => match ps.access {
+        Some(AnaState::Optimized) => "optimized",
+        Some(AnaState::Nonoptimized) => "non-optimized",
+        Some(AnaState::Inaccessible) => "inaccessible",
+        Some(AnaState::PersistentLoss) => "persistent-loss",
+        Some(AnaState::Change) => "change",
+        None => match ps.access {
             AccessState::Optimized => "optimized",
             AccessState::Nonoptimized => "non-optimized",
             AccessState::Other => "other",

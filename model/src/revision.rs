@@ -345,6 +345,7 @@ impl RevisionSpec {
             let lab = |l: &str| labels.get(l).copied().ok_or_else(|| err(format!("unknown label {l:?}")));
             let mut out = Vec::with_capacity(n as usize);
             for s in steps {
+                typed_arg(s).map_err(err)?;
                 let c = match s {
                     Step::Label { .. } => continue,
                     Step::Goto { to } => CStep::Goto(lab(to)?),
@@ -362,6 +363,39 @@ impl RevisionSpec {
         }
         Ok(Program { revision: self.name.clone(), funcs, index })
     }
+}
+
+/// The typed stores (ANA state, iopolicy, a controller's state, a SCSI
+/// device or ALUA state) take their value from `arg`, which only the
+/// operation's entry writes, from the operation's typed argument
+/// (`scenario::op_entry`): a step that reads another register for one, or
+/// that writes `arg`, could store a byte that names no state, so it is a
+/// compile error (the state's fields are enums).
+fn typed_arg(s: &Step) -> Result<(), String> {
+    use crate::step::{Field, Reg};
+    let json = serde_json::to_value(s).unwrap_or_default();
+    let field = |k: &str| json.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let value = match s {
+        Step::SetAna { src, .. } | Step::SetIopolicy { src } | Step::Poke { field: Field::SdevState | Field::AluaState | Field::CtrlState, src, .. } => {
+            Some(src)
+        }
+        Step::ChangeCtrlState { state, .. } => Some(state),
+        _ => None,
+    };
+    if let Some(r) = value.filter(|r| **r != Reg::Arg) {
+        return Err(format!(
+            "step {:?} stores a state from register {}: a state comes from `arg`, the operation's typed argument",
+            field("s"),
+            crate::step::reg_name(*r)
+        ));
+    }
+    // Every `dst` is written; of the `r`s, those of the steps below (the
+    // others, `if_zero` / `if_non_zero`, only read theirs).
+    let writes_r = matches!(s, Step::Set { .. } | Step::Inc { .. } | Step::Dec { .. } | Step::ListNext { .. } | Step::NextDev { .. });
+    if field("dst") == "arg" || (writes_r && field("r") == "arg") {
+        return Err(format!("step {:?} writes `arg`: it holds the operation's typed argument, which the typed stores read", field("s")));
+    }
+    Ok(())
 }
 
 /// A compiled function.

@@ -210,7 +210,7 @@ pub fn arrival_state(h: &Header, op: &Op, caps: &[u64]) -> Result<PathState, Str
     // flags, ANA and access state); `add_path`: a fresh namespace
     // (zeroed: not READY, ANA state unset) whose disk pointer is set.
     let mut bits = 1 << pbit::HAS_DISK;
-    let (mut ana, mut access) = (0, AccessState::Optimized);
+    let (mut ana, mut access) = (None, AccessState::Optimized);
     if lib {
         let ns = p2.ns_flags.load(ld);
         if ns & mpath_reference::driver::NVME_NS_READY != 0 {
@@ -225,14 +225,14 @@ pub fn arrival_state(h: &Header, op: &Op, caps: &[u64]) -> Result<PathState, Str
         if p2.disk_added.load(ld) {
             bits |= 1 << pbit::DISK_ADDED | 1 << pbit::ON_CTRL;
         }
-        ana = p2.ana() as u8;
+        ana = Some(p2.ana());
         access = p2.access();
     } else if h.driver == DriverKind::Nvme && matches!(op, Op::AddPath { ana: None, .. }) {
         // No ANA descriptor yet: the arrival leaves the namespace's ANA
         // state as allocated (ANA_PENDING set); the reference's (and the
         // KUnit harness's) allocation default, OPTIMIZED, is what
         // `is_optimized` then reads.
-        ana = p2.ana() as u8;
+        ana = Some(p2.ana());
         access = p2.access();
     } else if h.driver == DriverKind::Scsi {
         // `sd_probe` adds the scsi disk before its multipath part (the
@@ -246,8 +246,8 @@ pub fn arrival_state(h: &Header, op: &Op, caps: &[u64]) -> Result<PathState, Str
         bits,
         ana,
         access,
-        sdev: p2.sdev() as u8,
-        alua: p2.alua() as u8,
+        sdev: Some(p2.sdev()),
+        alua: p2.alua(),
         ctrl: p2.ctrl.load(ld) as u8,
         numa: p2.numa_node.load(ld) as i8,
         cap: cap as u8,
@@ -278,7 +278,7 @@ pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, Str
     let ld = std::sync::atomic::Ordering::Relaxed;
     let mut s = State {
         paths: [PathState::default(); MAXP],
-        ctrls: [0; MAXC],
+        ctrls: [Ctrl::default(); MAXC],
         head_next: LHEAD,
         head_prev: LHEAD,
         cp: [0; MAXN],
@@ -294,7 +294,7 @@ pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, Str
         requeue: sys.requeue_len().min(7) as u8,
         pending: 0,
         mutex: [0; 2],
-        iopolicy: sys.get_iopolicy(),
+        iopolicy: sys.get_iopolicy().ok_or_else(|| format!("iopolicy {} names no policy", sys.iopolicy.load(ld)))?,
         nr_active: [0; MAXC],
         q_freeze: 0,
         timer: 0,
@@ -304,7 +304,7 @@ pub fn state_of_system(sys: &mpath_reference::head::System) -> Result<State, Str
     };
     s.head_bits = head_bits_of(sys);
     for (c, ctrl) in sys.ctrls.iter().enumerate().take(MAXC) {
-        s.ctrls[c] = ctrl.state() as u8 | if ctrl.failfast_expired.load(ld) { 0x80 } else { 0 };
+        s.ctrls[c] = Ctrl::new(ctrl.state(), ctrl.failfast_expired.load(ld));
         s.nr_active[c] = nr_active_value(ctrl.nr_active.load(ld));
     }
     for (i, p) in sys.paths.iter().enumerate() {
@@ -371,10 +371,10 @@ fn path_state_of(p: &mpath_reference::head::PathSlot, cls: &dyn Fn(u64) -> u8) -
     let mut ps = PathState {
         life: l,
         bits,
-        ana: p.ana() as u8,
+        ana: Some(p.ana()),
         access: p.access(),
-        sdev: p.sdev() as u8,
-        alua: p.alua() as u8,
+        sdev: Some(p.sdev()),
+        alua: p.alua(),
         ctrl: p.ctrl.load(ld) as u8,
         numa: p.numa_node.load(ld) as i8,
         cap: cls(p.capacity.load(ld)),
@@ -498,7 +498,7 @@ pub fn op_entry(op: &Op, driver: DriverKind) -> Result<OpEntry, String> {
         Op::Complete { path } => (if nvme { "nvme_complete_rq" } else { "scsi_mpath_end_request" }, vec![p(*path)]),
         // mpath_iopolicy_store matches a name exactly (sysfs_streq); an
         // invalid value returns -EINVAL before touching anything.
-        Op::IopolicyStore { buf } => match mpath_reference::select::IOPOLICY_NAMES.iter().position(|name| mpath_reference::iopolicy::sysfs_streq(buf, name)) {
+        Op::IopolicyStore { buf } => match IoPolicy::ALL.into_iter().find(|p| mpath_reference::iopolicy::sysfs_streq(buf, p.name())) {
             Some(pol) => (if nvme { "nvme_subsys_iopolicy_store" } else { "scsi_iopolicy_store" }, vec![(Reg::Arg, pol as u8)]),
             None => ("op_sysfs_store_invalid", vec![]),
         },
@@ -537,7 +537,7 @@ pub fn op_entry(op: &Op, driver: DriverKind) -> Result<OpEntry, String> {
         Op::DelayedRemovalSecsShow => ("mpath_delayed_removal_secs_show", vec![]),
         Op::IopolicyShow => ("mpath_iopolicy_show", vec![]),
         Op::SetIopolicy { val } => match mpath_reference::iopolicy::set_iopolicy(Some(val)) {
-            Ok(pol) => ("mpath_set_iopolicy", vec![(Reg::Arg, pol)]),
+            Ok(pol) => ("mpath_set_iopolicy", vec![(Reg::Arg, pol as u8)]),
             Err(_) => ("op_sysfs_store_invalid", vec![]),
         },
         Op::FreePath { path } => ("op_free_path", vec![p(*path)]),

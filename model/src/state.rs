@@ -22,11 +22,63 @@ pub const POISON: u8 = 255;
 /// A path's `enum mpath_access_state` (`Optimized = 0`, `Nonoptimized`,
 /// `Other`): the reference's `#[repr(u8)]` enum, one byte.
 pub use mpath_reference::driver::AccessState;
+/// NVMe ANA, SCSI device and ALUA states: the reference's `#[repr(u8)]`
+/// enums. ANA and sdev have no 0 variant; the state keeps `None` (byte 0)
+/// for "unset" (an unused slot; NVMe ANA before a descriptor), and the
+/// assertions below prove `None` is that byte, so the bytes and
+/// fingerprints are the former raw `u8`s'.
+pub use mpath_reference::driver::{AluaState, AnaState, CtrlState, SdevState};
 /// Path and head life, and the head gendisk (`head->disk`): the
 /// reference's own `#[repr(u8)]` enums (`Unused = 0` .. `Freed = 4`;
 /// `None = 0` .. `Freed = 3`), one byte each in the state, so its bytes
 /// and fingerprints are what the former numbered constants gave.
 pub use mpath_reference::head::{DiskState, Life};
+/// The iopolicy: the reference's `#[repr(u8)]` enum (`Numa = 0`).
+pub use mpath_reference::iopolicy::IoPolicy;
+
+const _: () = {
+    assert!(std::mem::size_of::<Option<AnaState>>() == 1 && std::mem::size_of::<Option<SdevState>>() == 1);
+    // SAFETY: both are one initialised byte (asserted above).
+    assert!(unsafe { std::mem::transmute::<Option<AnaState>, u8>(None) } == 0);
+    // SAFETY: as above.
+    assert!(unsafe { std::mem::transmute::<Option<SdevState>, u8>(None) } == 0);
+};
+
+/// The byte a state field stores for an optional state (0 = unset).
+pub fn opt_byte<T: Into<u8>>(v: Option<T>) -> u8 {
+    v.map(Into::into).unwrap_or(0)
+}
+
+/// A controller as the state keeps it, in one byte: `ctrl->state` in bits
+/// 0..6 and `NVME_CTRL_FAILFAST_EXPIRED` in bit 7 (the byte the former
+/// `ctrls: [u8; MAXC]` held, so bytes and fingerprints are unchanged). The
+/// byte is private: only the accessors below write it, so its state bits
+/// always name a `CtrlState`. Zero is `NEW`, failfast clear.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub struct Ctrl(u8);
+
+const FAILFAST: u8 = 0x80;
+
+impl Ctrl {
+    pub fn new(state: CtrlState, failfast_expired: bool) -> Ctrl {
+        Ctrl(state as u8 | if failfast_expired { FAILFAST } else { 0 })
+    }
+    /// `ctrl->state`.
+    pub fn state(self) -> CtrlState {
+        CtrlState::from_u8(self.0 & !FAILFAST).unwrap_or(CtrlState::New)
+    }
+    /// `NVME_CTRL_FAILFAST_EXPIRED`.
+    pub fn failfast_expired(self) -> bool {
+        self.0 & FAILFAST != 0
+    }
+    pub fn set_state(&mut self, state: CtrlState) {
+        self.0 = (self.0 & FAILFAST) | state as u8;
+    }
+    pub fn set_failfast_expired(&mut self, on: bool) {
+        self.0 = (self.0 & !FAILFAST) | if on { FAILFAST } else { 0 };
+    }
+}
 
 /// Path bit positions in [`PathState::bits`].
 pub mod pbit {
@@ -68,14 +120,14 @@ pub mod vbit {
 pub struct PathState {
     pub life: Life,
     pub bits: u8,
-    /// NVMe ANA state (`AnaState as u8`).
-    pub ana: u8,
+    /// NVMe ANA state (`None`: no descriptor yet, or not NVMe).
+    pub ana: Option<AnaState>,
     /// `enum mpath_access_state`.
     pub access: AccessState,
-    /// SCSI `SdevState as u8`.
-    pub sdev: u8,
-    /// SCSI `AluaState as u8`.
-    pub alua: u8,
+    /// SCSI device state (`None` in an unused slot).
+    pub sdev: Option<SdevState>,
+    /// SCSI ALUA state.
+    pub alua: AluaState,
     pub ctrl: u8,
     pub numa: i8,
     /// Capacity class (0 = zero sectors).
@@ -100,10 +152,10 @@ impl Default for PathState {
         PathState {
             life: Life::Unused,
             bits: 0,
-            ana: 0,
+            ana: None,
             access: AccessState::Optimized,
-            sdev: 0,
-            alua: 0,
+            sdev: None,
+            alua: AluaState::Optimal,
             ctrl: 0,
             numa: 0,
             cap: 0,
@@ -167,8 +219,8 @@ pub struct Thread {
 #[repr(C)]
 pub struct State {
     pub paths: [PathState; MAXP],
-    /// `CtrlState as u8` per controller; bit 7 = failfast expired.
-    pub ctrls: [u8; MAXC],
+    /// Per controller: its state and failfast flag ([`Ctrl`], one byte).
+    pub ctrls: [Ctrl; MAXC],
     pub head_next: u8,
     pub head_prev: u8,
     pub cp: [u8; MAXN],
@@ -185,7 +237,7 @@ pub struct State {
     pub pending: u8,
     /// Mutex owners (thread + 1, 0 = free): head->lock, subsys->lock.
     pub mutex: [u8; 2],
-    pub iopolicy: u8,
+    pub iopolicy: IoPolicy,
     /// `ctrl->nr_active` per controller (the queue-depth selector's depth;
     /// a negative count is stored as 254, -1 as 255).
     pub nr_active: [u8; MAXC],
@@ -290,7 +342,7 @@ impl fmt::Debug for State {
         writeln!(
             f,
             "head: bits={:05b} (cdev,scan,gd_added,qifnp,live) life={} ref={} disk={} links={:04b} requeue={} pending={:03b} mutex={:?} iopolicy={} viol={:09b}",
-            self.head_bits, self.head_life as u8, self.head_ref, self.disk as u8, self.links, self.requeue, self.pending, self.mutex, self.iopolicy, self.viol
+            self.head_bits, self.head_life as u8, self.head_ref, self.disk as u8, self.links, self.requeue, self.pending, self.mutex, self.iopolicy as u8, self.viol
         )?;
         if self.timer != 0 {
             writeln!(f, "remove_work timer: {} s left (delayed_removal_secs {})", self.timer, self.removal_secs)?;
@@ -303,7 +355,15 @@ impl fmt::Debug for State {
                 writeln!(
                     f,
                     "P{i}: life={} bits={:07b} (disk,onctrl,added,removing,anapend,ready,link) ana={} access={} sdev={} alua={} ctrl={} next={} prev={}",
-                    p.life as u8, p.bits, p.ana, p.access as u8, p.sdev, p.alua, p.ctrl, p.next, p.prev
+                    p.life as u8,
+                    p.bits,
+                    opt_byte(p.ana),
+                    p.access as u8,
+                    opt_byte(p.sdev),
+                    p.alua as u8,
+                    p.ctrl,
+                    p.next,
+                    p.prev
                 )?;
                 if p.inflight != 0 {
                     writeln!(f, "P{i}: requests in flight={} counted={:b} being completed={}", p.inflight, p.counted, p.claimed)?;

@@ -221,3 +221,25 @@ fn entries_about_6_12_only_are_left_out_of_other_columns() {
     let x = Expectations::of(&m).unwrap();
     assert_eq!(x.get("S03c-ioctl", "no_disabled_path_returned").map(|e| (e.expect, e.from.as_str())), Some((Expect::Reproduced, "nvme-6.12")));
 }
+
+/// The state's typed fields take only values that name a state: a
+/// revision file whose step stores a number naming no SCSI device state,
+/// stores a state from another register than `arg`, or writes `arg`, is
+/// refused when it loads or compiles (one line each), never at run time.
+#[test]
+fn a_state_store_outside_its_enum_is_a_load_error() {
+    let file = |f: &str| format!(r#"{{"name": "t", "base": "v2", "functions": {{"op_set_sdev_state": [{f}]}}}}"#);
+    // The good form loads and compiles.
+    RevisionSpec::from_text("t.json", &file(r#"{"s": "set_sdev_state", "p": "path", "v": 8}"#)).unwrap().compile().unwrap();
+    RevisionSpec::from_text("t.json", &file(r#"{"s": "poke", "field": "sdev_state", "on": "path", "src": "arg"}"#)).unwrap().compile().unwrap();
+    let e = RevisionSpec::from_text("t.json", &file(r#"{"s": "set_sdev_state", "p": "path", "v": 42}"#)).unwrap_err().to_string();
+    assert!(e.starts_with("t.json:1:") && e.contains("sdev state 42 names no enum scsi_device_state value"), "{e}");
+    for (step, want) in [
+        (r#"{"s": "poke", "field": "alua_state", "on": "path", "src": "tmp"}"#, "step \"poke\" stores a state from register tmp"),
+        (r#"{"s": "set_ana", "p": "path", "src": "data"}"#, "step \"set_ana\" stores a state from register data"),
+        (r#"{"s": "set", "r": "arg", "v": 42}"#, "step \"set\" writes `arg`"),
+    ] {
+        let e = RevisionSpec::from_text("t.json", &file(step)).unwrap().compile().unwrap_err().to_string();
+        assert!(e.contains("function op_set_sdev_state") && e.contains(want) && !e.contains('\n'), "{e}");
+    }
+}

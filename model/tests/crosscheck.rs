@@ -24,6 +24,7 @@ use mpath_model::scenario::op_entry;
 use mpath_model::state::{MAXN, MAXP, MAXT};
 use mpath_model::RevisionSpec;
 use mpath_reference::driver::DriverKind;
+use mpath_reference::iopolicy::IoPolicy;
 use mpath_reference::opgen::{ctrl_state_machine, Draws, GenState, Mix, OpKind, Rng};
 use mpath_reference::ops::Op;
 use mpath_reference::trace::{record, Header};
@@ -193,7 +194,7 @@ fn build(t: &Target, c: &Case, tally: &mut Tally) -> (Header, Vec<Op>, Vec<usize
     let (mut ops, mut threads) = (Vec::new(), Vec::new());
     let mut lib_added = false;
     let mut dirty = false;
-    let mut policy = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == c.iopolicy).unwrap_or(0) as u8;
+    let mut policy = IoPolicy::from_name(c.iopolicy).unwrap_or_default();
     for (thread, draws) in &c.steps {
         let op = st.next(&t.mix, &mut Draws::new(draws.clone()));
         if depths_equal && matches!(op, Op::SetNrActive { .. }) {
@@ -222,8 +223,8 @@ fn build(t: &Target, c: &Case, tally: &mut Tally) -> (Header, Vec<Op>, Vec<usize
         // (NVMe under queue-depth, SCSI per host always), which then
         // differs between paths: the sequence ends once the policy is
         // queue-depth with such a count outstanding.
-        dirty |= depths_equal && (t.driver == DriverKind::Scsi || policy == 2) && matches!(op, Op::SubmitBio { .. });
-        let counted = dirty && policy == 2;
+        dirty |= depths_equal && (t.driver == DriverKind::Scsi || policy == IoPolicy::QueueDepth) && matches!(op, Op::SubmitBio { .. });
+        let counted = dirty && policy == IoPolicy::QueueDepth;
         match executes(&op, t.driver, &program) {
             Ok(()) => {
                 ops.push(op);

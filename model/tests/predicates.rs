@@ -93,3 +93,37 @@ fn scsi_predicates_agree_for_every_code() {
         "{seen:?}"
     );
 }
+
+/// The state's typed fields keep the former raw bytes: a controller's
+/// state in bits 0..6 with failfast in bit 7, an unset ANA / sdev state as
+/// byte 0 (so fingerprints did not change), and the accessors keep the two
+/// halves of a controller's byte apart.
+#[test]
+fn typed_state_fields_keep_their_bytes() {
+    use mpath_model::state::{Ctrl, PathState, State, MAXP};
+    let mut c = Ctrl::new(CtrlState::Connecting, true);
+    assert_eq!((c.state(), c.failfast_expired()), (CtrlState::Connecting, true));
+    c.set_state(CtrlState::Live);
+    assert_eq!((c.state(), c.failfast_expired()), (CtrlState::Live, true));
+    c.set_failfast_expired(false);
+    assert_eq!((c.state(), c.failfast_expired()), (CtrlState::Live, false));
+    assert_eq!(Ctrl::default().state(), CtrlState::New);
+
+    let mut h = Header::new("v2", DriverKind::Nvme, Topology::uniform(1), 1, 2);
+    h.setup = vec![Op::AddPath { path: 0, ctrl: 0, capacity: 2048, ana: Some(AnaState::Nonoptimized), alua: None, missing_ops: vec![] }];
+    let sys = h.instantiate().unwrap();
+    sys.apply(0, &Op::SetCtrlState { ctrl: 1, state: CtrlState::Resetting }).unwrap();
+    sys.apply(0, &Op::SetFailfast { ctrl: 1, expired: true }).unwrap();
+    let s: State = state_of_system(&sys).unwrap();
+    let b = s.as_bytes();
+    // repr(C) offsets (no offset_of!: the README promises Rust 1.75):
+    // `ctrls` follows the path slots; a slot is life, bits, ana, access, sdev, ...
+    let ctrls = MAXP * std::mem::size_of::<PathState>();
+    assert_eq!(&b[ctrls..ctrls + 2], &[CtrlState::Live as u8, CtrlState::Resetting as u8 | 0x80]);
+    let (ana, sdev) = (2, 4);
+    assert_eq!((b[ana], b[sdev]), (AnaState::Nonoptimized as u8, SdevState::Running as u8));
+    // An unused slot: every byte zero, ANA and sdev unset.
+    let unused = std::mem::size_of::<PathState>();
+    assert_eq!((b[unused + ana], b[unused + sdev]), (0, 0));
+    assert_eq!((s.paths[1].ana, s.paths[1].sdev), (None, None));
+}

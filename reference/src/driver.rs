@@ -91,6 +91,21 @@ macro_rules! from_u8 {
                 None
             }
         }
+
+        /// The checked conversion at a boundary that holds raw bytes (a
+        /// register, a poke): the byte itself back when it names no state.
+        impl TryFrom<u8> for $t {
+            type Error = u8;
+            fn try_from(x: u8) -> Result<$t, u8> {
+                $t::from_u8(x).ok_or(x)
+            }
+        }
+
+        impl From<$t> for u8 {
+            fn from(v: $t) -> u8 {
+                v as u8
+            }
+        }
     };
 }
 from_u8!(CtrlState { New, Live, Resetting, Connecting, Deleting, DeletingNoio, Dead });

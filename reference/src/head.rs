@@ -291,6 +291,9 @@ pub struct System {
     pub delayed_removal_secs: AtomicU32,
     /// The driver's hold on the head: module references, listing.
     pub drv_head: DriverHead,
+    /// The iopolicy as the kernel keeps it, an int (`IoPolicy as u8`; raw,
+    /// so a test can store one naming no policy): read it with
+    /// [`System::get_iopolicy`], write it with [`System::store_iopolicy`].
     pub iopolicy: AtomicU8,
     /// Existing `multipath/<path>` links, by path id.
     pub links: Mutex<BTreeSet<u32>>,
@@ -543,11 +546,6 @@ impl System {
     /// the concurrent harnesses to false.
     pub fn sequential(&self) -> bool {
         !self.work.concurrent.load(Ordering::Relaxed)
-    }
-
-    /// The iopolicy (`mpdt->get_iopolicy(head)` / `READ_ONCE(subsys->iopolicy)`).
-    pub fn get_iopolicy(&self) -> u8 {
-        self.iopolicy.load(Ordering::Relaxed)
     }
 
     /// Path ids currently on `dev_list`, in list order.

@@ -4,7 +4,7 @@
 
 use crate::driver::{DriverKind, Template};
 use crate::head::{System, Walk, HEAD_DISK_LIVE, HEAD_QUEUE_IF_NO_PATH};
-use crate::select::IOPOLICY_QD;
+use crate::iopolicy::IoPolicy;
 use crate::sync::{lock, Ordering};
 use crate::work::Work;
 use serde::{Deserialize, Serialize};
@@ -91,7 +91,7 @@ impl System {
     /// request was counted (NVMe `NVME_MPATH_CNT_ACTIVE`).
     fn start_request(&self, p: u32) -> bool {
         let counted = match self.kind() {
-            DriverKind::Nvme => self.get_iopolicy() == IOPOLICY_QD,
+            DriverKind::Nvme => self.get_iopolicy() == Some(IoPolicy::QueueDepth),
             DriverKind::Scsi => true,
         };
         if counted {

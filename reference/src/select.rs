@@ -16,10 +16,7 @@ use crate::topology::{LOCAL_DISTANCE, NUMA_NO_NODE};
 use crate::violation::{Kind, Object};
 use std::ops::ControlFlow;
 
-pub const IOPOLICY_NUMA: u8 = 0;
-pub const IOPOLICY_RR: u8 = 1;
-pub const IOPOLICY_QD: u8 = 2;
-pub const IOPOLICY_NAMES: [&str; 3] = ["numa", "round-robin", "queue-depth"];
+use crate::iopolicy::IoPolicy;
 
 impl System {
     /// `__mpath_find_path(head, node)`.
@@ -42,7 +39,7 @@ impl System {
             }
             let numa =
                 if self.profile.distance_reads_ctrl_node { dev.ctrl().1.numa_node.load(Ordering::Relaxed) } else { dev.slot.numa_node.load(Ordering::Relaxed) };
-            let d = if numa != NUMA_NO_NODE && self.get_iopolicy() == IOPOLICY_NUMA { self.topo.node_distance(node, numa) } else { LOCAL_DISTANCE };
+            let d = if numa != NUMA_NO_NODE && self.get_iopolicy() == Some(IoPolicy::Numa) { self.topo.node_distance(node, numa) } else { LOCAL_DISTANCE };
             match dev.access() {
                 AccessState::Optimized => {
                     if d < found_d {
@@ -237,9 +234,10 @@ impl System {
     #[inline]
     fn select<T: Template>(&self, drv: &T, node: i32) -> u32 {
         match self.get_iopolicy() {
-            IOPOLICY_QD => self.queue_depth_path_in(drv),
-            IOPOLICY_RR => self.round_robin_path_in(drv, node),
-            _ => self.numa_path_in(drv, node),
+            Some(IoPolicy::QueueDepth) => self.queue_depth_path_in(drv),
+            Some(IoPolicy::RoundRobin) => self.round_robin_path_in(drv, node),
+            // NUMA, and the kernel's `default:` for an int naming no policy.
+            Some(IoPolicy::Numa) | None => self.numa_path_in(drv, node),
         }
     }
 

@@ -142,7 +142,7 @@ impl Header {
         if let Some(n) = self.ctrl_nodes.iter().find(|&&n| n != -1 && !self.topology.is_possible(n)) {
             return Err(format!("ctrl_nodes: node {n} is not possible"));
         }
-        if crate::iopolicy::IOPOLICY_NAME_LIST.iter().all(|p| *p != self.iopolicy) {
+        if crate::iopolicy::IoPolicy::from_name(&self.iopolicy).is_none() {
             return Err(format!("unknown iopolicy {:?}", self.iopolicy));
         }
         Ok(profile)
@@ -156,8 +156,7 @@ impl Header {
         for (i, &n) in self.ctrl_nodes.iter().enumerate() {
             sys.ctrls[i].numa_node.store(n, crate::sync::Ordering::Relaxed);
         }
-        let pol = crate::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == self.iopolicy).unwrap_or(0);
-        sys.iopolicy.store(pol as u8, crate::sync::Ordering::Relaxed);
+        sys.store_iopolicy(crate::iopolicy::IoPolicy::from_name(&self.iopolicy).unwrap_or_default());
         if self.head_disk {
             sys.alloc_head_disk(false, crate::ops::DEFAULT_CAPACITY);
         }

@@ -37,7 +37,7 @@ impl Expr {
                     enabled + (s.threads[m.worker].depth == 0 && s.pending != 0) as i32
                 }
                 G::Unfinished => (0..=m.worker).filter(|&t| !m.finished(s, t)).count() as i32,
-                G::Iopolicy => s.iopolicy as i32,
+                G::Iopolicy => s.iopolicy as u8 as i32,
                 G::QFreeze => s.q_freeze as i32,
                 G::HeadRef => s.head_ref as i32,
                 G::Npaths => m.npaths as i32,

@@ -16,7 +16,7 @@ impl Machine {
         if ps.inflight >= 7 {
             return false;
         }
-        let counted = s.iopolicy == 2;
+        let counted = s.iopolicy == IoPolicy::QueueDepth;
         if counted {
             ps.counted |= 1 << ps.inflight;
         }

@@ -5,7 +5,6 @@
 use super::Machine;
 use crate::state::*;
 use crate::step::*;
-use mpath_reference::driver::CtrlState;
 
 impl Machine {
     /// Run a controller / namespace state step; returns true when it changed
@@ -28,19 +27,29 @@ impl Machine {
             }
             Step::SetAna { p, src } => {
                 let pv = reg(s, *p);
-                let a = reg(s, *src);
+                // 0 = no descriptor (unset); any other byte not an ANA
+                // state cannot reach here (`RevisionSpec::compile`: a typed
+                // store reads `arg`, the operation's typed argument).
+                let a = match reg(s, *src) {
+                    0 => None,
+                    v => AnaState::try_from(v).ok(),
+                };
                 if let Some(pi) = self.touch(s, pv) {
                     s.paths[pi].ana = a;
                     s.paths[pi].access = match a {
-                        1 => AccessState::Optimized,
-                        2 => AccessState::Nonoptimized,
+                        Some(AnaState::Optimized) => AccessState::Optimized,
+                        Some(AnaState::Nonoptimized) => AccessState::Nonoptimized,
                         _ => AccessState::Other,
                     };
                 }
                 return true;
             }
             Step::SetIopolicy { src } => {
-                s.iopolicy = reg(s, *src);
+                // A byte naming no policy is refused at compile time
+                // (`RevisionSpec::compile`): no change.
+                if let Ok(p) = IoPolicy::try_from(reg(s, *src)) {
+                    s.iopolicy = p;
+                }
                 return true;
             }
             Step::ClearDisk { p } => {
@@ -57,17 +66,27 @@ impl Machine {
                     Field::CtrlState | Field::Failfast | Field::NrActive => {
                         let c = (o as usize).min(MAXC - 1);
                         match field {
-                            Field::CtrlState => s.ctrls[c] = (s.ctrls[c] & 0x80) | (v & 0x7f),
-                            Field::Failfast => s.ctrls[c] = (s.ctrls[c] & 0x7f) | if v != 0 { 0x80 } else { 0 },
+                            // A byte naming no state is refused at compile time
+                            // (`RevisionSpec::compile`); never stored.
+                            Field::CtrlState => {
+                                if let Ok(st) = CtrlState::try_from(v) {
+                                    s.ctrls[c].set_state(st)
+                                }
+                            }
+                            Field::Failfast => s.ctrls[c].set_failfast_expired(v != 0),
                             _ => s.nr_active[c] = v,
                         }
                     }
                     Field::SdevState | Field::AluaState => {
+                        // A byte naming no state is refused at compile time
+                        // (`RevisionSpec::compile`); never stored.
                         if let Some(pi) = self.touch(s, o) {
                             if *field == Field::SdevState {
-                                s.paths[pi].sdev = v;
-                            } else {
-                                s.paths[pi].alua = v;
+                                if let Ok(st) = SdevState::try_from(v) {
+                                    s.paths[pi].sdev = Some(st);
+                                }
+                            } else if let Ok(st) = AluaState::try_from(v) {
+                                s.paths[pi].alua = st;
                             }
                         }
                     }
@@ -76,21 +95,19 @@ impl Machine {
             }
             Step::ChangeCtrlState { ctrl, state, table, dst } => {
                 let c = (reg(s, *ctrl) as usize).min(MAXC - 1);
-                let new = reg(s, *state);
-                let old = s.ctrls[c] & 0x7f;
-                let mut changed = true;
-                if *table {
-                    let may = match (CtrlState::from_u8(old), CtrlState::from_u8(new)) {
-                        (Some(o), Some(n)) => o.nvme_may_become(n),
-                        _ => false,
-                    };
-                    changed = may;
-                    if may && new == CtrlState::Live as u8 && old == CtrlState::Connecting as u8 {
-                        s.ctrls[c] &= 0x7f;
+                let old = s.ctrls[c].state();
+                // A byte naming no state is refused at compile time
+                // (`RevisionSpec::compile`): no change.
+                let new = CtrlState::try_from(reg(s, *state)).ok();
+                let mut changed = new.is_some();
+                if let (Some(new), true) = (new, *table) {
+                    changed = old.nvme_may_become(new);
+                    if changed && new == CtrlState::Live && old == CtrlState::Connecting {
+                        s.ctrls[c].set_failfast_expired(false);
                     }
                 }
-                if changed {
-                    s.ctrls[c] = (s.ctrls[c] & 0x80) | (new & 0x7f);
+                if let (Some(new), true) = (new, changed) {
+                    s.ctrls[c].set_state(new);
                 }
                 set!(s, t, *dst, changed as u8);
                 return changed;
@@ -98,7 +115,7 @@ impl Machine {
             Step::SetSdevState { p, v } => {
                 let pv = reg(s, *p);
                 if let Some(pi) = self.touch(s, pv) {
-                    s.paths[pi].sdev = *v;
+                    s.paths[pi].sdev = Some(*v);
                 }
                 return true;
             }

@@ -15,29 +15,29 @@ struct ModelPath<'a> {
 
 impl predicates::PathView for ModelPath<'_> {
     fn ctrl_state(&self) -> u8 {
-        self.s.ctrls[(self.s.paths[self.p].ctrl as usize).min(MAXC - 1)] & 0x7f
+        self.s.ctrls[(self.s.paths[self.p].ctrl as usize).min(MAXC - 1)].state() as u8
     }
     fn failfast_expired(&self) -> bool {
-        self.s.ctrls[(self.s.paths[self.p].ctrl as usize).min(MAXC - 1)] & 0x80 != 0
+        self.s.ctrls[(self.s.paths[self.p].ctrl as usize).min(MAXC - 1)].failfast_expired()
     }
     fn ns_flags(&self) -> (bool, bool) {
         let ps = &self.s.paths[self.p];
         (ps.bit(pbit::READY), ps.bit(pbit::ANA_PENDING))
     }
     fn ana(&self) -> u8 {
-        self.s.paths[self.p].ana
+        opt_byte(self.s.paths[self.p].ana)
     }
     fn sdev(&self) -> u8 {
-        self.s.paths[self.p].sdev
+        opt_byte(self.s.paths[self.p].sdev)
     }
     fn alua(&self) -> u8 {
-        self.s.paths[self.p].alua
+        self.s.paths[self.p].alua as u8
     }
 }
 
 impl Machine {
-    pub(super) fn ctrl_state(&self, s: &State, p: usize) -> u8 {
-        s.ctrls[(s.paths[p].ctrl as usize).min(MAXC - 1)] & 0x7f
+    pub(super) fn ctrl_state(&self, s: &State, p: usize) -> CtrlState {
+        s.ctrls[(s.paths[p].ctrl as usize).min(MAXC - 1)].state()
     }
 
     pub fn is_disabled(&self, s: &State, p: usize) -> bool {

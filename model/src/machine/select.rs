@@ -39,11 +39,11 @@ impl Machine {
                         self.see(s, t, p);
                         s.paths[p].access as u8
                     }
-                    (Pred::CtrlLive, Some(p)) => (self.ctrl_state(s, p) == CtrlState::Live as u8) as u8,
+                    (Pred::CtrlLive, Some(p)) => (self.ctrl_state(s, p) == CtrlState::Live) as u8,
                     (Pred::CapacityMismatch, Some(p)) => (s.paths[p].cap != s.head_cap) as u8,
                     (Pred::HasHeadDisk, _) => (s.disk != DiskState::None) as u8,
                     (Pred::RefCount, _) => s.head_ref.max(0) as u8,
-                    (Pred::Iopolicy, _) => s.iopolicy,
+                    (Pred::Iopolicy, _) => s.iopolicy as u8,
                     (Pred::IsCtrlIoctl, _) => (self.driver == DriverKind::Nvme && reg(s, Reg::Arg) == 1) as u8,
                     (Pred::CtrlIndex, Some(p)) => s.paths[p].ctrl,
                     (Pred::RemovalSecs, _) => s.removal_secs,
@@ -69,7 +69,7 @@ impl Machine {
                             let d = if qd {
                                 // nvme_queue_depth_path: depth = atomic_read(&ns->ctrl->nr_active)
                                 s.nr_active[(s.paths[p].ctrl as usize).min(MAXC - 1)]
-                            } else if numa >= 0 && s.iopolicy == 0 && node < MAXN && (numa as usize) < MAXN {
+                            } else if numa >= 0 && s.iopolicy == IoPolicy::Numa && node < MAXN && (numa as usize) < MAXN {
                                 self.distances[node][numa as usize]
                             } else {
                                 10

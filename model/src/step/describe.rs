@@ -53,7 +53,7 @@ impl Step {
             Step::SetAna { p, src } => format!("ana_state({}) = {}", reg_name(*p), reg_name(*src)),
             Step::SetIopolicy { src } => format!("iopolicy = {}", reg_name(*src)),
             Step::ClearDisk { p } => format!("{}->disk = NULL", reg_name(*p)),
-            Step::SetSdevState { p, v } => format!("sdev_state({}) = {}", reg_name(*p), v),
+            Step::SetSdevState { p, v } => format!("sdev_state({}) = {}", reg_name(*p), *v as u8),
             Step::Poke { field, on, src } => format!(
                 "{}({}) = {}",
                 serde_json::to_value(field).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),

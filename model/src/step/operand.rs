@@ -201,3 +201,20 @@ pub enum ConsiderMode {
     /// Round-robin post-loop test of `old`: `tmp` = 1 if `old` is returned.
     RoundRobinOld,
 }
+
+/// A step's SCSI device state as its number in a revision file
+/// (`"v": 8`), converted with `SdevState::try_from`: a number naming no
+/// state is a load error (`file:line:column: ...`), never a panic.
+pub mod sdev_number {
+    use mpath_reference::driver::SdevState;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &SdevState, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(*v as u8)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SdevState, D::Error> {
+        let n = u8::deserialize(d)?;
+        SdevState::try_from(n).map_err(|n| D::Error::custom(format!("sdev state {n} names no enum scsi_device_state value (1..=9)")))
+    }
+}

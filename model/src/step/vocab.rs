@@ -2,6 +2,7 @@
 //! primitive) and its compiled form ([`CStep`]).
 
 use super::operand::*;
+use mpath_reference::driver::SdevState;
 use serde::{Deserialize, Serialize};
 
 /// One step. Serialised as `{"s": "<name>", ...}`.
@@ -214,10 +215,12 @@ pub enum Step {
     ClearDisk {
         p: Reg,
     },
-    /// SCSI `sdev->sdev_state = v` (`SdevState as u8`).
+    /// SCSI `sdev->sdev_state = v`; `v` is written as the state's number
+    /// (`enum scsi_device_state`), checked when the revision loads.
     SetSdevState {
         p: Reg,
-        v: u8,
+        #[serde(with = "sdev_number")]
+        v: SdevState,
     },
     /// A harness write of driver state: `field` of the object in `on` (a
     /// path pointer for path fields, a controller index for controller

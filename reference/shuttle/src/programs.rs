@@ -6,8 +6,8 @@ use crate::checks::*;
 use mpath_reference::driver::{AnaState, NVME_NS_READY};
 use mpath_reference::head::{System, CP_NULL, HEAD_DISK_LIVE};
 use mpath_reference::io::Submit;
+use mpath_reference::iopolicy::IoPolicy;
 use mpath_reference::ops::{Op, DEFAULT_CAPACITY};
-use mpath_reference::select::IOPOLICY_RR;
 use mpath_reference::sync::{lock, thread, Arc, Ordering};
 use mpath_reference::{rculist, Profile};
 
@@ -47,7 +47,7 @@ pub(crate) fn ns_remove_vs_submit(profile: &Profile) {
 
 pub(crate) fn ana_change_vs_rr(profile: &Profile) {
     let sys = new_system(profile, 1, 3);
-    sys.iopolicy.store(IOPOLICY_RR, Ordering::Relaxed);
+    sys.store_iopolicy(IoPolicy::RoundRobin);
     sys.alloc_head_disk(false, DEFAULT_CAPACITY);
     add_path(&sys, 1, Some(AnaState::Optimized));
     add_path(&sys, 0, None);
@@ -222,7 +222,7 @@ pub(crate) fn revalidate_stale_cache(profile: &Profile) {
 
 pub(crate) fn rr_remove_nontermination(profile: &Profile) {
     let sys = new_system(profile, 1, 2);
-    sys.iopolicy.store(IOPOLICY_RR, Ordering::Relaxed);
+    sys.store_iopolicy(IoPolicy::RoundRobin);
     sys.alloc_head_disk(false, DEFAULT_CAPACITY);
     add_path(&sys, 0, Some(AnaState::Optimized));
     add_path(&sys, 1, Some(AnaState::Nonoptimized));

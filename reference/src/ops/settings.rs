@@ -5,7 +5,6 @@
 use super::apply::{misrouted, Family};
 use super::{Op, OpError, Ret};
 use crate::head::System;
-use crate::sync::Ordering;
 
 impl System {
     pub(super) fn apply_settings(&self, op: &Op) -> Result<Ret, OpError> {
@@ -13,8 +12,8 @@ impl System {
         Ok(match op {
             IopolicyStore { buf } => Ret::Int(self.drv_iopolicy_store(buf)),
             SetIopolicy { val } => match crate::iopolicy::set_iopolicy(Some(val)) {
-                Ok(i) => {
-                    self.iopolicy.store(i, Ordering::Relaxed);
+                Ok(p) => {
+                    self.store_iopolicy(p);
                     Ret::Int(0)
                 }
                 Err(e) => Ret::Int(e as i64),

@@ -2,7 +2,7 @@
 
 use crate::util::*;
 use mpath_reference::driver::{AluaState, DriverKind};
-use mpath_reference::iopolicy::{iopolicy_name, nodelist, set_iopolicy, sysfs_streq};
+use mpath_reference::iopolicy::{iopolicy_name, nodelist, set_iopolicy, sysfs_streq, IoPolicy, IOPOLICY_NAMES};
 use mpath_reference::sync::Ordering;
 use mpath_reference::violation::{Kind, Object};
 use mpath_reference::Topology;
@@ -11,12 +11,12 @@ use mpath_reference::Topology;
 fn s11_1_set_iopolicy_prefix() {
     assert_eq!(set_iopolicy(None), Err(-22));
     for (v, want) in [
-        ("numa", Ok(0)),
-        ("numafoo", Ok(0)),
-        ("round-robin", Ok(1)),
-        ("round-robin-x", Ok(1)),
-        ("queue-depth", Ok(2)),
-        ("queue-depth\n", Ok(2)),
+        ("numa", Ok(IoPolicy::Numa)),
+        ("numafoo", Ok(IoPolicy::Numa)),
+        ("round-robin", Ok(IoPolicy::RoundRobin)),
+        ("round-robin-x", Ok(IoPolicy::RoundRobin)),
+        ("queue-depth", Ok(IoPolicy::QueueDepth)),
+        ("queue-depth\n", Ok(IoPolicy::QueueDepth)),
         ("num", Err(-22)),
         ("NUMA", Err(-22)),
         (" numa", Err(-22)),
@@ -26,6 +26,23 @@ fn s11_1_set_iopolicy_prefix() {
     ] {
         assert_eq!(set_iopolicy(Some(v)), want, "{v:?}");
     }
+}
+
+/// `IoPolicy` is `enum mpath_iopolicy_e`: its numbers, its sysfs names in
+/// `IOPOLICY_NAMES` order, and a checked conversion from the kernel's int.
+#[test]
+fn iopolicy_enum_numbers_and_names() {
+    assert_eq!(IoPolicy::ALL.map(|p| p as u8), [0, 1, 2]);
+    assert_eq!(IoPolicy::ALL.map(IoPolicy::name), IOPOLICY_NAMES);
+    assert_eq!(IOPOLICY_NAMES, ["numa", "round-robin", "queue-depth"]);
+    for p in IoPolicy::ALL {
+        assert_eq!(IoPolicy::try_from(p as u8), Ok(p));
+        assert_eq!(IoPolicy::from_name(p.name()), Some(p));
+        assert_eq!(iopolicy_name(p as u8), Some(p.name()));
+    }
+    assert_eq!(IoPolicy::try_from(3), Err(3));
+    assert_eq!(IoPolicy::from_name("numa\n"), None, "exact names only");
+    assert_eq!(IoPolicy::default(), IoPolicy::Numa);
 }
 
 #[test]
