@@ -145,6 +145,3 @@ pub fn nodelist(nodes: &[i32]) -> String {
     }
     out.join(",")
 }
-
-/// The policy names, in `enum mpath_iopolicy_e` order.
-pub const IOPOLICY_NAME_LIST: [&str; 3] = IOPOLICY_NAMES;

@@ -407,7 +407,7 @@ fn ret_int(ret: Option<&Ret>) -> Option<String> {
 /// world: the head (and its gendisk), controllers, the setup ops.
 pub(super) fn world_and_setup<'a>(t: &'a Trace, target: &Target, prefix: &str) -> Result<Emit<'a>, String> {
     let h = &t.header;
-    let pol = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == h.iopolicy).unwrap_or(0);
+    let pol = mpath_reference::iopolicy::IoPolicy::from_name(&h.iopolicy).map_or(0, |p| p as usize);
     let mut e = Emit {
         out: prefix.to_string(),
         checks: 0,

@@ -491,7 +491,7 @@ impl Emitter {
             }
             e.line(&format!("mpv_set_ctrl_numa_node(w, {c}, {});", if *n < 0 { "NUMA_NO_NODE".to_string() } else { n.to_string() }));
         }
-        let pol = mpath_reference::iopolicy::IOPOLICY_NAME_LIST.iter().position(|p| *p == h.iopolicy).unwrap_or(0);
+        let pol = mpath_reference::iopolicy::IoPolicy::from_name(&h.iopolicy).map_or(0, |p| p as usize);
         e.line(&format!("mpv_set_iopolicy(w, {});", IOPOLICY_C[pol]));
         for op in &h.setup {
             e.op(-1, op, None)?;
