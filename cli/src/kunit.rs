@@ -11,13 +11,8 @@ use std::path::{Path, PathBuf};
 pub enum KunitCmd {
     /// Write a self-contained KUnit suite for a backend (nvme-6.12 | libmultipath).
     Export {
-        #[arg(long, default_value = "nvme-6.12")]
-        backend: String,
-        /// libmultipath: the API the tree's multipath.h declares (v1 or v2).
-        #[arg(long, default_value = "v2", value_parser = ["v1", "v2"])]
-        api: String,
-        #[arg(required = true)]
-        traces: Vec<String>,
+        #[command(flatten)]
+        suite: SuiteArgs,
         #[arg(short = 'o', long)]
         output: String,
         #[arg(long)]
@@ -75,16 +70,24 @@ pub enum KunitCmd {
     /// Report from KTAP produced elsewhere (raw console or kunit.py --raw_output=all).
     Check {
         ktap: String,
-        #[arg(long, default_value = "nvme-6.12")]
-        backend: String,
-        /// libmultipath: the API the tree's multipath.h declares (v1 or v2).
-        #[arg(long, default_value = "v2", value_parser = ["v1", "v2"])]
-        api: String,
-        #[arg(required = true)]
-        traces: Vec<String>,
+        #[command(flatten)]
+        suite: SuiteArgs,
         #[arg(long)]
         json: bool,
     },
+}
+
+/// What `export` and `check` share: the backend and API a suite is for,
+/// and the traces it covers.
+#[derive(clap::Args)]
+pub struct SuiteArgs {
+    #[arg(long, default_value = "nvme-6.12")]
+    backend: String,
+    /// libmultipath: the API the tree's multipath.h declares (v1 or v2).
+    #[arg(long, default_value = "v2", value_parser = ["v1", "v2"])]
+    api: String,
+    #[arg(required = true)]
+    traces: Vec<String>,
 }
 
 /// Parse every trace or report the first bad one.
@@ -173,11 +176,11 @@ pub fn arch_of(name: &str) -> kunit::run::Arch {
 
 pub fn cmd_kunit(cmd: KunitCmd) -> Exit {
     let r = match cmd {
-        KunitCmd::Export { backend: b, api, traces, output, json } => export(&b, &api, &traces, &output, json),
+        KunitCmd::Export { suite: SuiteArgs { backend, api, traces }, output, json } => export(&backend, &api, &traces, &output, json),
         KunitCmd::Run { kernel_src, arch, build_dir, backend: b, traces, json } => run(&kernel_src, &arch, build_dir, &b, &traces, json),
         KunitCmd::Race { schedules, kernel_src, build_dir, mutant_patch, arch, json } => race(&schedules, &kernel_src, build_dir, &mutant_patch, &arch, json),
         KunitCmd::Drift { kernel_src } => drift(&kernel_src),
-        KunitCmd::Check { ktap, backend: b, api, traces, json } => check(&ktap, &b, &api, &traces, json),
+        KunitCmd::Check { ktap, suite: SuiteArgs { backend, api, traces }, json } => check(&ktap, &backend, &api, &traces, json),
     };
     r.unwrap_or_else(|e| e)
 }
